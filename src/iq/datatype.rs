@@ -1,0 +1,363 @@
+//! Sample encodings (SigMF `core:datatype` names) and their conversion to and
+//! from `Complex<f32>` at full scale ±1.0.
+//!
+//! Conversion is the first hot path of every offline run: each decoder is a
+//! tight loop over fixed-size chunks that the compiler vectorises.
+
+use super::Sample;
+use std::fmt;
+use std::str::FromStr;
+
+/// Scalar type of one I or Q component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    F64,
+    F32,
+    I32,
+    I16,
+    I8,
+    U32,
+    U16,
+    U8,
+}
+
+/// A complex sample encoding, as named by SigMF (`cf32_le`, `ci16_le`, `cu8`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Datatype {
+    pub scalar: Scalar,
+    pub big_endian: bool,
+}
+
+impl Datatype {
+    pub const CF32_LE: Datatype = Datatype::le(Scalar::F32);
+    pub const CF64_LE: Datatype = Datatype::le(Scalar::F64);
+    pub const CI32_LE: Datatype = Datatype::le(Scalar::I32);
+    pub const CI16_LE: Datatype = Datatype::le(Scalar::I16);
+    pub const CI8: Datatype = Datatype::le(Scalar::I8);
+    pub const CU8: Datatype = Datatype::le(Scalar::U8);
+    pub const CU16_LE: Datatype = Datatype::le(Scalar::U16);
+
+    const fn le(scalar: Scalar) -> Self {
+        Datatype {
+            scalar,
+            big_endian: false,
+        }
+    }
+
+    /// Bytes per scalar component.
+    pub fn component_bytes(self) -> usize {
+        match self.scalar {
+            Scalar::F64 => 8,
+            Scalar::F32 | Scalar::I32 | Scalar::U32 => 4,
+            Scalar::I16 | Scalar::U16 => 2,
+            Scalar::I8 | Scalar::U8 => 1,
+        }
+    }
+
+    /// Bytes per complex sample (I and Q).
+    pub fn sample_bytes(self) -> usize {
+        2 * self.component_bytes()
+    }
+
+    /// Magnitude of I or Q at or above which a sample counts as clipped
+    /// (the ADC's largest code, or 1.0 for float data).
+    pub fn clip_level(self) -> f32 {
+        match self.scalar {
+            Scalar::F64 | Scalar::F32 => 1.0,
+            Scalar::I32 => (i32::MAX as f64 / 2147483648.0) as f32,
+            Scalar::I16 => 32767.0 / 32768.0,
+            Scalar::I8 => 127.0 / 128.0,
+            Scalar::U32 | Scalar::U16 | Scalar::U8 => 1.0,
+        }
+    }
+
+    /// Decode whole samples from `bytes` into `out`; returns (samples, nonfinite).
+    /// `bytes.len()` must be `out.len() * sample_bytes()`. NaN and infinite
+    /// components are replaced by 0 and counted.
+    pub fn decode(self, bytes: &[u8], out: &mut [Sample]) -> usize {
+        debug_assert_eq!(bytes.len(), out.len() * self.sample_bytes());
+        let be = self.big_endian;
+        match self.scalar {
+            Scalar::U8 => {
+                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+                    *o = Sample::new((b[0] as f32 - 127.5) / 127.5, (b[1] as f32 - 127.5) / 127.5);
+                }
+                0
+            }
+            Scalar::I8 => {
+                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+                    *o = Sample::new(b[0] as i8 as f32 / 128.0, b[1] as i8 as f32 / 128.0);
+                }
+                0
+            }
+            Scalar::I16 => {
+                decode_int(bytes, out, 1.0 / 32768.0, |c| {
+                    let a = [c[0], c[1]];
+                    (if be {
+                        i16::from_be_bytes(a)
+                    } else {
+                        i16::from_le_bytes(a)
+                    }) as f32
+                });
+                0
+            }
+            Scalar::U16 => {
+                decode_int(bytes, out, 1.0 / 32767.5, |c| {
+                    let a = [c[0], c[1]];
+                    (if be {
+                        u16::from_be_bytes(a)
+                    } else {
+                        u16::from_le_bytes(a)
+                    }) as f32
+                        - 32767.5
+                });
+                0
+            }
+            Scalar::I32 => {
+                decode_int(bytes, out, 1.0 / 2147483648.0, |c| {
+                    let a = [c[0], c[1], c[2], c[3]];
+                    (if be {
+                        i32::from_be_bytes(a)
+                    } else {
+                        i32::from_le_bytes(a)
+                    }) as f32
+                });
+                0
+            }
+            Scalar::U32 => {
+                decode_int(bytes, out, 1.0 / 2147483647.5, |c| {
+                    let a = [c[0], c[1], c[2], c[3]];
+                    ((if be {
+                        u32::from_be_bytes(a)
+                    } else {
+                        u32::from_le_bytes(a)
+                    }) as f64
+                        - 2147483647.5) as f32
+                });
+                0
+            }
+            Scalar::F32 => {
+                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                    let (i, q) = ([b[0], b[1], b[2], b[3]], [b[4], b[5], b[6], b[7]]);
+                    *o = if be {
+                        Sample::new(f32::from_be_bytes(i), f32::from_be_bytes(q))
+                    } else {
+                        Sample::new(f32::from_le_bytes(i), f32::from_le_bytes(q))
+                    };
+                }
+                sanitize(out)
+            }
+            Scalar::F64 => {
+                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(16)) {
+                    let i: [u8; 8] = b[0..8].try_into().expect("8 bytes");
+                    let q: [u8; 8] = b[8..16].try_into().expect("8 bytes");
+                    *o = if be {
+                        Sample::new(f64::from_be_bytes(i) as f32, f64::from_be_bytes(q) as f32)
+                    } else {
+                        Sample::new(f64::from_le_bytes(i) as f32, f64::from_le_bytes(q) as f32)
+                    };
+                }
+                sanitize(out)
+            }
+        }
+    }
+
+    /// Encode `samples` onto the end of `out`, saturating at full scale.
+    pub fn encode(self, samples: &[Sample], out: &mut Vec<u8>) {
+        out.reserve(samples.len() * self.sample_bytes());
+        let be = self.big_endian;
+        for s in samples {
+            for v in [s.re, s.im] {
+                match self.scalar {
+                    Scalar::U8 => out.push((v * 127.5 + 127.5).round().clamp(0.0, 255.0) as u8),
+                    Scalar::I8 => out.push((v * 128.0).round().clamp(-128.0, 127.0) as i8 as u8),
+                    Scalar::I16 => {
+                        let x = (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+                        out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() });
+                    }
+                    Scalar::U16 => {
+                        let x = (v * 32767.5 + 32767.5).round().clamp(0.0, 65535.0) as u16;
+                        out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() });
+                    }
+                    Scalar::I32 => {
+                        let x = (v as f64 * 2147483648.0)
+                            .round()
+                            .clamp(-2147483648.0, 2147483647.0)
+                            as i32;
+                        out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() });
+                    }
+                    Scalar::U32 => {
+                        let x = (v as f64 * 2147483647.5 + 2147483647.5)
+                            .round()
+                            .clamp(0.0, 4294967295.0) as u32;
+                        out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() });
+                    }
+                    Scalar::F32 => {
+                        out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() })
+                    }
+                    Scalar::F64 => {
+                        let x = v as f64;
+                        out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn decode_int(bytes: &[u8], out: &mut [Sample], scale: f32, component: impl Fn(&[u8]) -> f32) {
+    let w = bytes.len() / out.len().max(1) / 2;
+    for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2 * w)) {
+        *o = Sample::new(component(&b[..w]) * scale, component(&b[w..]) * scale);
+    }
+}
+
+/// Replace non-finite samples by 0; return how many there were.
+fn sanitize(out: &mut [Sample]) -> usize {
+    let mut bad = 0;
+    for s in out.iter_mut() {
+        if !(s.re.is_finite() && s.im.is_finite()) {
+            *s = Sample::new(0.0, 0.0);
+            bad += 1;
+        }
+    }
+    bad
+}
+
+/// The SigMF name of a datatype, e.g. `cf32_le`, `ci8`.
+impl fmt::Display for Datatype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (letter, bits) = match self.scalar {
+            Scalar::F64 => ('f', 64),
+            Scalar::F32 => ('f', 32),
+            Scalar::I32 => ('i', 32),
+            Scalar::I16 => ('i', 16),
+            Scalar::I8 => ('i', 8),
+            Scalar::U32 => ('u', 32),
+            Scalar::U16 => ('u', 16),
+            Scalar::U8 => ('u', 8),
+        };
+        write!(f, "c{letter}{bits}")?;
+        if bits > 8 {
+            f.write_str(if self.big_endian { "_be" } else { "_le" })?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses the SigMF complex datatype names. Real (`r…`) datatypes are rejected:
+/// rfsentry needs complex baseband.
+impl FromStr for Datatype {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let expected = || {
+            format!("unsupported datatype {s:?}; expected a complex SigMF datatype such as cf32_le, cf64_le, ci32_le, ci16_le, ci8, cu8, cu16_le (or their _be forms)")
+        };
+        let rest = s.strip_prefix('c').ok_or_else(expected)?;
+        let (body, big_endian) = match rest.rsplit_once('_') {
+            Some((b, "le")) => (b, false),
+            Some((b, "be")) => (b, true),
+            Some(_) => return Err(expected()),
+            None => (rest, false),
+        };
+        let scalar = match body {
+            "f64" => Scalar::F64,
+            "f32" => Scalar::F32,
+            "i32" => Scalar::I32,
+            "i16" => Scalar::I16,
+            "i8" => Scalar::I8,
+            "u32" => Scalar::U32,
+            "u16" => Scalar::U16,
+            "u8" => Scalar::U8,
+            _ => return Err(expected()),
+        };
+        let dt = Datatype { scalar, big_endian };
+        if dt.component_bytes() > 1 && !rest.contains('_') {
+            return Err(expected());
+        }
+        Ok(dt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for name in [
+            "cf32_le", "cf32_be", "cf64_le", "ci32_be", "ci16_le", "ci8", "cu8", "cu16_le",
+        ] {
+            let dt: Datatype = name.parse().unwrap();
+            assert_eq!(dt.to_string(), name);
+        }
+        for bad in ["rf32_le", "cf32", "cf16_le", "ci8_xx", "", "c"] {
+            assert!(bad.parse::<Datatype>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decodes_known_bytes() {
+        let mut out = [Sample::new(9.0, 9.0); 2];
+        Datatype::CU8.decode(&[255, 0, 127, 128], &mut out);
+        assert_eq!(out[0], Sample::new(1.0, -1.0));
+        assert!((out[1].re + 0.5 / 127.5).abs() < 1e-6);
+
+        Datatype::CI8.decode(&[0x80, 0x40, 0x7f, 0x00], &mut out);
+        assert_eq!(out[0], Sample::new(-1.0, 0.5));
+        assert_eq!(out[1], Sample::new(127.0 / 128.0, 0.0));
+
+        let mut one = [Sample::default(); 1];
+        Datatype::CI16_LE.decode(&[0x00, 0x80, 0x00, 0x40], &mut one);
+        assert_eq!(one[0], Sample::new(-1.0, 0.5));
+        let be: Datatype = "ci16_be".parse().unwrap();
+        be.decode(&[0x80, 0x00, 0x40, 0x00], &mut one);
+        assert_eq!(one[0], Sample::new(-1.0, 0.5));
+
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0.25f32.to_be_bytes());
+        bytes.extend_from_slice(&(-0.75f32).to_be_bytes());
+        "cf32_be"
+            .parse::<Datatype>()
+            .unwrap()
+            .decode(&bytes, &mut one);
+        assert_eq!(one[0], Sample::new(0.25, -0.75));
+    }
+
+    #[test]
+    fn nonfinite_floats_are_zeroed_and_counted() {
+        let mut bytes = Vec::new();
+        for v in [f32::NAN, 1.0, 0.5, f32::INFINITY, 0.1, 0.2] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let mut out = [Sample::default(); 3];
+        assert_eq!(Datatype::CF32_LE.decode(&bytes, &mut out), 2);
+        assert_eq!(out[0], Sample::new(0.0, 0.0));
+        assert_eq!(out[2], Sample::new(0.1, 0.2));
+    }
+
+    #[test]
+    fn encode_then_decode_is_within_quantisation() {
+        let samples: Vec<Sample> = (0..64)
+            .map(|i| Sample::from_polar(0.7, i as f32 * 0.3))
+            .collect();
+        for name in [
+            "cf32_le", "cf64_be", "ci32_le", "ci16_le", "ci16_be", "ci8", "cu8", "cu16_le",
+        ] {
+            let dt: Datatype = name.parse().unwrap();
+            let mut bytes = Vec::new();
+            dt.encode(&samples, &mut bytes);
+            assert_eq!(bytes.len(), samples.len() * dt.sample_bytes());
+            let mut back = vec![Sample::default(); samples.len()];
+            dt.decode(&bytes, &mut back);
+            let tol = if dt.component_bytes() == 1 {
+                1.0 / 100.0
+            } else {
+                1e-4
+            };
+            for (a, b) in samples.iter().zip(&back) {
+                assert!((a - b).norm() < tol, "{name}: {a} vs {b}");
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The `rfsentry` command: a thin shell over the library's `cli` module.
+
+fn main() {
+    std::process::exit(rfsentry::cli::main());
+}

@@ -1,0 +1,293 @@
+//! Baseline profiles (`profiles/<site>.toml`): what "normal" looks like at one
+//! site — the capture settings, per-bin statistics of the averaged spectrum
+//! for each tuning (segment), known emitters, protected bands and per-site
+//! detector thresholds. [`learn`] builds and merges them.
+
+pub mod learn;
+pub mod thresholds;
+
+use crate::dsp::PsdConfig;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub use thresholds::Thresholds;
+
+/// The profile format version this build reads and writes.
+pub const FORMAT: u32 = 1;
+
+/// A site's baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Format version, currently 1.
+    pub format: u32,
+    pub site: Site,
+    /// Capture settings the statistics were learned with.
+    pub capture: CaptureSettings,
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    #[serde(default)]
+    pub protected: Vec<ProtectedBand>,
+    #[serde(default)]
+    pub emitters: Vec<Emitter>,
+    pub segments: Vec<Segment>,
+}
+
+/// Who and what the profile is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Site {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub location: String,
+    /// Who learned it (user or tool).
+    #[serde(default)]
+    pub learned_by: String,
+    /// RFC 3339 time of the last learning run (from the recording, or the clock for a device).
+    #[serde(default)]
+    pub learned_at: String,
+    /// rfsentry version that wrote the statistics.
+    #[serde(default)]
+    pub tool_version: String,
+    /// Recordings or devices learned from.
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// The capture settings a profile was learned with; monitoring must match them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureSettings {
+    pub sample_rate: f64,
+    #[serde(flatten)]
+    pub psd: PsdConfig,
+    /// Receiver gain in dB, when learned from a device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain_db: Option<f64>,
+}
+
+/// Per-bin statistics of the averaged spectrum at one tuning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub center_hz: f64,
+    /// Seconds to stay on this tuning in a scan plan (0 for a single tuning).
+    #[serde(default)]
+    pub dwell_s: f64,
+    /// Frames the statistics summarise.
+    pub frames: u64,
+    /// Median of the frame power per bin (the robust floor), dBFS.
+    pub floor_dbfs: Vec<f32>,
+    pub p95_dbfs: Vec<f32>,
+    pub p99_dbfs: Vec<f32>,
+    pub max_dbfs: Vec<f32>,
+    /// 99th percentile of the per-frame max-hold, dBFS (what short bursts reach).
+    pub maxhold_p99_dbfs: Vec<f32>,
+    /// Fraction of frames in which the bin stood above floor + occupancy margin.
+    pub occupancy: Vec<f32>,
+    /// Median total power per FFT over the band, dBFS.
+    pub total_power_dbfs: f32,
+    /// Median over bins of the floor: the band's noise floor, dBFS per bin.
+    pub noise_floor_dbfs: f32,
+}
+
+/// Where a known emitter came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmitterSource {
+    /// Found by `learn` as contiguous occupied bins.
+    Learned,
+    /// Written by hand (an allow-list entry).
+    Manual,
+}
+
+/// A transmitter the baseline expects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Emitter {
+    pub name: String,
+    pub low_hz: f64,
+    pub high_hz: f64,
+    /// Strongest level seen, dBFS per bin.
+    #[serde(default)]
+    pub peak_dbfs: f32,
+    /// Typical level while on (median of its on-frames), dBFS per bin.
+    #[serde(default)]
+    pub power_dbfs: f32,
+    /// Fraction of time on.
+    #[serde(default)]
+    pub duty: f32,
+    #[serde(default = "manual")]
+    pub source: EmitterSource,
+}
+
+fn manual() -> EmitterSource {
+    EmitterSource::Manual
+}
+
+impl Emitter {
+    pub fn center_hz(&self) -> f64 {
+        0.5 * (self.low_hz + self.high_hz)
+    }
+    pub fn bandwidth_hz(&self) -> f64 {
+        self.high_hz - self.low_hz
+    }
+}
+
+/// A band whose jamming matters most; detectors use tighter thresholds there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtectedBand {
+    pub name: String,
+    pub low_hz: f64,
+    pub high_hz: f64,
+}
+
+impl Profile {
+    /// The default path of a site's profile in `dir`.
+    pub fn path_in(dir: &Path, site: &str) -> PathBuf {
+        dir.join(format!("{site}.toml"))
+    }
+
+    /// Load and validate a profile.
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let profile: Profile = toml::from_str(&text).map_err(|e| {
+            let field = e
+                .span()
+                .map(|s| locate(&text, s.start))
+                .unwrap_or_else(|| "profile".into());
+            Error::format(
+                path,
+                field,
+                format!("a valid rfsentry profile: {}", e.message()),
+            )
+        })?;
+        profile.validate(path)?;
+        Ok(profile)
+    }
+
+    /// Check internal consistency: format, bin counts, frequency ranges.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let err = |field: &str, expected: String| Err(Error::format(path, field, expected));
+        if self.format != FORMAT {
+            return err(
+                "format",
+                format!(
+                    "format = {FORMAT} (this is rfsentry {}), found {}",
+                    crate::VERSION,
+                    self.format
+                ),
+            );
+        }
+        if let Err(e) = self.capture.psd.validate(self.capture.sample_rate) {
+            return err("capture", e.to_string());
+        }
+        if self.segments.is_empty() {
+            return err("segments", "at least one [[segments]] table".into());
+        }
+        let n = self.capture.psd.fft_size;
+        for (i, s) in self.segments.iter().enumerate() {
+            for (name, v) in [
+                ("floor_dbfs", &s.floor_dbfs),
+                ("p95_dbfs", &s.p95_dbfs),
+                ("p99_dbfs", &s.p99_dbfs),
+                ("max_dbfs", &s.max_dbfs),
+                ("maxhold_p99_dbfs", &s.maxhold_p99_dbfs),
+                ("occupancy", &s.occupancy),
+            ] {
+                if v.len() != n {
+                    return err(
+                        &format!("segments[{i}].{name}"),
+                        format!("{n} values (fft_size), found {}", v.len()),
+                    );
+                }
+                if v.iter().any(|x| !x.is_finite()) {
+                    return err(&format!("segments[{i}].{name}"), "finite numbers".into());
+                }
+            }
+        }
+        for (i, e) in self.emitters.iter().enumerate() {
+            if !(e.low_hz.is_finite() && e.high_hz.is_finite() && e.low_hz <= e.high_hz) {
+                return err(
+                    &format!("emitters[{i}] ({})", e.name),
+                    "low_hz ≤ high_hz".into(),
+                );
+            }
+        }
+        for (i, b) in self.protected.iter().enumerate() {
+            if !(b.low_hz.is_finite() && b.high_hz.is_finite() && b.low_hz < b.high_hz) {
+                return err(
+                    &format!("protected[{i}] ({})", b.name),
+                    "low_hz < high_hz".into(),
+                );
+            }
+        }
+        self.thresholds
+            .validate()
+            .map_err(|e| Error::format(path, "thresholds", e))
+    }
+
+    /// Write the profile atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let text = toml::to_string(self)
+            .map_err(|e| Error::config(format!("cannot serialise profile: {e}")))?;
+        crate::atomic_file::write_atomic(path, text.as_bytes())
+    }
+
+    /// The segment tuned to `center_hz` (within 1 Hz).
+    pub fn segment_for(&self, center_hz: f64) -> Option<(usize, &Segment)> {
+        self.segments
+            .iter()
+            .enumerate()
+            .find(|(_, s)| (s.center_hz - center_hz).abs() < 1.0)
+    }
+
+    /// Check that a stream at `sample_rate`/`center_hz` analysed with `psd` fits this profile.
+    pub fn check_fits(
+        &self,
+        source: &str,
+        sample_rate: f64,
+        center_hz: f64,
+        psd: &PsdConfig,
+    ) -> Result<()> {
+        let c = &self.capture;
+        let name = &self.site.name;
+        if (c.sample_rate - sample_rate).abs() > 1e-6 * c.sample_rate {
+            return Err(Error::Mismatch(format!(
+                "{source}: sample rate {sample_rate} Hz does not match profile {name:?}, learned at {} Hz",
+                c.sample_rate
+            )));
+        }
+        if c.psd.fft_size != psd.fft_size {
+            return Err(Error::Mismatch(format!(
+                "{source}: FFT size {} does not match profile {name:?}, learned with {}",
+                psd.fft_size, c.psd.fft_size
+            )));
+        }
+        if self.segment_for(center_hz).is_none() {
+            let known: Vec<String> = self
+                .segments
+                .iter()
+                .map(|s| format!("{} Hz", s.center_hz))
+                .collect();
+            return Err(Error::Mismatch(format!(
+                "{source}: centre frequency {center_hz} Hz is not one of profile {name:?}'s tunings ({})",
+                known.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// "line L, column C" for a byte offset in `text`.
+fn locate(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count() + 1)
+        .unwrap_or(1);
+    format!("line {line}, column {col}")
+}

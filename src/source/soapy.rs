@@ -1,0 +1,1 @@
+//! SoapySDR device source (in progress).
