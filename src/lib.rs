@@ -21,6 +21,7 @@ pub mod profile;
 pub mod score;
 pub mod source;
 pub mod synth;
+pub mod watch;
 
 pub use error::{Error, Result};
 

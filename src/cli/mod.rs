@@ -1,6 +1,13 @@
 //! The command line: argument parsing (clap) and one module per subcommand.
 //! Each subcommand is a thin layer over the library.
 
+pub mod analyze;
+pub mod common;
+pub mod learn;
+pub mod live;
+pub mod monitor;
+pub mod score;
+
 use clap::{Parser, Subcommand};
 
 /// rfsentry — learn a site's normal radio spectrum, then watch it for jamming and rogue transmitters.
@@ -15,13 +22,34 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Build or merge a site's baseline profile from recordings or a device.
+    Learn(learn::LearnArgs),
+    /// Analyse recordings against a site's profile; write alerts, evidence and a report.
+    Analyze(analyze::AnalyzeArgs),
+    /// Watch a site live (a SoapySDR device, or a recording replayed at real time).
+    Monitor(monitor::MonitorArgs),
+    /// Score an alert log against the annotated recordings it came from.
+    Score(score::ScoreArgs),
+}
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    match cli.command {}
+    let result = match &cli.command {
+        Command::Learn(a) => learn::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Monitor(a) => monitor::run(a),
+        Command::Score(a) => score::run(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("rfsentry: error: {e}");
+            1
+        }
+    }
 }
 
 /// Log to stderr at a level set by `-v` or `RUST_LOG`.

@@ -7,6 +7,7 @@
 
 pub mod annotation;
 pub mod datatype;
+pub mod memory;
 pub mod open;
 pub mod raw;
 pub mod sigmf;

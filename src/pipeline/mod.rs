@@ -1,1 +1,187 @@
-//! (in progress)
+//! The streaming pipeline: source thread → PSD thread → the caller's stages,
+//! joined by bounded crossbeam channels, with sample buffers recycled through
+//! a [`BufferPool`] so the steady state allocates no IQ memory.
+//!
+//! Items flow in sample order: each [`IqBlock`] is followed by the frames it
+//! completed, and [`Gap`]s arrive where samples went missing. The last stage
+//! hands blocks back to the pool with [`Running::recycle`].
+
+use crate::dsp::{PsdConfig, PsdEngine, PsdFrame};
+use crate::source::{BufferPool, Gap, IqBlock, Source, SourceContext, SourceInfo, SourceMsg};
+use crate::{Error, Result};
+use crossbeam_channel::{bounded, Receiver};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// What flows out of the PSD stage.
+#[derive(Debug)]
+pub enum StreamItem {
+    /// Raw samples (for IQ evidence); hand them back with [`Running::recycle`].
+    Block(IqBlock),
+    /// An averaged spectrum.
+    Frame(PsdFrame),
+    /// Samples that never arrived.
+    Gap(Gap),
+}
+
+/// Pipeline sizing.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    pub psd: PsdConfig,
+    /// Samples per IQ block.
+    pub block_len: usize,
+    /// Capacity of each bounded channel, in items.
+    pub channel_capacity: usize,
+}
+
+impl PipelineSettings {
+    pub fn new(psd: PsdConfig) -> Self {
+        PipelineSettings {
+            psd,
+            block_len: 1 << 16,
+            channel_capacity: 8,
+        }
+    }
+}
+
+/// A started pipeline: its output channel and its threads.
+pub struct Running {
+    pub info: SourceInfo,
+    pub items: Receiver<StreamItem>,
+    pool: BufferPool,
+    stop: Arc<AtomicBool>,
+    threads: Vec<(&'static str, JoinHandle<Result<()>>)>,
+}
+
+impl Running {
+    /// Give a block's buffer back to the pool.
+    pub fn recycle(&self, block: IqBlock) {
+        self.pool.put(block.samples);
+    }
+
+    /// The pool blocks come from (for stages that hold blocks, such as evidence rings).
+    pub fn pool(&self) -> &BufferPool {
+        &self.pool
+    }
+
+    /// The flag that stops the source.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Ask the source to stop; items already in flight still arrive.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Wait for the threads; the first error wins.
+    pub fn join(self) -> Result<()> {
+        let Running { items, threads, stop, .. } = self;
+        stop.store(true, Ordering::SeqCst);
+        drop(items);
+        let mut first = Ok(());
+        for (name, t) in threads {
+            let r = t.join().unwrap_or_else(|_| Err(Error::config(format!("the {name} thread panicked"))));
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+}
+
+/// Start the source and PSD threads. `stop` ends the source early (Ctrl-C, duration).
+pub fn start(source: Box<dyn Source>, settings: &PipelineSettings, stop: Arc<AtomicBool>) -> Result<Running> {
+    let info = source.info();
+    settings.psd.validate(info.sample_rate)?;
+    let cap = settings.channel_capacity.max(1);
+    // Blocks in flight: two channels, the PSD stage, the consumer, plus slack.
+    let pool = BufferPool::new(settings.block_len, 3 * cap + 4);
+    let (src_tx, src_rx) = bounded::<SourceMsg>(cap);
+    let (item_tx, item_rx) = bounded::<StreamItem>(cap);
+
+    let ctx = SourceContext {
+        out: src_tx,
+        pool: pool.clone(),
+        stop: stop.clone(),
+    };
+    let source_thread = std::thread::Builder::new()
+        .name("rfsentry-source".into())
+        .spawn(move || source.run(ctx))
+        .map_err(|e| Error::config(format!("cannot start the source thread: {e}")))?;
+
+    let mut engine = PsdEngine::new(
+        settings.psd,
+        info.sample_rate,
+        info.tunings.first().copied().unwrap_or(0.0),
+        info.clip_level,
+    )?;
+    let psd_thread = std::thread::Builder::new()
+        .name("rfsentry-psd".into())
+        .spawn(move || {
+            let mut segment = usize::MAX;
+            let mut frames = Vec::new();
+            for msg in src_rx {
+                match msg {
+                    SourceMsg::Block(block) => {
+                        if block.segment != segment {
+                            segment = block.segment;
+                            engine.retune(block.segment, block.center_hz);
+                        }
+                        engine.push(block.start_sample, &block.samples, |f| frames.push(f));
+                        if item_tx.send(StreamItem::Block(block)).is_err() {
+                            break;
+                        }
+                        for f in frames.drain(..) {
+                            if item_tx.send(StreamItem::Frame(f)).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    SourceMsg::Gap(gap) => {
+                        if item_tx.send(StreamItem::Gap(gap)).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| Error::config(format!("cannot start the PSD thread: {e}")))?;
+
+    Ok(Running {
+        info,
+        items: item_rx,
+        pool,
+        stop,
+        threads: vec![("source", source_thread), ("psd", psd_thread)],
+    })
+}
+
+/// Run `source` through the PSD stage and hand every frame to `on_frame`
+/// (blocks are recycled, gaps counted). `on_samples` sees the sample count of
+/// each block (for progress). Returns the number of samples processed.
+pub fn for_each_frame(
+    source: Box<dyn Source>,
+    settings: &PipelineSettings,
+    stop: Arc<AtomicBool>,
+    mut on_frame: impl FnMut(PsdFrame),
+    mut on_samples: impl FnMut(u64),
+) -> Result<u64> {
+    let running = start(source, settings, stop)?;
+    let mut samples = 0u64;
+    for item in running.items.clone() {
+        match item {
+            StreamItem::Block(b) => {
+                samples += b.samples.len() as u64;
+                on_samples(b.samples.len() as u64);
+                running.recycle(b);
+            }
+            StreamItem::Frame(f) => on_frame(f),
+            StreamItem::Gap(g) => tracing::warn!("{} samples lost ({})", g.lost_samples, g.cause.name()),
+        }
+    }
+    running.join()?;
+    Ok(samples)
+}

@@ -30,6 +30,9 @@ pub struct Profile {
     pub protected: Vec<ProtectedBand>,
     #[serde(default)]
     pub emitters: Vec<Emitter>,
+    /// The site's receiver settings for live monitoring (`args`, `gain_db`, `antenna`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<toml::Table>,
     pub segments: Vec<Segment>,
 }
 

@@ -16,6 +16,8 @@ pub struct Thresholds {
     pub emitter_snr_db: f32,
     /// Seconds an unknown emitter must persist before it is raised.
     pub emitter_min_duration_s: f64,
+    /// Seconds a jammer must persist before it is raised (time to classify it).
+    pub jamming_min_duration_s: f64,
     /// A known emitter is anomalous when this far above its learned maximum.
     pub anomalous_margin_db: f32,
     /// Barrage: the band's median rise over the floor, dB.
@@ -51,6 +53,7 @@ impl Default for Thresholds {
             emitter_margin_db: 3.0,
             emitter_snr_db: 8.0,
             emitter_min_duration_s: 0.1,
+            jamming_min_duration_s: 0.25,
             anomalous_margin_db: 6.0,
             barrage_rise_db: 6.0,
             barrage_min_fraction: 0.2,
@@ -61,7 +64,7 @@ impl Default for Thresholds {
             overload_clip_fraction: 0.001,
             signal_loss_drop_db: 10.0,
             protected_bonus_db: 2.0,
-            clear_holdoff_s: 0.5,
+            clear_holdoff_s: 1.0,
             update_interval_s: 1.0,
             occupancy_margin_db: 6.0,
         }
@@ -107,6 +110,7 @@ impl Thresholds {
         }
         for (name, v) in [
             ("emitter_min_duration_s", self.emitter_min_duration_s),
+            ("jamming_min_duration_s", self.jamming_min_duration_s),
             ("clear_holdoff_s", self.clear_holdoff_s),
             ("update_interval_s", self.update_interval_s),
         ] {

@@ -1,0 +1,124 @@
+//! `rfsentry analyze`: run recordings through the full pipeline against a
+//! site's profile, as fast as the CPU allows; write the alert log (and
+//! evidence) and print a summary table. Exits 0 when the analysis ran,
+//! whether or not it found anything.
+
+use super::common::{progress_bar, stop_flag, RecordingArgs, SiteArgs};
+use crate::pipeline::PipelineSettings;
+use crate::profile::Profile;
+use crate::source::file::FileSource;
+use crate::watch::{watch, SinkOptions, WatchConfig, WatchSummary};
+use crate::{Error, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Analyse recordings offline.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub input: RecordingArgs,
+    /// Output directory for alerts.jsonl, pictures and the report (default alerts/SITE).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: &AnalyzeArgs) -> Result<()> {
+    if args.input.recordings.is_empty() {
+        return Err(Error::config("analyze needs at least one RECORDING"));
+    }
+    let profile = Profile::load(&args.site.profile_path())?;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
+    let opts = args.input.open_options();
+    let stop = stop_flag();
+    let mut next_id = 1;
+    let mut total = WatchSummary::default();
+    for (i, path) in args.input.recordings.iter().enumerate() {
+        let reader = crate::iq::open(path, &opts)?;
+        let source = Box::new(FileSource::new(reader));
+        let info = crate::source::Source::info(source.as_ref());
+        let bar = progress_bar(info.total_samples, &format!("analysing {}", info.name));
+        let bar2 = bar.clone();
+        let mut seen = 0u64;
+        let config = WatchConfig {
+            out_dir: out_dir.clone(),
+            id_prefix: format!("{}-", profile.site.name),
+            first_id: next_id,
+            fallback_start: chrono::DateTime::UNIX_EPOCH,
+            sink: SinkOptions {
+                truncate_log: i == 0,
+                echo_alerts: false,
+            },
+            pipeline: PipelineSettings::new(profile.capture.psd),
+            profile: profile.clone(),
+        };
+        let summary = watch(
+            source,
+            config,
+            stop.clone(),
+            Some(Box::new(move |s| {
+                bar2.inc(s.samples - seen);
+                seen = s.samples;
+            })),
+        )?;
+        bar.finish_and_clear();
+        next_id = summary.next_id;
+        print_summary(&info.name, &summary);
+        total.samples += summary.samples;
+        total.elapsed_s += summary.elapsed_s;
+        total.log_failed |= summary.log_failed;
+        for a in &summary.alert_list {
+            total.record(a);
+        }
+    }
+    println!("alert log: {}", out_dir.join("alerts.jsonl").display());
+    if total.log_failed {
+        return Err(Error::config(format!(
+            "the alert log {} could not be written; alerts were printed to the terminal only",
+            out_dir.join("alerts.jsonl").display()
+        )));
+    }
+    Ok(())
+}
+
+/// Print one recording's summary table.
+pub fn print_summary(name: &str, s: &WatchSummary) {
+    println!(
+        "{name}: {} samples in {:.2} s ({:.1} MS/s), {} frames, {} alert(s)",
+        s.samples,
+        s.elapsed_s,
+        s.rate_msps(),
+        s.frames,
+        s.total_alerts()
+    );
+    if s.alert_list.is_empty() {
+        return;
+    }
+    println!(
+        "  {:<16} {:<21} {:>9} {:>8} {:>12} {:>9} {:>8}",
+        "id", "kind", "start s", "dur s", "centre MHz", "BW kHz", "excess"
+    );
+    for a in &s.alert_list {
+        println!(
+            "  {:<16} {:<21} {:>9} {:>8} {:>12.4} {:>9.1} {:>+7.1}",
+            a.id,
+            a.kind.name(),
+            a.start.split('T').nth(1).unwrap_or(&a.start).trim_end_matches('Z'),
+            format!("{:.2}", seconds_between(&a.start, &a.end)),
+            a.center_hz / 1e6,
+            (a.freq_high_hz - a.freq_low_hz) / 1e3,
+            a.excess_db
+        );
+    }
+}
+
+fn seconds_between(start: &str, end: &str) -> f64 {
+    match (chrono::DateTime::parse_from_rfc3339(start), chrono::DateTime::parse_from_rfc3339(end)) {
+        (Ok(a), Ok(b)) => (b - a).num_milliseconds() as f64 / 1e3,
+        _ => 0.0,
+    }
+}

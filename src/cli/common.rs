@@ -1,0 +1,173 @@
+//! Arguments and helpers shared by several subcommands: recording inputs with
+//! `--rate`/`--freq`, PSD settings, the profile location, progress bars and
+//! Ctrl-C handling.
+
+use crate::dsp::{DcMode, PsdConfig, Window};
+use crate::iq::OpenOptions;
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// Recordings and the settings for files that do not carry them.
+#[derive(Debug, Args, Clone)]
+pub struct RecordingArgs {
+    /// Recordings: SigMF (.sigmf-meta/.sigmf-data/.sigmf), raw (.cu8 .cs8 .cs16 .cf32 .cfile, URH .complex*), or WAV IQ.
+    #[arg(value_name = "RECORDING")]
+    pub recordings: Vec<PathBuf>,
+    /// Sample rate of raw recordings, Hz (e.g. 2.4e6 or 250k).
+    #[arg(long, value_parser = parse_hz)]
+    pub rate: Option<f64>,
+    /// Centre frequency of raw recordings, Hz (e.g. 433.92M).
+    #[arg(long, value_parser = parse_hz)]
+    pub freq: Option<f64>,
+}
+
+impl RecordingArgs {
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            sample_rate: self.rate,
+            center_hz: self.freq,
+        }
+    }
+}
+
+/// Where profiles live and which site.
+#[derive(Debug, Args, Clone)]
+pub struct SiteArgs {
+    /// Site name; its profile is PROFILE_DIR/SITE.toml.
+    #[arg(long)]
+    pub site: String,
+    /// Directory of baseline profiles.
+    #[arg(long, default_value = "profiles")]
+    pub profile_dir: PathBuf,
+}
+
+impl SiteArgs {
+    pub fn profile_path(&self) -> PathBuf {
+        crate::profile::Profile::path_in(&self.profile_dir, &self.site)
+    }
+}
+
+/// Welch PSD settings.
+#[derive(Debug, Args, Clone)]
+pub struct PsdArgs {
+    /// FFT size in bins.
+    #[arg(long, default_value_t = 1024)]
+    pub fft_size: usize,
+    /// Seconds averaged into one spectrum frame.
+    #[arg(long, default_value_t = 0.05)]
+    pub integration: f64,
+    /// FFT window: hann, hamming, blackman, blackman-harris, flat-top, rectangular.
+    #[arg(long, default_value = "hann")]
+    pub window: Window,
+    /// Overlap between FFT segments, 0 ≤ overlap < 0.95.
+    #[arg(long, default_value_t = 0.0)]
+    pub overlap: f64,
+    /// Keep the DC bin as measured instead of interpolating it.
+    #[arg(long)]
+    pub keep_dc: bool,
+}
+
+impl PsdArgs {
+    pub fn config(&self) -> PsdConfig {
+        PsdConfig {
+            fft_size: self.fft_size,
+            window: self.window,
+            overlap: self.overlap,
+            integration_s: self.integration,
+            dc: if self.keep_dc { DcMode::Keep } else { DcMode::Interpolate },
+        }
+    }
+}
+
+/// Parse a frequency or rate: `433.92M`, `250k`, `1.2G`, `2.4e6`, `1000000`.
+pub fn parse_hz(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('M') => (&t[..t.len() - 1], 1e6),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1e9),
+        _ => (t, 1.0),
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a frequency: expected a number with an optional k/M/G suffix, e.g. 433.92M"))?;
+    let hz = v * mult;
+    if !(hz.is_finite() && hz > 0.0 && hz < 1e12) {
+        return Err(format!("{s:?} is out of range: expected a positive frequency below 1 THz"));
+    }
+    Ok(hz)
+}
+
+/// Parse a duration: `90s`, `15m`, `2h`, `1h30m`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs > 0.0 {
+            return Ok(std::time::Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration ({e}): expected e.g. 90s, 15m, 2h"))
+}
+
+/// The process-wide stop flag, set by Ctrl-C / SIGTERM.
+pub fn stop_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        if let Err(e) = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                // Second Ctrl-C: the user insists.
+                std::process::exit(130);
+            }
+        }) {
+            tracing::warn!("cannot install the Ctrl-C handler: {e}");
+        }
+        flag
+    })
+    .clone()
+}
+
+/// A progress bar on stderr when it is a terminal (hidden otherwise).
+pub fn progress_bar(total_samples: Option<u64>, label: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match total_samples {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {human_pos}/{human_len} samples, eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hz_suffixes() {
+        assert_eq!(parse_hz("433.92M").unwrap(), 433.92e6);
+        assert_eq!(parse_hz("250k").unwrap(), 250e3);
+        assert_eq!(parse_hz("2.4e6").unwrap(), 2.4e6);
+        assert!(parse_hz("abc").is_err());
+        assert!(parse_hz("-5").is_err());
+        assert!(parse_hz("0").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("15m").unwrap().as_secs(), 900);
+        assert_eq!(parse_duration("2h").unwrap().as_secs(), 7200);
+        assert_eq!(parse_duration("1.5").unwrap().as_millis(), 1500);
+        assert!(parse_duration("soon").is_err());
+    }
+}

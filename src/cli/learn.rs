@@ -1,0 +1,159 @@
+//! `rfsentry learn`: build or merge a site's baseline profile from recordings
+//! (or, with the `soapy` feature, from a live device).
+
+use super::common::{progress_bar, stop_flag, PsdArgs, RecordingArgs, SiteArgs};
+use crate::pipeline::{for_each_frame, PipelineSettings};
+use crate::profile::learn::{merge, Learner};
+use crate::profile::{CaptureSettings, Profile, Site};
+use crate::source::file::FileSource;
+use crate::source::Source;
+use crate::{Error, Result};
+use clap::Args;
+
+/// Learn what normal looks like at a site.
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub psd: PsdArgs,
+    #[command(flatten)]
+    pub input: RecordingArgs,
+    /// Replace an existing profile instead of merging into it.
+    #[arg(long)]
+    pub replace: bool,
+    /// Skip this many seconds at the start of each recording.
+    #[arg(long, default_value_t = 0.0)]
+    pub skip: f64,
+    /// Learn from at most this long of each recording (or of the device), e.g. 90s, 15m.
+    #[arg(long, value_parser = super::common::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Free-text description of the site (kept when merging).
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Where the site is (kept when merging).
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Learn live from a SoapySDR device, e.g. "driver=rtlsdr" (feature `soapy`).
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+/// The sources to learn from.
+fn sources(args: &LearnArgs) -> Result<Vec<Box<dyn Source>>> {
+    if let Some(device) = &args.device {
+        return super::live::device_sources(device, &args.input, args.psd.config(), &args.site);
+    }
+    if args.input.recordings.is_empty() {
+        return Err(Error::config("learn needs at least one RECORDING (or --device)"));
+    }
+    let opts = args.input.open_options();
+    args.input
+        .recordings
+        .iter()
+        .map(|path| {
+            let reader = crate::iq::open(path, &opts)?;
+            let rate = reader.info().sample_rate;
+            let skip = (args.skip.max(0.0) * rate) as u64;
+            let limit = args.duration.map(|d| (d.as_secs_f64() * rate) as u64);
+            Ok(Box::new(FileSource::new(reader).start_at(skip)?.limit(limit)) as Box<dyn Source>)
+        })
+        .collect()
+}
+
+pub fn run(args: &LearnArgs) -> Result<()> {
+    let psd = args.psd.config();
+    let sources = sources(args)?;
+    let rate = sources[0].info().sample_rate;
+    for s in &sources {
+        let info = s.info();
+        if (info.sample_rate - rate).abs() > 1e-6 * rate {
+            return Err(Error::Mismatch(format!(
+                "{}: sample rate {} Hz differs from {} Hz of the first recording; one profile needs one sample rate",
+                info.name, info.sample_rate, rate
+            )));
+        }
+    }
+    psd.validate(rate)?;
+    let path = args.site.profile_path();
+    let existing = if path.exists() && !args.replace {
+        Some(Profile::load(&path)?)
+    } else {
+        None
+    };
+    let thresholds = existing.as_ref().map(|p| p.thresholds.clone()).unwrap_or_default();
+    let capture = CaptureSettings {
+        sample_rate: rate,
+        psd,
+        gain_db: None,
+    };
+    let mut learner = Learner::new(capture, thresholds);
+    let mut names = Vec::new();
+    let mut learned_at = String::new();
+    let stop = stop_flag();
+    let settings = PipelineSettings::new(psd);
+    for source in sources {
+        let info = source.info();
+        names.push(info.name.clone());
+        if learned_at.is_empty() {
+            learned_at = info
+                .start_time
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default();
+        }
+        let bar = progress_bar(info.total_samples, &format!("learning {}", info.name));
+        let samples = for_each_frame(source, &settings, stop.clone(), |f| learner.add(&f), |n| bar.inc(n))?;
+        bar.finish_and_clear();
+        tracing::info!("{}: {} samples, {} frames so far", info.name, samples, learner.frames());
+    }
+    if learner.frames() == 0 {
+        return Err(Error::config(format!(
+            "no complete spectrum frame in the input: recordings shorter than one integration time ({} s)?",
+            psd.integration_s
+        )));
+    }
+    let site = Site {
+        name: args.site.site.clone(),
+        description: args.description.clone().unwrap_or_default(),
+        location: args.location.clone().unwrap_or_default(),
+        learned_by: format!("rfsentry {}", crate::VERSION),
+        learned_at,
+        tool_version: crate::VERSION.to_string(),
+        sources: names,
+    };
+    let learned = learner.finish(site);
+    let profile = match existing {
+        Some(old) => {
+            let mut merged = merge(&old, &learned)?;
+            if let Some(d) = &args.description {
+                merged.site.description = d.clone();
+            }
+            if let Some(l) = &args.location {
+                merged.site.location = l.clone();
+            }
+            merged
+        }
+        None => learned,
+    };
+    profile.save(&path)?;
+    let frames: u64 = profile.segments.iter().map(|s| s.frames).sum();
+    println!(
+        "profile {}: {} segment(s), {} frames, noise floor {:.1} dBFS/bin, {} known emitter(s)",
+        path.display(),
+        profile.segments.len(),
+        frames,
+        profile.segments[0].noise_floor_dbfs,
+        profile.emitters.len()
+    );
+    for e in &profile.emitters {
+        println!(
+            "  {:<28} {:>10.4}–{:<10.4} MHz  peak {:6.1} dBFS  duty {:.2}",
+            e.name,
+            e.low_hz / 1e6,
+            e.high_hz / 1e6,
+            e.peak_dbfs,
+            e.duty
+        );
+    }
+    Ok(())
+}

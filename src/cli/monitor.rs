@@ -1,0 +1,116 @@
+//! `rfsentry monitor`: the field mode. Watches a live SoapySDR receiver
+//! (`--device`), or replays a recording at real time so the screen is the one
+//! a field user sees; writes alerts and evidence as they happen, shows a live
+//! status line, and ends cleanly on `--duration`, Ctrl-C or SIGTERM.
+
+use super::common::{parse_duration, stop_flag, RecordingArgs, SiteArgs};
+use crate::pipeline::PipelineSettings;
+use crate::profile::Profile;
+use crate::source::file::FileSource;
+use crate::source::Source;
+use crate::watch::{watch, SinkOptions, WatchConfig};
+use crate::{Error, Result};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Watch a site live.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    #[command(flatten)]
+    pub input: RecordingArgs,
+    /// Output directory for alerts.jsonl and evidence (default alerts/SITE).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// SoapySDR device arguments, e.g. "driver=rtlsdr,serial=00000001" (feature `soapy`).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Stop after this long, e.g. 90s, 15m, 2h.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Replay a recording as fast as possible instead of at real time.
+    #[arg(long)]
+    pub fast: bool,
+}
+
+pub fn run(args: &MonitorArgs) -> Result<()> {
+    let profile = Profile::load(&args.site.profile_path())?;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
+    let stop = stop_flag();
+    let source: Box<dyn Source> = match (&args.device, args.input.recordings.as_slice()) {
+        (Some(device), []) => super::live::device_sources(device, &args.input, profile.capture.psd, &args.site)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::config("no device source"))?,
+        (None, [path]) => {
+            let reader = crate::iq::open(path, &args.input.open_options())?;
+            Box::new(FileSource::new(reader).realtime(!args.fast))
+        }
+        (Some(_), _) => return Err(Error::config("monitor takes either --device or one RECORDING, not both")),
+        (None, _) => return Err(Error::config("monitor needs --device ARGS or one RECORDING to replay")),
+    };
+    if let Some(d) = args.duration {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(d);
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+    let info = source.info();
+    let now = chrono::Utc::now();
+    let config = WatchConfig {
+        out_dir: out_dir.clone(),
+        id_prefix: format!("{}-{}-", profile.site.name, now.format("%Y%m%dT%H%M%SZ")),
+        first_id: 1,
+        fallback_start: now,
+        sink: SinkOptions {
+            truncate_log: false,
+            echo_alerts: true,
+        },
+        pipeline: PipelineSettings::new(profile.capture.psd),
+        profile,
+    };
+    eprintln!(
+        "monitoring {} at {:.4} MHz, {} S/s; alerts → {}; Ctrl-C to stop",
+        info.name,
+        info.tunings.first().copied().unwrap_or(0.0) / 1e6,
+        info.sample_rate,
+        out_dir.join("alerts.jsonl").display()
+    );
+    let terminal = std::io::stderr().is_terminal();
+    let summary = watch(
+        source,
+        config,
+        stop,
+        Some(Box::new(move |s| {
+            let line = format!(
+                "t={:8.1}s  rate {:6.2} MS/s  floor {:6.1} dBFS  gaps {} (lost {:.2} s)  active {}  total {}",
+                s.seconds,
+                s.rate_sps / 1e6,
+                s.noise_floor_dbfs,
+                s.gaps,
+                s.lost_samples as f64 / info.sample_rate,
+                s.active_alerts,
+                s.total_alerts
+            );
+            if terminal {
+                eprint!("\r\x1b[K{line}");
+                let _ = std::io::stderr().flush();
+            } else {
+                tracing::debug!("{line}");
+            }
+        })),
+    )?;
+    if terminal {
+        eprintln!();
+    }
+    super::analyze::print_summary(&info.name, &summary);
+    Ok(())
+}

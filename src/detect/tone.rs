@@ -1,0 +1,31 @@
+//! Tone jammers: strong unmodulated carriers — clusters no wider than a few
+//! bins, far above the baseline, not explained by a known emitter. Stability
+//! over time is judged by the tracker's persistence rule.
+
+use super::clusters::Cluster;
+use super::view::FrameView;
+use super::{confidence_from_margin, Detection};
+use crate::alert::AlertKind;
+use serde_json::json;
+
+/// Whether `c` looks like a tone jammer in `view`.
+pub fn is_tone(view: &FrameView, c: &Cluster) -> bool {
+    let t = view.thresholds;
+    c.known.is_none() && c.width_bins() <= t.tone_max_bins && c.excess_db >= t.tone_margin_db - view.bonus(c.peak_bin)
+}
+
+/// A `jamming.tone` detection for cluster `c`.
+pub fn detection(view: &FrameView, c: &Cluster) -> Detection {
+    let mut details = serde_json::Map::new();
+    details.insert("width_bins".into(), json!(c.width_bins()));
+    Detection {
+        kind: AlertKind::JammingTone,
+        low_hz: view.bin_low_hz(c.lo),
+        high_hz: view.bin_high_hz(c.hi),
+        peak_dbfs: c.peak_dbfs,
+        excess_db: c.excess_db,
+        snr_db: c.snr_db,
+        confidence: confidence_from_margin(c.excess_db - view.thresholds.tone_margin_db),
+        details,
+    }
+}

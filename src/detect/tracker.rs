@@ -1,0 +1,310 @@
+//! The alert lifecycle. Detections of successive frames that agree in kind
+//! family and frequency are one track; a track is *raised* once it has
+//! persisted long enough (in at least half of its frames), *updated* at most
+//! every `update_interval_s` while it lasts, and *cleared* once it has been
+//! absent for `clear_holdoff_s` — so one jammer makes one alert, not thousands.
+//! A jammer's kind is decided by the votes of its frames before it is raised.
+
+use super::Detection;
+use crate::alert::{AlertEvent, AlertKind, EventType, EvidencePaths};
+use crate::profile::Thresholds;
+use crate::source::Gap;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Which detections may continue a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Jamming,
+    Unknown,
+    Anomalous,
+    Overload,
+    SignalLoss,
+}
+
+fn class_of(kind: AlertKind) -> Class {
+    match kind {
+        AlertKind::JammingBarrage | AlertKind::JammingTone | AlertKind::JammingSwept | AlertKind::JammingPulsed => Class::Jamming,
+        AlertKind::EmitterUnknown => Class::Unknown,
+        AlertKind::EmitterAnomalous => Class::Anomalous,
+        AlertKind::ReceiverOverload | AlertKind::MonitoringGap => Class::Overload,
+        AlertKind::ReceiverSignalLoss => Class::SignalLoss,
+    }
+}
+
+/// Order of preference when votes tie (the more specific kind first).
+const KIND_PRIORITY: [AlertKind; 4] = [
+    AlertKind::JammingPulsed,
+    AlertKind::JammingSwept,
+    AlertKind::JammingTone,
+    AlertKind::JammingBarrage,
+];
+
+#[derive(Debug)]
+struct Track {
+    id: Option<String>,
+    class: Class,
+    segment: usize,
+    votes: BTreeMap<AlertKind, u32>,
+    kind: AlertKind,
+    low_hz: f64,
+    high_hz: f64,
+    first_sample: u64,
+    /// End of the last frame that saw it.
+    last_sample: u64,
+    /// Frames seen, and frames elapsed, since the first.
+    seen: u32,
+    elapsed: u32,
+    peak_dbfs: f32,
+    excess_db: f32,
+    snr_db: f32,
+    confidence: f32,
+    details: serde_json::Map<String, serde_json::Value>,
+    last_update_sample: u64,
+    changed: bool,
+}
+
+impl Track {
+    fn absorb(&mut self, d: &Detection, frame_end: u64) {
+        *self.votes.entry(d.kind).or_default() += 1;
+        self.low_hz = self.low_hz.min(d.low_hz);
+        self.high_hz = self.high_hz.max(d.high_hz);
+        self.last_sample = frame_end;
+        if d.peak_dbfs > self.peak_dbfs {
+            self.peak_dbfs = d.peak_dbfs;
+            self.excess_db = self.excess_db.max(d.excess_db);
+            self.snr_db = self.snr_db.max(d.snr_db);
+            self.details = d.details.clone();
+        }
+        self.confidence = self.confidence.max(d.confidence);
+        self.changed = true;
+    }
+
+    fn overlaps(&self, d: &Detection, tolerance_hz: f64) -> bool {
+        let tol = tolerance_hz.max(0.1 * (self.high_hz - self.low_hz));
+        d.low_hz <= self.high_hz + tol && d.high_hz >= self.low_hz - tol
+    }
+
+    fn vote(&self) -> AlertKind {
+        let best = self.votes.values().copied().max().unwrap_or(0);
+        KIND_PRIORITY
+            .iter()
+            .copied()
+            .find(|k| self.votes.get(k) == Some(&best))
+            .or_else(|| self.votes.iter().find(|(_, &v)| v == best).map(|(k, _)| *k))
+            .unwrap_or(self.kind)
+    }
+}
+
+/// Turns per-frame detections into alert events.
+pub struct Tracker {
+    thresholds: Thresholds,
+    site: String,
+    recording: String,
+    id_prefix: String,
+    sample_rate: f64,
+    start_time: DateTime<Utc>,
+    tracks: Vec<Track>,
+    next_id: u64,
+}
+
+impl Tracker {
+    /// A tracker for one stream. Alert ids are `{id_prefix}{n:04}`.
+    pub fn new(thresholds: Thresholds, site: &str, recording: &str, id_prefix: &str, sample_rate: f64, start_time: DateTime<Utc>) -> Self {
+        Tracker {
+            thresholds,
+            site: site.to_string(),
+            recording: recording.to_string(),
+            id_prefix: id_prefix.to_string(),
+            sample_rate,
+            start_time,
+            tracks: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    /// Continue numbering from another tracker (several recordings in one log).
+    pub fn with_next_id(mut self, next_id: u64) -> Self {
+        self.next_id = next_id;
+        self
+    }
+
+    /// The id the next raised alert will get.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// Alerts currently raised.
+    pub fn active(&self) -> usize {
+        self.tracks.iter().filter(|t| t.id.is_some()).count()
+    }
+
+    fn secs(&self, s: f64) -> u64 {
+        (s * self.sample_rate).round() as u64
+    }
+
+    fn min_duration(&self, class: Class) -> u64 {
+        let t = &self.thresholds;
+        self.secs(match class {
+            Class::Jamming => t.jamming_min_duration_s,
+            Class::Unknown | Class::Anomalous => t.emitter_min_duration_s,
+            Class::Overload | Class::SignalLoss => t.emitter_min_duration_s,
+        })
+    }
+
+    /// Process the detections of one frame of `segment` spanning `[frame_start, frame_end)`.
+    pub fn on_frame(&mut self, segment: usize, frame_start: u64, frame_end: u64, bin_hz: f64, detections: &[Detection]) -> Vec<AlertEvent> {
+        let mut events = Vec::new();
+        for t in self.tracks.iter_mut().filter(|t| t.segment == segment) {
+            t.elapsed += 1;
+        }
+        for d in detections {
+            let class = class_of(d.kind);
+            let tolerance = 3.0 * bin_hz;
+            match self
+                .tracks
+                .iter_mut()
+                .find(|t| t.segment == segment && t.class == class && t.overlaps(d, tolerance))
+            {
+                Some(t) => {
+                    if t.last_sample != frame_end {
+                        t.seen += 1;
+                    }
+                    t.absorb(d, frame_end)
+                }
+                None => self.tracks.push(Track {
+                    id: None,
+                    class,
+                    segment,
+                    votes: BTreeMap::from([(d.kind, 1)]),
+                    kind: d.kind,
+                    low_hz: d.low_hz,
+                    high_hz: d.high_hz,
+                    first_sample: frame_start,
+                    last_sample: frame_end,
+                    seen: 1,
+                    elapsed: 1,
+                    peak_dbfs: d.peak_dbfs,
+                    excess_db: d.excess_db,
+                    snr_db: d.snr_db,
+                    confidence: d.confidence,
+                    details: d.details.clone(),
+                    last_update_sample: frame_end,
+                    changed: false,
+                }),
+            }
+        }
+        let holdoff = self.secs(self.thresholds.clear_holdoff_s);
+        let update = self.secs(self.thresholds.update_interval_s);
+        let mut i = 0;
+        while i < self.tracks.len() {
+            let min_dur = self.min_duration(self.tracks[i].class);
+            let t = &mut self.tracks[i];
+            if t.segment != segment {
+                i += 1;
+                continue;
+            }
+            let absent = frame_end.saturating_sub(t.last_sample);
+            if t.id.is_none() {
+                if absent >= holdoff {
+                    self.tracks.remove(i);
+                    continue;
+                }
+                if t.seen >= 2 && 2 * t.seen >= t.elapsed && t.last_sample - t.first_sample >= min_dur {
+                    t.kind = if t.class == Class::Jamming { t.vote() } else { t.kind };
+                    t.id = Some(format!("{}{:04}", self.id_prefix, self.next_id));
+                    self.next_id += 1;
+                    t.last_update_sample = t.last_sample;
+                    t.changed = false;
+                    let e = self.event(&self.tracks[i], EventType::Raised);
+                    events.push(e);
+                }
+            } else if absent >= holdoff {
+                let t = self.tracks.remove(i);
+                events.push(self.event(&t, EventType::Cleared));
+                continue;
+            } else if t.changed && t.last_sample >= t.last_update_sample + update {
+                t.last_update_sample = t.last_sample;
+                t.changed = false;
+                let e = self.event(&self.tracks[i], EventType::Updated);
+                events.push(e);
+            }
+            i += 1;
+        }
+        events
+    }
+
+    /// A monitoring gap: raised and cleared at once.
+    pub fn on_gap(&mut self, gap: &Gap, center_hz: f64) -> Vec<AlertEvent> {
+        let id = format!("{}{:04}", self.id_prefix, self.next_id);
+        self.next_id += 1;
+        let mut details = serde_json::Map::new();
+        details.insert("cause".into(), gap.cause.name().into());
+        details.insert("lost_samples".into(), gap.lost_samples.into());
+        details.insert("lost_s".into(), ((gap.lost_samples as f64 / self.sample_rate * 1e3).round() / 1e3).into());
+        if let crate::source::GapCause::StreamError(msg) = &gap.cause {
+            details.insert("error".into(), msg.clone().into());
+        }
+        let track = Track {
+            id: Some(id),
+            class: Class::Overload,
+            segment: 0,
+            votes: BTreeMap::new(),
+            kind: AlertKind::MonitoringGap,
+            low_hz: center_hz - 0.5 * self.sample_rate,
+            high_hz: center_hz + 0.5 * self.sample_rate,
+            first_sample: gap.start_sample,
+            last_sample: gap.start_sample + gap.lost_samples,
+            seen: 1,
+            elapsed: 1,
+            peak_dbfs: 0.0,
+            excess_db: 0.0,
+            snr_db: 0.0,
+            confidence: 1.0,
+            details,
+            last_update_sample: 0,
+            changed: false,
+        };
+        vec![self.event(&track, EventType::Raised), self.event(&track, EventType::Cleared)]
+    }
+
+    /// End of stream: clear every raised alert.
+    pub fn finish(&mut self) -> Vec<AlertEvent> {
+        let tracks = std::mem::take(&mut self.tracks);
+        tracks
+            .iter()
+            .filter(|t| t.id.is_some())
+            .map(|t| self.event(t, EventType::Cleared))
+            .collect()
+    }
+
+    fn time(&self, sample: u64) -> String {
+        let t = self.start_time + chrono::Duration::nanoseconds((sample as f64 / self.sample_rate * 1e9).round() as i64);
+        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    fn event(&self, t: &Track, event: EventType) -> AlertEvent {
+        let r1 = |x: f64| (x * 10.0).round() / 10.0;
+        let r2 = |x: f32| ((x as f64) * 100.0).round() / 100.0;
+        AlertEvent {
+            id: t.id.clone().unwrap_or_default(),
+            event,
+            kind: t.kind,
+            site: self.site.clone(),
+            recording: self.recording.clone(),
+            start: self.time(t.first_sample),
+            end: self.time(t.last_sample),
+            start_sample: t.first_sample,
+            end_sample: t.last_sample,
+            freq_low_hz: r1(t.low_hz),
+            freq_high_hz: r1(t.high_hz),
+            center_hz: r1(0.5 * (t.low_hz + t.high_hz)),
+            peak_dbfs: r2(t.peak_dbfs),
+            excess_db: r2(t.excess_db),
+            snr_db: r2(t.snr_db),
+            confidence: r2(t.confidence),
+            evidence: EvidencePaths::default(),
+            details: t.details.clone(),
+        }
+    }
+}
