@@ -308,3 +308,111 @@ impl Tracker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: f64 = 1e6;
+    const FRAME: u64 = 50_000;
+
+    fn tracker() -> Tracker {
+        Tracker::new(Thresholds::default(), "site", "rec", "site-", RATE, DateTime::UNIX_EPOCH)
+    }
+
+    fn det(kind: AlertKind, low: f64, high: f64) -> Detection {
+        Detection {
+            kind,
+            low_hz: low,
+            high_hz: high,
+            peak_dbfs: -40.0,
+            excess_db: 12.0,
+            snr_db: 20.0,
+            confidence: 0.9,
+            details: Default::default(),
+        }
+    }
+
+    /// Feed `frames` frames, with `dets(i)` in frame i; collect events.
+    fn feed(t: &mut Tracker, frames: u64, dets: impl Fn(u64) -> Vec<Detection>) -> Vec<AlertEvent> {
+        let mut events = Vec::new();
+        for i in 0..frames {
+            events.extend(t.on_frame(0, i * FRAME, (i + 1) * FRAME, 1000.0, &dets(i)));
+        }
+        events.extend(t.finish());
+        events
+    }
+
+    #[test]
+    fn a_lasting_jammer_is_one_alert_with_updates() {
+        let mut t = tracker();
+        // 5 s of jamming in frames 10..110, then quiet.
+        let events = feed(&mut t, 200, |i| {
+            if (10..110).contains(&i) {
+                vec![det(AlertKind::JammingBarrage, 100.0e3, 200.0e3)]
+            } else {
+                vec![]
+            }
+        });
+        let raised: Vec<_> = events.iter().filter(|e| e.event == EventType::Raised).collect();
+        let cleared: Vec<_> = events.iter().filter(|e| e.event == EventType::Cleared).collect();
+        let updated = events.iter().filter(|e| e.event == EventType::Updated).count();
+        assert_eq!(raised.len(), 1);
+        assert_eq!(cleared.len(), 1);
+        assert!((3..=6).contains(&updated), "{updated} updates");
+        assert!(events.iter().all(|e| e.id == "site-0001"));
+        assert_eq!(raised[0].start_sample, 10 * FRAME);
+        assert_eq!(cleared[0].end_sample, 110 * FRAME);
+        assert_eq!(raised[0].start, "1970-01-01T00:00:00.500Z");
+    }
+
+    #[test]
+    fn isolated_flickers_never_raise() {
+        let mut t = tracker();
+        let events = feed(&mut t, 300, |i| {
+            if i % 37 == 0 {
+                vec![det(AlertKind::EmitterUnknown, 1e3, 5e3)]
+            } else {
+                vec![]
+            }
+        });
+        assert!(events.is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn the_jammer_kind_is_the_vote_of_its_frames() {
+        let mut t = tracker();
+        let events = feed(&mut t, 40, |i| {
+            let kind = if i % 3 == 0 { AlertKind::JammingBarrage } else { AlertKind::JammingPulsed };
+            vec![det(kind, 0.0, 300e3)]
+        });
+        assert_eq!(events[0].kind, AlertKind::JammingPulsed);
+        assert_eq!(events.iter().filter(|e| e.event == EventType::Raised).count(), 1);
+    }
+
+    #[test]
+    fn separate_emitters_are_separate_alerts() {
+        let mut t = tracker();
+        let events = feed(&mut t, 20, |_| {
+            vec![det(AlertKind::EmitterUnknown, 10e3, 20e3), det(AlertKind::EmitterUnknown, 200e3, 220e3)]
+        });
+        let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(ids.len(), 2);
+    }
+
+    #[test]
+    fn gaps_are_raised_and_cleared_at_once() {
+        let mut t = tracker();
+        let gap = Gap {
+            start_sample: 1000,
+            lost_samples: 500_000,
+            cause: crate::source::GapCause::Overflow,
+        };
+        let events = t.on_gap(&gap, 100e6);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].kind, AlertKind::MonitoringGap);
+        assert_eq!(events[1].event, EventType::Cleared);
+        assert_eq!(events[1].end_sample, 501_000);
+        assert_eq!(events[0].details["cause"], "overflow");
+    }
+}
