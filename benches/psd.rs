@@ -11,7 +11,9 @@ fn noise(n: usize) -> Vec<Complex32> {
     let mut x = 0x2545F4914F6CDD1Du64;
     (0..n)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let a = ((x >> 40) as f32 / (1u64 << 24) as f32) - 0.5;
             let b = ((x >> 16 & 0xFF_FFFF) as f32 / (1u64 << 24) as f32) - 0.5;
             Complex32::new(a, b)

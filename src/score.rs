@@ -145,7 +145,10 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
             let family = kind.split('.').next().unwrap_or(kind);
             let start = ann.sample_start;
             let end = ann.sample_end().unwrap_or(start);
-            let (lo, hi) = (ann.freq_lower_edge.unwrap_or(f64::MIN), ann.freq_upper_edge.unwrap_or(f64::MAX));
+            let (lo, hi) = (
+                ann.freq_lower_edge.unwrap_or(f64::MIN),
+                ann.freq_upper_edge.unwrap_or(f64::MAX),
+            );
             let matches = |s: &AlertStory| {
                 let a = &s.last;
                 (single || recording_stem(&a.recording) == stem)
@@ -155,7 +158,9 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
                     && a.freq_low_hz <= hi
                     && a.freq_high_hz >= lo
             };
-            let hits: Vec<usize> = (0..stories.len()).filter(|&i| matches(&stories[i])).collect();
+            let hits: Vec<usize> = (0..stories.len())
+                .filter(|&i| matches(&stories[i]))
+                .collect();
             for &i in &hits {
                 used[i] = true;
             }
@@ -165,7 +170,11 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
                 .copied()
                 .find(|&i| stories[i].raised.kind.name() == kind)
                 .or_else(|| hits.first().copied());
-            let bandwidth = if hi > lo && hi < f64::MAX { hi - lo } else { 0.0 };
+            let bandwidth = if hi > lo && hi < f64::MAX {
+                hi - lo
+            } else {
+                0.0
+            };
             let mut outcome = EventOutcome {
                 recording: truth.name.clone(),
                 kind: kind.to_string(),
@@ -194,8 +203,16 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
                 }
                 classified += outcome.classified as u64;
             }
-            report.by_kind.entry(kind.to_string()).or_default().add(outcome.detected);
-            report.by_excess.entry(excess_bucket(outcome.excess_db)).or_default().add(outcome.detected);
+            report
+                .by_kind
+                .entry(kind.to_string())
+                .or_default()
+                .add(outcome.detected);
+            report
+                .by_excess
+                .entry(excess_bucket(outcome.excess_db))
+                .or_default()
+                .add(outcome.detected);
             report.total += 1;
             report.detected += outcome.detected as u64;
             report.events.push(outcome);
@@ -205,7 +222,15 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
         .iter()
         .zip(&used)
         .filter(|(_, u)| !**u)
-        .map(|(s, _)| format!("{} {} {:.4} MHz at {}", s.raised.id, s.raised.kind, s.last.center_hz / 1e6, s.raised.start))
+        .map(|(s, _)| {
+            format!(
+                "{} {} {:.4} MHz at {}",
+                s.raised.id,
+                s.raised.kind,
+                s.last.center_hz / 1e6,
+                s.raised.start
+            )
+        })
         .collect();
     report.false_alerts_per_hour = if report.hours > 0.0 {
         report.false_alerts.len() as f64 / report.hours
@@ -229,24 +254,67 @@ impl ScoreReport {
     pub fn to_table(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        let _ = writeln!(s, "{:<22} {:>8} {:>8} {:>6}", "kind", "detected", "events", "Pd");
+        let _ = writeln!(
+            s,
+            "{:<22} {:>8} {:>8} {:>6}",
+            "kind", "detected", "events", "Pd"
+        );
         for (k, r) in &self.by_kind {
-            let _ = writeln!(s, "{:<22} {:>8} {:>8} {:>6.2}", k, r.detected, r.total, r.pd);
+            let _ = writeln!(
+                s,
+                "{:<22} {:>8} {:>8} {:>6.2}",
+                k, r.detected, r.total, r.pd
+            );
         }
-        let _ = writeln!(s, "\n{:<22} {:>8} {:>8} {:>6}", "excess over floor", "detected", "events", "Pd");
+        let _ = writeln!(
+            s,
+            "\n{:<22} {:>8} {:>8} {:>6}",
+            "excess over floor", "detected", "events", "Pd"
+        );
         for (k, r) in &self.by_excess {
-            let _ = writeln!(s, "{:<22} {:>8} {:>8} {:>6.2}", k, r.detected, r.total, r.pd);
+            let _ = writeln!(
+                s,
+                "{:<22} {:>8} {:>8} {:>6.2}",
+                k, r.detected, r.total, r.pd
+            );
         }
-        let opt = |x: Option<f64>, unit: &str, scale: f64| x.map(|v| format!("{:.3} {unit}", v * scale)).unwrap_or_else(|| "–".into());
-        let _ = writeln!(s, "\ndetected {}/{} events; classification accuracy {:.2}", self.detected, self.total, self.classification_accuracy);
-        let _ = writeln!(s, "false alerts: {} ({:.2} per hour over {:.4} h)", self.false_alerts.len(), self.false_alerts_per_hour, self.hours);
-        let _ = writeln!(s, "latency p50 {}, p95 {}", opt(self.latency_p50_s, "s", 1.0), opt(self.latency_p95_s, "s", 1.0));
-        let _ = writeln!(s, "frequency error p50 {}, max {}", opt(self.freq_error_p50_hz, "kHz", 1e-3), opt(self.freq_error_max_hz, "kHz", 1e-3));
+        let opt = |x: Option<f64>, unit: &str, scale: f64| {
+            x.map(|v| format!("{:.3} {unit}", v * scale))
+                .unwrap_or_else(|| "–".into())
+        };
+        let _ = writeln!(
+            s,
+            "\ndetected {}/{} events; classification accuracy {:.2}",
+            self.detected, self.total, self.classification_accuracy
+        );
+        let _ = writeln!(
+            s,
+            "false alerts: {} ({:.2} per hour over {:.4} h)",
+            self.false_alerts.len(),
+            self.false_alerts_per_hour,
+            self.hours
+        );
+        let _ = writeln!(
+            s,
+            "latency p50 {}, p95 {}",
+            opt(self.latency_p50_s, "s", 1.0),
+            opt(self.latency_p95_s, "s", 1.0)
+        );
+        let _ = writeln!(
+            s,
+            "frequency error p50 {}, max {}",
+            opt(self.freq_error_p50_hz, "kHz", 1e-3),
+            opt(self.freq_error_max_hz, "kHz", 1e-3)
+        );
         for fa in &self.false_alerts {
             let _ = writeln!(s, "  false alert: {fa}");
         }
         for e in self.events.iter().filter(|e| !e.detected) {
-            let _ = writeln!(s, "  missed: {} at {:.2} s ({})", e.kind, e.start_s, e.recording);
+            let _ = writeln!(
+                s,
+                "  missed: {} at {:.2} s ({})",
+                e.kind, e.start_s, e.recording
+            );
         }
         s
     }

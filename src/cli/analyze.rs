@@ -107,7 +107,11 @@ pub fn print_summary(name: &str, s: &WatchSummary) {
             "  {:<16} {:<21} {:>9} {:>8} {:>12.4} {:>9.1} {:>+7.1}",
             a.id,
             a.kind.name(),
-            a.start.split('T').nth(1).unwrap_or(&a.start).trim_end_matches('Z'),
+            a.start
+                .split('T')
+                .nth(1)
+                .unwrap_or(&a.start)
+                .trim_end_matches('Z'),
             format!("{:.2}", seconds_between(&a.start, &a.end)),
             a.center_hz / 1e6,
             (a.freq_high_hz - a.freq_low_hz) / 1e3,
@@ -117,7 +121,10 @@ pub fn print_summary(name: &str, s: &WatchSummary) {
 }
 
 fn seconds_between(start: &str, end: &str) -> f64 {
-    match (chrono::DateTime::parse_from_rfc3339(start), chrono::DateTime::parse_from_rfc3339(end)) {
+    match (
+        chrono::DateTime::parse_from_rfc3339(start),
+        chrono::DateTime::parse_from_rfc3339(end),
+    ) {
         (Ok(a), Ok(b)) => (b - a).num_milliseconds() as f64 / 1e3,
         _ => 0.0,
     }

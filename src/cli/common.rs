@@ -77,7 +77,11 @@ impl PsdArgs {
             window: self.window,
             overlap: self.overlap,
             integration_s: self.integration,
-            dc: if self.keep_dc { DcMode::Keep } else { DcMode::Interpolate },
+            dc: if self.keep_dc {
+                DcMode::Keep
+            } else {
+                DcMode::Interpolate
+            },
         }
     }
 }
@@ -96,7 +100,9 @@ pub fn parse_hz(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("{s:?} is not a frequency: expected a number with an optional k/M/G suffix, e.g. 433.92M"))?;
     let hz = v * mult;
     if !(hz.is_finite() && hz > 0.0 && hz < 1e12) {
-        return Err(format!("{s:?} is out of range: expected a positive frequency below 1 THz"));
+        return Err(format!(
+            "{s:?} is out of range: expected a positive frequency below 1 THz"
+        ));
     }
     Ok(hz)
 }
@@ -108,7 +114,8 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             return Ok(std::time::Duration::from_secs_f64(secs));
         }
     }
-    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration ({e}): expected e.g. 90s, 15m, 2h"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration ({e}): expected e.g. 90s, 15m, 2h"))
 }
 
 /// The process-wide stop flag, set by Ctrl-C / SIGTERM.
@@ -140,9 +147,11 @@ pub fn progress_bar(total_samples: Option<u64>, label: &str) -> indicatif::Progr
         None => indicatif::ProgressBar::new_spinner(),
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {human_pos}/{human_len} samples, eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {percent:>3}% {human_pos}/{human_len} samples, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(label.to_string());
     bar

@@ -45,7 +45,9 @@ fn sources(args: &LearnArgs) -> Result<Vec<Box<dyn Source>>> {
         return super::live::device_sources(device, &args.input, args.psd.config(), &args.site);
     }
     if args.input.recordings.is_empty() {
-        return Err(Error::config("learn needs at least one RECORDING (or --device)"));
+        return Err(Error::config(
+            "learn needs at least one RECORDING (or --device)",
+        ));
     }
     let opts = args.input.open_options();
     args.input
@@ -81,7 +83,10 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     } else {
         None
     };
-    let thresholds = existing.as_ref().map(|p| p.thresholds.clone()).unwrap_or_default();
+    let thresholds = existing
+        .as_ref()
+        .map(|p| p.thresholds.clone())
+        .unwrap_or_default();
     let capture = CaptureSettings {
         sample_rate: rate,
         psd,
@@ -102,9 +107,20 @@ pub fn run(args: &LearnArgs) -> Result<()> {
                 .unwrap_or_default();
         }
         let bar = progress_bar(info.total_samples, &format!("learning {}", info.name));
-        let samples = for_each_frame(source, &settings, stop.clone(), |f| learner.add(&f), |n| bar.inc(n))?;
+        let samples = for_each_frame(
+            source,
+            &settings,
+            stop.clone(),
+            |f| learner.add(&f),
+            |n| bar.inc(n),
+        )?;
         bar.finish_and_clear();
-        tracing::info!("{}: {} samples, {} frames so far", info.name, samples, learner.frames());
+        tracing::info!(
+            "{}: {} samples, {} frames so far",
+            info.name,
+            samples,
+            learner.frames()
+        );
     }
     if learner.frames() == 0 {
         return Err(Error::config(format!(

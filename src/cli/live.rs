@@ -9,7 +9,12 @@ use crate::{Error, Result};
 
 /// The live source(s) for `--device ARGS`.
 #[cfg(not(feature = "soapy"))]
-pub fn device_sources(_device: &str, _input: &RecordingArgs, _psd: PsdConfig, _site: &SiteArgs) -> Result<Vec<Box<dyn Source>>> {
+pub fn device_sources(
+    _device: &str,
+    _input: &RecordingArgs,
+    _psd: PsdConfig,
+    _site: &SiteArgs,
+) -> Result<Vec<Box<dyn Source>>> {
     Err(Error::config(
         "--device needs rfsentry built with SoapySDR support: cargo build --release --features soapy (after apt-get install libsoapysdr-dev)",
     ))
@@ -17,6 +22,11 @@ pub fn device_sources(_device: &str, _input: &RecordingArgs, _psd: PsdConfig, _s
 
 /// The live source(s) for `--device ARGS`.
 #[cfg(feature = "soapy")]
-pub fn device_sources(_device: &str, _input: &RecordingArgs, _psd: PsdConfig, _site: &SiteArgs) -> Result<Vec<Box<dyn Source>>> {
+pub fn device_sources(
+    _device: &str,
+    _input: &RecordingArgs,
+    _psd: PsdConfig,
+    _site: &SiteArgs,
+) -> Result<Vec<Box<dyn Source>>> {
     Err(Error::config("SoapySDR live sources are being integrated"))
 }

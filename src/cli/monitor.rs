@@ -45,16 +45,26 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
     let stop = stop_flag();
     let source: Box<dyn Source> = match (&args.device, args.input.recordings.as_slice()) {
-        (Some(device), []) => super::live::device_sources(device, &args.input, profile.capture.psd, &args.site)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::config("no device source"))?,
+        (Some(device), []) => {
+            super::live::device_sources(device, &args.input, profile.capture.psd, &args.site)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::config("no device source"))?
+        }
         (None, [path]) => {
             let reader = crate::iq::open(path, &args.input.open_options())?;
             Box::new(FileSource::new(reader).realtime(!args.fast))
         }
-        (Some(_), _) => return Err(Error::config("monitor takes either --device or one RECORDING, not both")),
-        (None, _) => return Err(Error::config("monitor needs --device ARGS or one RECORDING to replay")),
+        (Some(_), _) => {
+            return Err(Error::config(
+                "monitor takes either --device or one RECORDING, not both",
+            ))
+        }
+        (None, _) => {
+            return Err(Error::config(
+                "monitor needs --device ARGS or one RECORDING to replay",
+            ))
+        }
     };
     if let Some(d) = args.duration {
         let stop = stop.clone();

@@ -22,7 +22,9 @@ pub struct ScoreArgs {
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     if args.input.recordings.is_empty() {
-        return Err(Error::config("score needs the annotated RECORDING(s) the alerts came from"));
+        return Err(Error::config(
+            "score needs the annotated RECORDING(s) the alerts came from",
+        ));
     }
     let events = read_alert_log(&args.alerts)?;
     let opts = args.input.open_options();
@@ -43,7 +45,10 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let report = score(&events, &truths);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("score serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("score serialises")
+        );
     } else {
         print!("{}", report.to_table());
     }

@@ -37,7 +37,10 @@ pub fn classify(view: &FrameView, c: &Cluster) -> Option<Detection> {
             }
             details.insert("emitter".into(), json!(known.name));
             details.insert("learned_peak_dbfs".into(), json!(known.peak_dbfs));
-            details.insert("learned_bandwidth_hz".into(), json!(round1(known.bandwidth_hz())));
+            details.insert(
+                "learned_bandwidth_hz".into(),
+                json!(round1(known.bandwidth_hz())),
+            );
             Some(Detection {
                 kind: AlertKind::EmitterAnomalous,
                 low_hz: low_hz.min(known.low_hz),

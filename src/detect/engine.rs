@@ -19,8 +19,16 @@ pub struct DetectionEngine {
 
 impl DetectionEngine {
     pub fn new(profile: Profile) -> Self {
-        let masks = profile.segments.iter().map(|s| SegmentMasks::new(&profile, s)).collect();
-        let wideband = profile.segments.iter().map(|_| WidebandDetector::default()).collect();
+        let masks = profile
+            .segments
+            .iter()
+            .map(|s| SegmentMasks::new(&profile, s))
+            .collect();
+        let wideband = profile
+            .segments
+            .iter()
+            .map(|_| WidebandDetector::default())
+            .collect();
         DetectionEngine {
             profile,
             masks,
@@ -53,7 +61,8 @@ impl DetectionEngine {
         let jam = self.wideband[idx].detect(&view).filter(enabled);
         let mut clusters = find_clusters(&view);
         if let Some(j) = &jam {
-            clusters.retain(|c| view.bin_high_hz(c.hi) < j.low_hz || view.bin_low_hz(c.lo) > j.high_hz);
+            clusters
+                .retain(|c| view.bin_high_hz(c.hi) < j.low_hz || view.bin_low_hz(c.lo) > j.high_hz);
         }
         out.extend(jam);
         for c in &clusters {

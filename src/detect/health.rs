@@ -15,9 +15,18 @@ pub fn overload(view: &FrameView) -> Option<Detection> {
         return None;
     }
     let mut details = serde_json::Map::new();
-    details.insert("clipped_fraction".into(), json!((fraction * 1e4).round() / 1e4));
+    details.insert(
+        "clipped_fraction".into(),
+        json!((fraction * 1e4).round() / 1e4),
+    );
     let peak = f.max_dbfs.iter().copied().fold(f32::MIN, f32::max);
-    Some(whole_band(view, AlertKind::ReceiverOverload, peak, (fraction / view.thresholds.overload_clip_fraction).log10() as f32 * 10.0, details))
+    Some(whole_band(
+        view,
+        AlertKind::ReceiverOverload,
+        peak,
+        (fraction / view.thresholds.overload_clip_fraction).log10() as f32 * 10.0,
+        details,
+    ))
 }
 
 /// `receiver.signal_loss` when the band as a whole fell far below its floor.
@@ -28,11 +37,28 @@ pub fn signal_loss(view: &FrameView) -> Option<Detection> {
     }
     let mut details = serde_json::Map::new();
     details.insert("drop_db".into(), json!((drop * 100.0).round() / 100.0));
-    let peak = view.frame.mean_dbfs.iter().copied().fold(f32::MIN, f32::max);
-    Some(whole_band(view, AlertKind::ReceiverSignalLoss, peak, -drop, details))
+    let peak = view
+        .frame
+        .mean_dbfs
+        .iter()
+        .copied()
+        .fold(f32::MIN, f32::max);
+    Some(whole_band(
+        view,
+        AlertKind::ReceiverSignalLoss,
+        peak,
+        -drop,
+        details,
+    ))
 }
 
-fn whole_band(view: &FrameView, kind: AlertKind, peak: f32, excess: f32, details: serde_json::Map<String, serde_json::Value>) -> Detection {
+fn whole_band(
+    view: &FrameView,
+    kind: AlertKind,
+    peak: f32,
+    excess: f32,
+    details: serde_json::Map<String, serde_json::Value>,
+) -> Detection {
     let f = view.frame;
     Detection {
         kind,

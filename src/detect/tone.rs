@@ -11,7 +11,9 @@ use serde_json::json;
 /// Whether `c` looks like a tone jammer in `view`.
 pub fn is_tone(view: &FrameView, c: &Cluster) -> bool {
     let t = view.thresholds;
-    c.known.is_none() && c.width_bins() <= t.tone_max_bins && c.excess_db >= t.tone_margin_db - view.bonus(c.peak_bin)
+    c.known.is_none()
+        && c.width_bins() <= t.tone_max_bins
+        && c.excess_db >= t.tone_margin_db - view.bonus(c.peak_bin)
 }
 
 /// A `jamming.tone` detection for cluster `c`.

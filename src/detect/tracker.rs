@@ -24,7 +24,10 @@ enum Class {
 
 fn class_of(kind: AlertKind) -> Class {
     match kind {
-        AlertKind::JammingBarrage | AlertKind::JammingTone | AlertKind::JammingSwept | AlertKind::JammingPulsed => Class::Jamming,
+        AlertKind::JammingBarrage
+        | AlertKind::JammingTone
+        | AlertKind::JammingSwept
+        | AlertKind::JammingPulsed => Class::Jamming,
         AlertKind::EmitterUnknown => Class::Unknown,
         AlertKind::EmitterAnomalous => Class::Anomalous,
         AlertKind::ReceiverOverload | AlertKind::MonitoringGap => Class::Overload,
@@ -110,7 +113,14 @@ pub struct Tracker {
 
 impl Tracker {
     /// A tracker for one stream. Alert ids are `{id_prefix}{n:04}`.
-    pub fn new(thresholds: Thresholds, site: &str, recording: &str, id_prefix: &str, sample_rate: f64, start_time: DateTime<Utc>) -> Self {
+    pub fn new(
+        thresholds: Thresholds,
+        site: &str,
+        recording: &str,
+        id_prefix: &str,
+        sample_rate: f64,
+        start_time: DateTime<Utc>,
+    ) -> Self {
         Tracker {
             thresholds,
             site: site.to_string(),
@@ -153,7 +163,14 @@ impl Tracker {
     }
 
     /// Process the detections of one frame of `segment` spanning `[frame_start, frame_end)`.
-    pub fn on_frame(&mut self, segment: usize, frame_start: u64, frame_end: u64, bin_hz: f64, detections: &[Detection]) -> Vec<AlertEvent> {
+    pub fn on_frame(
+        &mut self,
+        segment: usize,
+        frame_start: u64,
+        frame_end: u64,
+        bin_hz: f64,
+        detections: &[Detection],
+    ) -> Vec<AlertEvent> {
         let mut events = Vec::new();
         for t in self.tracks.iter_mut().filter(|t| t.segment == segment) {
             t.elapsed += 1;
@@ -210,8 +227,15 @@ impl Tracker {
                     self.tracks.remove(i);
                     continue;
                 }
-                if t.seen >= 2 && 2 * t.seen >= t.elapsed && t.last_sample - t.first_sample >= min_dur {
-                    t.kind = if t.class == Class::Jamming { t.vote() } else { t.kind };
+                if t.seen >= 2
+                    && 2 * t.seen >= t.elapsed
+                    && t.last_sample - t.first_sample >= min_dur
+                {
+                    t.kind = if t.class == Class::Jamming {
+                        t.vote()
+                    } else {
+                        t.kind
+                    };
                     t.id = Some(format!("{}{:04}", self.id_prefix, self.next_id));
                     self.next_id += 1;
                     t.last_update_sample = t.last_sample;
@@ -241,7 +265,10 @@ impl Tracker {
         let mut details = serde_json::Map::new();
         details.insert("cause".into(), gap.cause.name().into());
         details.insert("lost_samples".into(), gap.lost_samples.into());
-        details.insert("lost_s".into(), ((gap.lost_samples as f64 / self.sample_rate * 1e3).round() / 1e3).into());
+        details.insert(
+            "lost_s".into(),
+            ((gap.lost_samples as f64 / self.sample_rate * 1e3).round() / 1e3).into(),
+        );
         if let crate::source::GapCause::StreamError(msg) = &gap.cause {
             details.insert("error".into(), msg.clone().into());
         }
@@ -265,7 +292,10 @@ impl Tracker {
             last_update_sample: 0,
             changed: false,
         };
-        vec![self.event(&track, EventType::Raised), self.event(&track, EventType::Cleared)]
+        vec![
+            self.event(&track, EventType::Raised),
+            self.event(&track, EventType::Cleared),
+        ]
     }
 
     /// End of stream: clear every raised alert.
@@ -279,7 +309,8 @@ impl Tracker {
     }
 
     fn time(&self, sample: u64) -> String {
-        let t = self.start_time + chrono::Duration::nanoseconds((sample as f64 / self.sample_rate * 1e9).round() as i64);
+        let t = self.start_time
+            + chrono::Duration::nanoseconds((sample as f64 / self.sample_rate * 1e9).round() as i64);
         t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
@@ -317,7 +348,14 @@ mod tests {
     const FRAME: u64 = 50_000;
 
     fn tracker() -> Tracker {
-        Tracker::new(Thresholds::default(), "site", "rec", "site-", RATE, DateTime::UNIX_EPOCH)
+        Tracker::new(
+            Thresholds::default(),
+            "site",
+            "rec",
+            "site-",
+            RATE,
+            DateTime::UNIX_EPOCH,
+        )
     }
 
     fn det(kind: AlertKind, low: f64, high: f64) -> Detection {
@@ -354,9 +392,18 @@ mod tests {
                 vec![]
             }
         });
-        let raised: Vec<_> = events.iter().filter(|e| e.event == EventType::Raised).collect();
-        let cleared: Vec<_> = events.iter().filter(|e| e.event == EventType::Cleared).collect();
-        let updated = events.iter().filter(|e| e.event == EventType::Updated).count();
+        let raised: Vec<_> = events
+            .iter()
+            .filter(|e| e.event == EventType::Raised)
+            .collect();
+        let cleared: Vec<_> = events
+            .iter()
+            .filter(|e| e.event == EventType::Cleared)
+            .collect();
+        let updated = events
+            .iter()
+            .filter(|e| e.event == EventType::Updated)
+            .count();
         assert_eq!(raised.len(), 1);
         assert_eq!(cleared.len(), 1);
         assert!((3..=6).contains(&updated), "{updated} updates");
@@ -383,18 +430,31 @@ mod tests {
     fn the_jammer_kind_is_the_vote_of_its_frames() {
         let mut t = tracker();
         let events = feed(&mut t, 40, |i| {
-            let kind = if i % 3 == 0 { AlertKind::JammingBarrage } else { AlertKind::JammingPulsed };
+            let kind = if i % 3 == 0 {
+                AlertKind::JammingBarrage
+            } else {
+                AlertKind::JammingPulsed
+            };
             vec![det(kind, 0.0, 300e3)]
         });
         assert_eq!(events[0].kind, AlertKind::JammingPulsed);
-        assert_eq!(events.iter().filter(|e| e.event == EventType::Raised).count(), 1);
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.event == EventType::Raised)
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn separate_emitters_are_separate_alerts() {
         let mut t = tracker();
         let events = feed(&mut t, 20, |_| {
-            vec![det(AlertKind::EmitterUnknown, 10e3, 20e3), det(AlertKind::EmitterUnknown, 200e3, 220e3)]
+            vec![
+                det(AlertKind::EmitterUnknown, 10e3, 20e3),
+                det(AlertKind::EmitterUnknown, 200e3, 220e3),
+            ]
         });
         let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
         assert_eq!(ids.len(), 2);

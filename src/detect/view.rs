@@ -24,16 +24,24 @@ impl SegmentMasks {
         let known: Vec<Option<usize>> = (0..bins)
             .map(|b| {
                 let f = hz(b);
-                profile.emitters.iter().position(|e| f >= e.low_hz && f <= e.high_hz)
+                profile
+                    .emitters
+                    .iter()
+                    .position(|e| f >= e.low_hz && f <= e.high_hz)
             })
             .collect();
         let protected = (0..bins)
             .map(|b| {
                 let f = hz(b);
-                profile.protected.iter().any(|p| f >= p.low_hz && f <= p.high_hz)
+                profile
+                    .protected
+                    .iter()
+                    .any(|p| f >= p.low_hz && f <= p.high_hz)
             })
             .collect();
-        let open_bins = (0..bins).filter(|&b| known[b].is_none() && b != bins / 2).collect();
+        let open_bins = (0..bins)
+            .filter(|&b| known[b].is_none() && b != bins / 2)
+            .collect();
         SegmentMasks {
             known,
             protected,
@@ -54,7 +62,12 @@ pub struct FrameView<'a> {
 }
 
 impl<'a> FrameView<'a> {
-    pub fn new(frame: &'a PsdFrame, profile: &'a Profile, baseline: &'a Segment, masks: &'a SegmentMasks) -> Self {
+    pub fn new(
+        frame: &'a PsdFrame,
+        profile: &'a Profile,
+        baseline: &'a Segment,
+        masks: &'a SegmentMasks,
+    ) -> Self {
         let rises: Vec<f32> = masks
             .open_bins
             .iter()

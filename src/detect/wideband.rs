@@ -44,7 +44,9 @@ impl WidebandDetector {
     /// Look for a wideband jammer in `view`.
     pub fn detect(&mut self, view: &FrameView) -> Option<Detection> {
         let frame = view.frame;
-        let hop_s = frame.sample_count as f64 / frame.fft_power_dbfs.len().max(1) as f64 / frame.sample_rate;
+        let hop_s = frame.sample_count as f64
+            / frame.fft_power_dbfs.len().max(1) as f64
+            / frame.sample_rate;
         let keep = ((PULSE_WINDOW_S / hop_s).ceil() as usize).max(frame.fft_power_dbfs.len());
         self.powers.extend(frame.fft_power_dbfs.iter().copied());
         while self.powers.len() > keep {
@@ -58,13 +60,17 @@ impl WidebandDetector {
         let baseline_spread = baseline_spread(view, band.lo, band.hi);
         let ffts = frame.fft_power_dbfs.len();
         let sweep_slow = spread >= baseline_spread + 4.0;
-        let sweep_fast = ffts >= 8 && band.mean_fraction >= t.barrage_min_fraction && spread <= baseline_spread - 5.0;
+        let sweep_fast = ffts >= 8
+            && band.mean_fraction >= t.barrage_min_fraction
+            && spread <= baseline_spread - 5.0;
 
         let mut details = serde_json::Map::new();
         details.insert("raised_fraction".into(), json!(round2(band.mean_fraction)));
         details.insert("maxhold_fraction".into(), json!(round2(band.max_fraction)));
         details.insert("maxhold_spread_db".into(), json!(round2(spread)));
-        let kind = if let Some(p) = pulse.filter(|_| band.max_fraction >= t.swept_min_span_fraction || band.protected_hit) {
+        let kind = if let Some(p) =
+            pulse.filter(|_| band.max_fraction >= t.swept_min_span_fraction || band.protected_hit)
+        {
             details.insert("duty".into(), json!(round2(p.duty)));
             details.insert("period_s".into(), json!(round2(p.period_s as f32)));
             details.insert("contrast_db".into(), json!(round2(p.contrast_db)));
@@ -89,7 +95,9 @@ impl WidebandDetector {
             _ => median(&max_rise) + MAXHOLD_MARGIN_DB,
         };
         details.insert("flatness".into(), json!(round2(flatness(&rise))));
-        let peak = (band.lo..=band.hi).map(|b| frame.max_dbfs[b]).fold(f32::MIN, f32::max);
+        let peak = (band.lo..=band.hi)
+            .map(|b| frame.max_dbfs[b])
+            .fold(f32::MIN, f32::max);
         Some(Detection {
             kind,
             low_hz: view.bin_low_hz(band.lo),
@@ -125,12 +133,16 @@ impl WidebandDetector {
         }
         let intervals: Vec<f32> = rising.windows(2).map(|w| (w[1] - w[0]) as f32).collect();
         let mean = intervals.iter().sum::<f32>() / intervals.len() as f32;
-        let regular = intervals.iter().all(|&i| (i - mean).abs() <= 0.25 * mean + 1.0);
+        let regular = intervals
+            .iter()
+            .all(|&i| (i - mean).abs() <= 0.25 * mean + 1.0);
         if !regular {
             return None;
         }
         let frame = view.frame;
-        let hop_s = frame.sample_count as f64 / frame.fft_power_dbfs.len().max(1) as f64 / frame.sample_rate;
+        let hop_s = frame.sample_count as f64
+            / frame.fft_power_dbfs.len().max(1) as f64
+            / frame.sample_rate;
         Some(Pulse {
             duty,
             period_s: mean as f64 * hop_s,
@@ -157,7 +169,8 @@ fn raised_band(view: &FrameView) -> Option<RaisedBand> {
         let relief = view.bonus(b);
         mean_hot[b] = f.mean_dbfs[b] - base.floor_dbfs[b] >= t.barrage_rise_db - relief
             && f.mean_dbfs[b] >= base.p99_dbfs[b] + 0.5 * t.emitter_margin_db;
-        max_hot[b] = f.max_dbfs[b] >= base.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB + t.emitter_margin_db - relief;
+        max_hot[b] = f.max_dbfs[b]
+            >= base.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB + t.emitter_margin_db - relief;
     }
     let open = view.masks.open_bins.len().max(1) as f32;
     let mean_fraction = mean_hot.iter().filter(|&&x| x).count() as f32 / open;
@@ -170,12 +183,20 @@ fn raised_band(view: &FrameView) -> Option<RaisedBand> {
             .copied()
             .filter(|&b| f.bin_hz(b) >= p.low_hz && f.bin_hz(b) <= p.high_hz)
             .collect();
-        in_band.len() >= 4 && in_band.iter().filter(|&&b| mean_hot[b]).count() * 10 >= in_band.len() * 8
+        in_band.len() >= 4
+            && in_band.iter().filter(|&&b| mean_hot[b]).count() * 10 >= in_band.len() * 8
     });
-    if mean_fraction < t.barrage_min_fraction && max_fraction < t.swept_min_span_fraction && !protected_hit {
+    if mean_fraction < t.barrage_min_fraction
+        && max_fraction < t.swept_min_span_fraction
+        && !protected_hit
+    {
         return None;
     }
-    let hot: Vec<bool> = mean_hot.iter().zip(&max_hot).map(|(a, b)| *a || *b).collect();
+    let hot: Vec<bool> = mean_hot
+        .iter()
+        .zip(&max_hot)
+        .map(|(a, b)| *a || *b)
+        .collect();
     // The span from the first to the last substantial run (ignore isolated bins).
     let min_run = (bins / 200).max(3);
     let big: Vec<(usize, usize)> = runs(&hot, (bins / 100).max(2))
@@ -217,7 +238,10 @@ fn flatness(rise_db: &[f32]) -> f32 {
     if rise_db.is_empty() {
         return 0.0;
     }
-    let lin: Vec<f64> = rise_db.iter().map(|&r| 10f64.powf(r.max(-30.0) as f64 / 10.0)).collect();
+    let lin: Vec<f64> = rise_db
+        .iter()
+        .map(|&r| 10f64.powf(r.max(-30.0) as f64 / 10.0))
+        .collect();
     let am = lin.iter().sum::<f64>() / lin.len() as f64;
     let gm = (lin.iter().map(|x| x.ln()).sum::<f64>() / lin.len() as f64).exp();
     (gm / am) as f32

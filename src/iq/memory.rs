@@ -47,7 +47,10 @@ impl IqReader for MemoryReader {
         let n = out.len().min(self.samples.len() - self.position);
         out[..n].copy_from_slice(&self.samples[self.position..self.position + n]);
         self.position += n;
-        Ok(ReadStats { samples: n, nonfinite: 0 })
+        Ok(ReadStats {
+            samples: n,
+            nonfinite: 0,
+        })
     }
 
     fn seek(&mut self, sample: u64) -> Result<()> {

@@ -77,12 +77,19 @@ impl Running {
 
     /// Wait for the threads; the first error wins.
     pub fn join(self) -> Result<()> {
-        let Running { items, threads, stop, .. } = self;
+        let Running {
+            items,
+            threads,
+            stop,
+            ..
+        } = self;
         stop.store(true, Ordering::SeqCst);
         drop(items);
         let mut first = Ok(());
         for (name, t) in threads {
-            let r = t.join().unwrap_or_else(|_| Err(Error::config(format!("the {name} thread panicked"))));
+            let r = t
+                .join()
+                .unwrap_or_else(|_| Err(Error::config(format!("the {name} thread panicked"))));
             if first.is_ok() {
                 first = r;
             }
@@ -92,7 +99,11 @@ impl Running {
 }
 
 /// Start the source and PSD threads. `stop` ends the source early (Ctrl-C, duration).
-pub fn start(source: Box<dyn Source>, settings: &PipelineSettings, stop: Arc<AtomicBool>) -> Result<Running> {
+pub fn start(
+    source: Box<dyn Source>,
+    settings: &PipelineSettings,
+    stop: Arc<AtomicBool>,
+) -> Result<Running> {
     let info = source.info();
     settings.psd.validate(info.sample_rate)?;
     let cap = settings.channel_capacity.max(1);
@@ -179,7 +190,9 @@ pub fn for_each_frame(
                 running.recycle(b);
             }
             StreamItem::Frame(f) => on_frame(f),
-            StreamItem::Gap(g) => tracing::warn!("{} samples lost ({})", g.lost_samples, g.cause.name()),
+            StreamItem::Gap(g) => {
+                tracing::warn!("{} samples lost ({})", g.lost_samples, g.cause.name())
+            }
         }
     }
     running.join()?;

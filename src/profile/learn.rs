@@ -67,13 +67,19 @@ impl BinHistograms {
 
     fn max(&self, bin: usize) -> f32 {
         let row = self.row(bin);
-        row.iter().rposition(|&c| c > 0).map(|i| self.level_db(i)).unwrap_or(FLOOR_DBFS)
+        row.iter()
+            .rposition(|&c| c > 0)
+            .map(|i| self.level_db(i))
+            .unwrap_or(FLOOR_DBFS)
     }
 
     /// Fraction of the `n` samples of `bin` strictly above `level`.
     fn fraction_above(&self, bin: usize, level: f32, n: u64) -> f32 {
         let from = self.level_index(level) + 1;
-        let above: u64 = self.row(bin)[from.min(self.levels)..].iter().map(|&c| c as u64).sum();
+        let above: u64 = self.row(bin)[from.min(self.levels)..]
+            .iter()
+            .map(|&c| c as u64)
+            .sum();
         above as f32 / n.max(1) as f32
     }
 }
@@ -129,7 +135,10 @@ impl SegmentLearner {
             p99_dbfs: per_bin(&|b| self.mean.quantile(b, 0.99, n)),
             max_dbfs: per_bin(&|b| self.mean.max(b)),
             maxhold_p99_dbfs: per_bin(&|b| self.maxhold.quantile(b, 0.99, n)),
-            occupancy: per_bin(&|b| self.mean.fraction_above(b, noise_floor + occupancy_margin_db, n)),
+            occupancy: per_bin(&|b| {
+                self.mean
+                    .fraction_above(b, noise_floor + occupancy_margin_db, n)
+            }),
             total_power_dbfs: self.total_power.quantile(0, 0.5, self.total_power_count),
             noise_floor_dbfs: noise_floor,
             floor_dbfs: floor,
@@ -172,11 +181,18 @@ impl Learner {
 
     /// Add one frame.
     pub fn add(&mut self, frame: &PsdFrame) {
-        let idx = match self.segments.iter().position(|s| (s.center_hz - frame.center_hz).abs() < 1.0) {
+        let idx = match self
+            .segments
+            .iter()
+            .position(|s| (s.center_hz - frame.center_hz).abs() < 1.0)
+        {
             Some(i) => i,
             None => {
-                self.segments
-                    .push(SegmentLearner::new(frame.center_hz, frame.sample_rate, frame.bins()));
+                self.segments.push(SegmentLearner::new(
+                    frame.center_hz,
+                    frame.sample_rate,
+                    frame.bins(),
+                ));
                 self.segments.len() - 1
             }
         };
@@ -211,7 +227,15 @@ impl Learner {
 pub fn find_emitters(seg: &Segment, sample_rate: f64, margin_db: f32) -> Vec<Emitter> {
     let bins = seg.floor_dbfs.len();
     let nf = seg.noise_floor_dbfs;
-    let spread = |stat: &[f32]| median(&stat.iter().zip(&seg.floor_dbfs).map(|(s, f)| s - f).collect::<Vec<_>>());
+    let spread = |stat: &[f32]| {
+        median(
+            &stat
+                .iter()
+                .zip(&seg.floor_dbfs)
+                .map(|(s, f)| s - f)
+                .collect::<Vec<_>>(),
+        )
+    };
     let spread99 = spread(&seg.p99_dbfs);
     let spread_max = spread(&seg.max_dbfs);
     let active: Vec<bool> = (0..bins)
@@ -226,8 +250,14 @@ pub fn find_emitters(seg: &Segment, sample_rate: f64, margin_db: f32) -> Vec<Emi
         .into_iter()
         .map(|(lo, hi)| {
             let range = lo..=hi;
-            let peak = seg.max_dbfs[range.clone()].iter().copied().fold(f32::MIN, f32::max);
-            let power = seg.p95_dbfs[range.clone()].iter().copied().fold(f32::MIN, f32::max);
+            let peak = seg.max_dbfs[range.clone()]
+                .iter()
+                .copied()
+                .fold(f32::MIN, f32::max);
+            let power = seg.p95_dbfs[range.clone()]
+                .iter()
+                .copied()
+                .fold(f32::MIN, f32::max);
             let duty = seg.occupancy[range].iter().copied().fold(0.0, f32::max);
             // One bin of margin on each side: the emitter's skirts.
             let low_hz = bin_hz(seg.center_hz, sample_rate, bins, lo) - 1.5 * bin_width;
@@ -270,7 +300,9 @@ fn round2(x: f32) -> f32 {
 /// (site text, protected bands, thresholds, manual emitters) kept.
 pub fn merge(existing: &Profile, new: &Profile) -> crate::Result<Profile> {
     use crate::Error;
-    if existing.capture.sample_rate != new.capture.sample_rate || existing.capture.psd != new.capture.psd {
+    if existing.capture.sample_rate != new.capture.sample_rate
+        || existing.capture.psd != new.capture.psd
+    {
         return Err(Error::Mismatch(format!(
             "cannot merge into profile {:?}: it was learned with different capture settings ({} Hz, {:?}) than this run ({} Hz, {:?}); learn into a new site name instead",
             existing.site.name, existing.capture.sample_rate, existing.capture.psd, new.capture.sample_rate, new.capture.psd
@@ -278,7 +310,11 @@ pub fn merge(existing: &Profile, new: &Profile) -> crate::Result<Profile> {
     }
     let mut merged = existing.clone();
     for seg in &new.segments {
-        match merged.segments.iter_mut().find(|s| (s.center_hz - seg.center_hz).abs() < 1.0) {
+        match merged
+            .segments
+            .iter_mut()
+            .find(|s| (s.center_hz - seg.center_hz).abs() < 1.0)
+        {
             Some(old) => merge_segment(old, seg),
             None => merged.segments.push(seg.clone()),
         }
@@ -346,7 +382,9 @@ mod tests {
 
     #[test]
     fn runs_bridge_small_gaps() {
-        let a = [false, true, true, false, false, true, false, false, false, false, true];
+        let a = [
+            false, true, true, false, false, true, false, false, false, false, true,
+        ];
         assert_eq!(runs(&a, 2), vec![(1, 5), (10, 10)]);
         assert_eq!(runs(&a, 0), vec![(1, 2), (5, 5), (10, 10)]);
     }

@@ -115,7 +115,8 @@ impl Source for FileSource {
             };
             position += stats.samples as u64;
             if self.realtime {
-                let due = Duration::from_secs_f64((position - self.start) as f64 / info.sample_rate);
+                let due =
+                    Duration::from_secs_f64((position - self.start) as f64 / info.sample_rate);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
                     sleep_unless_stopped(wait, &ctx);
                 }

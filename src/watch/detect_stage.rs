@@ -20,7 +20,13 @@ pub enum SinkItem {
 }
 
 /// Run until the input ends; returns the next unused alert number.
-pub fn run(items: Receiver<StreamItem>, mut engine: DetectionEngine, mut tracker: Tracker, center_hz: f64, out: Sender<SinkItem>) -> Result<u64> {
+pub fn run(
+    items: Receiver<StreamItem>,
+    mut engine: DetectionEngine,
+    mut tracker: Tracker,
+    center_hz: f64,
+    out: Sender<SinkItem>,
+) -> Result<u64> {
     let send = |item: SinkItem| out.send(item).is_ok();
     for item in items {
         let alive = match item {
@@ -31,7 +37,13 @@ pub fn run(items: Receiver<StreamItem>, mut engine: DetectionEngine, mut tracker
             }
             StreamItem::Frame(f) => {
                 let detections = engine.detect(&f);
-                let events = tracker.on_frame(f.segment, f.start_sample, f.end_sample(), f.bin_width_hz(), &detections);
+                let events = tracker.on_frame(
+                    f.segment,
+                    f.start_sample,
+                    f.end_sample(),
+                    f.bin_width_hz(),
+                    &detections,
+                );
                 send(SinkItem::Frame(f)) && events.into_iter().all(|e| send(SinkItem::Alert(e)))
             }
         };

@@ -40,7 +40,12 @@ pub struct WatchConfig {
 }
 
 /// Run `source` through the detectors until it ends or `stop` is set.
-pub fn watch(source: Box<dyn Source>, config: WatchConfig, stop: Arc<AtomicBool>, status: Option<StatusFn>) -> Result<WatchSummary> {
+pub fn watch(
+    source: Box<dyn Source>,
+    config: WatchConfig,
+    stop: Arc<AtomicBool>,
+    status: Option<StatusFn>,
+) -> Result<WatchSummary> {
     let info = source.info();
     for &f in &info.tunings {
         config
@@ -67,7 +72,14 @@ pub fn watch(source: Box<dyn Source>, config: WatchConfig, stop: Arc<AtomicBool>
         .name("rfsentry-detect".into())
         .spawn(move || detect_stage::run(items, engine, tracker, center, sink_tx))
         .map_err(|e| Error::config(format!("cannot start the detect thread: {e}")))?;
-    let sink_result = sink::run(sink_rx, &config, &info, start_time, running.pool().clone(), status);
+    let sink_result = sink::run(
+        sink_rx,
+        &config,
+        &info,
+        start_time,
+        running.pool().clone(),
+        status,
+    );
     // If the sink failed, stop the source so the other threads wind down.
     if sink_result.is_err() {
         running.stop();
