@@ -26,8 +26,6 @@
 
 use super::{raw, sigmf, wav, Datatype, IqReader};
 use crate::{Error, Result};
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 /// Highest sample rate accepted from any source: beyond this a value is a
@@ -111,29 +109,13 @@ pub fn detect_format(path: &Path) -> Result<RecordingFormat> {
     if !path.exists() && meta.exists() {
         return Ok(RecordingFormat::SigmfPair);
     }
-    if has_riff_header(path)? {
+    if wav::has_wav_header(path)? {
         return Ok(RecordingFormat::Wav);
     }
     match raw::datatype_for_extension(&ext) {
         Some(dt) => Ok(RecordingFormat::Raw(dt)),
         None => Err(Error::format(path, "format", supported_formats())),
     }
-}
-
-/// Whether the file starts like a WAV file (`RIFF`/`RF64`, size, `WAVE`).
-fn has_riff_header(path: &Path) -> Result<bool> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut head = [0u8; 12];
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(path, e)),
-        }
-    }
-    Ok(filled == head.len() && wav::is_riff_wave(&head))
 }
 
 /// Open any supported recording.

@@ -40,6 +40,14 @@ pub fn is_riff_wave(head: &[u8]) -> bool {
         && &head[8..12] == b"WAVE"
 }
 
+/// Whether the file at `path` starts with a RIFF/RF64 WAVE header.
+pub fn has_wav_header(path: &Path) -> Result<bool> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = [0u8; 12];
+    let len = read_up_to(&mut file, &mut head).map_err(|e| Error::io(path, e))?;
+    Ok(is_riff_wave(&head[..len]))
+}
+
 /// Where the samples of a WAV IQ file are and what they mean.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WavLayout {
