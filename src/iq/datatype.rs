@@ -207,6 +207,9 @@ impl Datatype {
 
 fn decode_int(bytes: &[u8], out: &mut [Sample], scale: f32, component: impl Fn(&[u8]) -> f32) {
     let w = bytes.len() / out.len().max(1) / 2;
+    if w == 0 {
+        return; // nothing to decode; chunks_exact(0) would panic
+    }
     for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2 * w)) {
         *o = Sample::new(component(&b[..w]) * scale, component(&b[w..]) * scale);
     }
@@ -322,6 +325,16 @@ mod tests {
             .unwrap()
             .decode(&bytes, &mut one);
         assert_eq!(one[0], Sample::new(0.25, -0.75));
+    }
+
+    #[test]
+    fn decoding_no_samples_is_a_no_op() {
+        for name in [
+            "cf64_le", "cf32_le", "ci32_be", "cu32_le", "ci16_le", "cu16_be", "ci8", "cu8",
+        ] {
+            let dt: Datatype = name.parse().unwrap();
+            assert_eq!(dt.decode(&[], &mut []), 0, "{name}");
+        }
     }
 
     #[test]
