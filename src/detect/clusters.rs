@@ -1,31 +1,41 @@
-//! The CFAR core: bins that stand above both the baseline (its p99 plus a
-//! margin) and the frame's local noise floor (baseline floor plus the band's
-//! current rise plus an SNR threshold), grouped into clusters of adjacent bins.
-//! Tone and emitter detectors classify these clusters.
+//! The CFAR core. A bin *seeds* a cluster when it stands above both the
+//! baseline (its p99 plus a margin) and the frame's local noise floor
+//! (baseline floor plus the band's current rise plus an SNR threshold). A
+//! seeded cluster then *grows* over adjacent bins still clearly above the
+//! local floor (hysteresis), so a strong emitter with wide skirts is one
+//! cluster, not a scatter of fragments. Each cluster is summarised by its
+//! peak and its 99 % occupied bandwidth; tone and emitter detectors classify
+//! clusters.
 
 use super::view::FrameView;
 use crate::profile::learn::runs;
 
-/// Adjacent bins bridged when grouping a cluster.
-const MAX_GAP_BINS: usize = 2;
+/// A grown bin must stand this far above the local floor, dB.
+const GROW_DB: f32 = 3.0;
+/// Share of a cluster's excess power inside its occupied bandwidth.
+const OCCUPIED_SHARE: f64 = 0.99;
 
 /// A group of adjacent hot bins in one frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
-    /// First and last bin (inclusive).
+    /// First and last bin (inclusive) of the 99 % occupied bandwidth.
     pub lo: usize,
     pub hi: usize,
+    /// First and last bin of the whole grown cluster.
+    pub extent_lo: usize,
+    pub extent_hi: usize,
     pub peak_bin: usize,
     pub peak_dbfs: f32,
     /// Largest (frame − baseline p99) over the cluster, dB.
     pub excess_db: f32,
     /// Peak over the local noise floor, dB.
     pub snr_db: f32,
-    /// Index of the known emitter the cluster overlaps, if any.
+    /// Index of the known emitter at the cluster's peak, if any.
     pub known: Option<usize>,
 }
 
 impl Cluster {
+    /// Occupied bandwidth in bins.
     pub fn width_bins(&self) -> usize {
         self.hi - self.lo + 1
     }
@@ -37,16 +47,26 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
     let f = view.frame;
     let base = view.baseline;
     let rise = view.band_rise_db.max(0.0);
-    let hot: Vec<bool> = (0..view.bins())
+    let bins = view.bins();
+    let local_floor = |b: usize| base.floor_dbfs[b] + rise;
+    let seed: Vec<bool> = (0..bins)
         .map(|b| {
             let level = f.mean_dbfs[b];
             let relief = view.bonus(b);
             level >= base.p99_dbfs[b] + t.emitter_margin_db - relief
-                && level >= base.floor_dbfs[b] + rise + t.emitter_snr_db - relief
+                && level >= local_floor(b) + t.emitter_snr_db - relief
         })
         .collect();
-    runs(&hot, MAX_GAP_BINS)
+    let grow: Vec<bool> = (0..bins)
+        .map(|b| {
+            seed[b]
+                || (f.mean_dbfs[b] >= local_floor(b) + GROW_DB
+                    && f.mean_dbfs[b] >= base.p99_dbfs[b])
+        })
+        .collect();
+    runs(&grow, 1)
         .into_iter()
+        .filter(|&(lo, hi)| seed[lo..=hi].iter().any(|&s| s))
         .map(|(lo, hi)| {
             let (peak_bin, peak_dbfs) = (lo..=hi)
                 .map(|b| (b, f.mean_dbfs[b]))
@@ -54,16 +74,67 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
             let excess_db = (lo..=hi)
                 .map(|b| f.mean_dbfs[b] - base.p99_dbfs[b])
                 .fold(f32::MIN, f32::max);
-            let known = (lo..=hi).find_map(|b| view.masks.known[b]);
+            let power: Vec<f64> = (lo..=hi)
+                .map(|b| (db_to_lin(f.mean_dbfs[b]) - db_to_lin(local_floor(b))).max(0.0))
+                .collect();
+            let (olo, ohi) = occupied(&power, OCCUPIED_SHARE);
             Cluster {
-                lo,
-                hi,
+                lo: lo + olo,
+                hi: lo + ohi,
+                extent_lo: lo,
+                extent_hi: hi,
                 peak_bin,
                 peak_dbfs,
                 excess_db,
-                snr_db: peak_dbfs - (base.floor_dbfs[peak_bin] + rise),
-                known,
+                snr_db: peak_dbfs - local_floor(peak_bin),
+                known: view.masks.known[peak_bin],
             }
         })
         .collect()
+}
+
+fn db_to_lin(db: f32) -> f64 {
+    10f64.powf(db as f64 / 10.0)
+}
+
+/// Indices (first, last) holding `share` of the total of `power`, trimming
+/// (1 − share)/2 from each side.
+fn occupied(power: &[f64], share: f64) -> (usize, usize) {
+    let total: f64 = power.iter().sum();
+    if total <= 0.0 {
+        return (0, power.len().saturating_sub(1));
+    }
+    let tail = 0.5 * (1.0 - share) * total;
+    let mut acc = 0.0;
+    let mut lo = 0;
+    for (i, p) in power.iter().enumerate() {
+        acc += p;
+        if acc > tail {
+            lo = i;
+            break;
+        }
+    }
+    acc = 0.0;
+    let mut hi = power.len() - 1;
+    for (i, p) in power.iter().enumerate().rev() {
+        acc += p;
+        if acc > tail {
+            hi = i;
+            break;
+        }
+    }
+    (lo, hi.max(lo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::occupied;
+
+    #[test]
+    fn occupied_bandwidth_trims_the_tails() {
+        let p = [0.001, 0.001, 1.0, 1.0, 1.0, 1.0, 0.001, 0.0];
+        assert_eq!(occupied(&p, 0.99), (2, 5));
+        assert_eq!(occupied(&[0.0, 0.0], 0.99), (0, 1));
+        assert_eq!(occupied(&[5.0], 0.99), (0, 0));
+    }
 }

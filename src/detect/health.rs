@@ -1,6 +1,8 @@
 //! Receiver health: overload (the front end clips — a strong nearby
 //! transmitter) and signal loss (the whole band far below its baseline —
-//! antenna cut or disconnected).
+//! antenna cut or disconnected). Both are judged against what the baseline
+//! itself contained: a site whose learning data clipped now and then, or
+//! went quiet (squelched recordings), does not alarm on the same again.
 
 use super::view::FrameView;
 use super::{confidence_from_margin, Detection};
@@ -11,7 +13,8 @@ use serde_json::json;
 pub fn overload(view: &FrameView) -> Option<Detection> {
     let f = view.frame;
     let fraction = f.clipped as f64 / f.sample_count.max(1) as f64;
-    if fraction < view.thresholds.overload_clip_fraction {
+    let learned = view.baseline.clipped_fraction_max as f64;
+    if fraction < view.thresholds.overload_clip_fraction || fraction <= 2.0 * learned {
         return None;
     }
     let mut details = serde_json::Map::new();
@@ -33,6 +36,11 @@ pub fn overload(view: &FrameView) -> Option<Detection> {
 pub fn signal_loss(view: &FrameView) -> Option<Detection> {
     let drop = -view.band_rise_db;
     if drop < view.thresholds.signal_loss_drop_db {
+        return None;
+    }
+    // As quiet as the baseline ever was (minus the margin) is not a loss.
+    let power = crate::profile::learn::median(&view.frame.fft_power_dbfs);
+    if power >= view.baseline.total_power_p01_dbfs - view.thresholds.signal_loss_drop_db {
         return None;
     }
     let mut details = serde_json::Map::new();

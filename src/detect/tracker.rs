@@ -211,6 +211,7 @@ impl Tracker {
                 }),
             }
         }
+        self.merge_pending(segment, 3.0 * bin_hz);
         let holdoff = self.secs(self.thresholds.clear_holdoff_s);
         let update = self.secs(self.thresholds.update_interval_s);
         let mut i = 0;
@@ -256,6 +257,37 @@ impl Tracker {
             i += 1;
         }
         events
+    }
+
+    /// A track not yet raised that has grown into an older track of the same
+    /// class is part of it (one emitter seen first as two fragments).
+    fn merge_pending(&mut self, segment: usize, tolerance_hz: f64) {
+        let mut i = 1;
+        while i < self.tracks.len() {
+            let t = &self.tracks[i];
+            let target = (t.id.is_none() && t.segment == segment)
+                .then(|| {
+                    self.tracks[..i].iter().position(|u| {
+                        u.segment == segment
+                            && u.class == t.class
+                            && t.low_hz <= u.high_hz + tolerance_hz
+                            && t.high_hz >= u.low_hz - tolerance_hz
+                    })
+                })
+                .flatten();
+            let Some(j) = target else {
+                i += 1;
+                continue;
+            };
+            let t = self.tracks.remove(i);
+            let u = &mut self.tracks[j];
+            u.low_hz = u.low_hz.min(t.low_hz);
+            u.high_hz = u.high_hz.max(t.high_hz);
+            u.last_sample = u.last_sample.max(t.last_sample);
+            for (k, v) in t.votes {
+                *u.votes.entry(k).or_default() += v;
+            }
+        }
     }
 
     /// A monitoring gap: raised and cleared at once.

@@ -19,6 +19,8 @@ use std::collections::VecDeque;
 
 /// Seconds of FFT power history kept for the pulse test.
 const PULSE_WINDOW_S: f64 = 0.6;
+/// Least spectral flatness of a jammer's raise (a strong emitter's skirts score far lower).
+const MIN_FLATNESS: f32 = 0.3;
 /// Max-hold margin over its baseline p99 for a bin to count as swept over, dB.
 const MAXHOLD_MARGIN_DB: f32 = 3.0;
 
@@ -64,24 +66,9 @@ impl WidebandDetector {
             && band.mean_fraction >= t.barrage_min_fraction
             && spread <= baseline_spread - 5.0;
 
-        let mut details = serde_json::Map::new();
-        details.insert("raised_fraction".into(), json!(round2(band.mean_fraction)));
-        details.insert("maxhold_fraction".into(), json!(round2(band.max_fraction)));
-        details.insert("maxhold_spread_db".into(), json!(round2(spread)));
-        let kind = if let Some(p) =
-            pulse.filter(|_| band.max_fraction >= t.swept_min_span_fraction || band.protected_hit)
-        {
-            details.insert("duty".into(), json!(round2(p.duty)));
-            details.insert("period_s".into(), json!(round2(p.period_s as f32)));
-            details.insert("contrast_db".into(), json!(round2(p.contrast_db)));
-            AlertKind::JammingPulsed
-        } else if (sweep_slow && band.max_fraction >= t.swept_min_span_fraction) || sweep_fast {
-            AlertKind::JammingSwept
-        } else if band.mean_fraction >= t.barrage_min_fraction || band.protected_hit {
-            AlertKind::JammingBarrage
-        } else {
-            return None;
-        };
+        // Jammers spread their power evenly; a strong emitter's skirts fall
+        // away from its peak. Judge evenness on the average (barrage, pulsed)
+        // or on the max-hold (sweeps).
         let rise: Vec<f32> = (band.lo..=band.hi)
             .filter(|&b| view.masks.known[b].is_none())
             .map(|b| frame.mean_dbfs[b] - view.baseline.floor_dbfs[b])
@@ -90,6 +77,40 @@ impl WidebandDetector {
             .filter(|&b| view.masks.known[b].is_none())
             .map(|b| frame.max_dbfs[b] - view.baseline.maxhold_p99_dbfs[b])
             .collect();
+        let even = flatness(&rise) >= MIN_FLATNESS;
+        let even_max = flatness(&max_rise) >= MIN_FLATNESS;
+        tracing::trace!(
+            "wideband t={} span={}..{} flatness={:.3}/{:.3} raised={:.2}/{:.2} pulse={}",
+            frame.start_sample,
+            band.lo,
+            band.hi,
+            flatness(&rise),
+            flatness(&max_rise),
+            band.mean_fraction,
+            band.max_fraction,
+            pulse.is_some()
+        );
+
+        let mut details = serde_json::Map::new();
+        details.insert("raised_fraction".into(), json!(round2(band.mean_fraction)));
+        details.insert("maxhold_fraction".into(), json!(round2(band.max_fraction)));
+        details.insert("maxhold_spread_db".into(), json!(round2(spread)));
+        let kind = if let Some(p) = pulse.filter(|_| {
+            even && (band.max_fraction >= t.swept_min_span_fraction || band.protected_hit)
+        }) {
+            details.insert("duty".into(), json!(round2(p.duty)));
+            details.insert("period_s".into(), json!(round2(p.period_s as f32)));
+            details.insert("contrast_db".into(), json!(round2(p.contrast_db)));
+            AlertKind::JammingPulsed
+        } else if even_max
+            && ((sweep_slow && band.max_fraction >= t.swept_min_span_fraction) || sweep_fast)
+        {
+            AlertKind::JammingSwept
+        } else if even && (band.mean_fraction >= t.barrage_min_fraction || band.protected_hit) {
+            AlertKind::JammingBarrage
+        } else {
+            return None;
+        };
         let excess = match kind {
             AlertKind::JammingBarrage => median(&rise),
             _ => median(&max_rise) + MAXHOLD_MARGIN_DB,

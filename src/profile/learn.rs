@@ -93,6 +93,7 @@ struct SegmentLearner {
     maxhold: BinHistograms,
     total_power: BinHistograms,
     total_power_count: u64,
+    clipped_fraction_max: f32,
 }
 
 impl SegmentLearner {
@@ -108,11 +109,14 @@ impl SegmentLearner {
             maxhold: BinHistograms::new(bins, step),
             total_power: BinHistograms::new(1, 0.1),
             total_power_count: 0,
+            clipped_fraction_max: 0.0,
         }
     }
 
     fn add(&mut self, frame: &PsdFrame) {
         self.frames += 1;
+        let clipped = frame.clipped as f32 / frame.sample_count.max(1) as f32;
+        self.clipped_fraction_max = self.clipped_fraction_max.max(clipped);
         self.mean.add(&frame.mean_dbfs);
         self.maxhold.add(&frame.max_dbfs);
         for &p in &frame.fft_power_dbfs {
@@ -140,6 +144,8 @@ impl SegmentLearner {
                     .fraction_above(b, noise_floor + occupancy_margin_db, n)
             }),
             total_power_dbfs: self.total_power.quantile(0, 0.5, self.total_power_count),
+            total_power_p01_dbfs: self.total_power.quantile(0, 0.01, self.total_power_count),
+            clipped_fraction_max: self.clipped_fraction_max,
             noise_floor_dbfs: noise_floor,
             floor_dbfs: floor,
         }
@@ -246,8 +252,11 @@ pub fn find_emitters(seg: &Segment, sample_rate: f64, margin_db: f32) -> Vec<Emi
         })
         .collect();
     let bin_width = sample_rate / bins as f64;
+    let dc = bins / 2;
     runs(&active, 2)
         .into_iter()
+        // The receiver's own DC offset spur is not a transmitter.
+        .filter(|&(lo, hi)| !(lo + 3 >= dc && hi <= dc + 3))
         .map(|(lo, hi)| {
             let range = lo..=hi;
             let peak = seg.max_dbfs[range.clone()]
@@ -360,6 +369,8 @@ fn merge_segment(old: &mut Segment, new: &Segment) {
         *x = x.max(*y);
     }
     old.total_power_dbfs = (old.total_power_dbfs * wa + new.total_power_dbfs * wb) / total;
+    old.total_power_p01_dbfs = old.total_power_p01_dbfs.min(new.total_power_p01_dbfs);
+    old.clipped_fraction_max = old.clipped_fraction_max.max(new.clipped_fraction_max);
     old.noise_floor_dbfs = median(&old.floor_dbfs);
     old.frames += new.frames;
 }

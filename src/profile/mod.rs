@@ -89,6 +89,12 @@ pub struct Segment {
     pub occupancy: Vec<f32>,
     /// Median total power per FFT over the band, dBFS.
     pub total_power_dbfs: f32,
+    /// 1st percentile of the total power per FFT, dBFS: how quiet the band ever got.
+    #[serde(default = "floor_dbfs")]
+    pub total_power_p01_dbfs: f32,
+    /// Largest fraction of clipped samples in any frame while learning.
+    #[serde(default)]
+    pub clipped_fraction_max: f32,
     /// Median over bins of the floor: the band's noise floor, dBFS per bin.
     pub noise_floor_dbfs: f32,
 }
@@ -120,6 +126,10 @@ pub struct Emitter {
     pub duty: f32,
     #[serde(default = "manual")]
     pub source: EmitterSource,
+}
+
+fn floor_dbfs() -> f32 {
+    crate::dsp::psd::FLOOR_DBFS
 }
 
 fn manual() -> EmitterSource {
