@@ -17,6 +17,9 @@
 //!   (0.1 s doubling to 2 s; the back-off is reset only once samples flow
 //!   again, so a device that opens but keeps failing is not hammered) until
 //!   it comes back; streaming then resumes at the current tuning after settling.
+//! - Settling samples are discarded and advance the index. After a retune the
+//!   new segment explains the jump; inside a hole (a reopened device settling)
+//!   they are reported as part of the hole's gap.
 //!
 //! Every wait is at most [`POLL`] (reads time out after 100 ms), so `stop`
 //! ends the loop promptly in every state.
@@ -176,8 +179,14 @@ impl Capture {
         match result {
             Ok(0) => self.on_timeout(now),
             Ok(n) => {
-                self.end_hole(now);
                 self.last_data = now;
+                if settling > 0 && self.hole.is_some() {
+                    // Settling after a reopen (or a retune during a stall):
+                    // part of the hole, so the index never jumps unexplained.
+                    self.hole_settled(n as u64);
+                    return;
+                }
+                self.end_hole(now);
                 if settling == 0 {
                     let Some(part) = self.block.as_mut() else {
                         return;
@@ -355,6 +364,17 @@ impl Capture {
         hole.last_report = Some(now);
         let cause = hole.cause.clone();
         self.gap(cause, lost);
+    }
+
+    /// `n` samples arrived but were discarded while settling inside a hole:
+    /// report them with the hole (and count them, so they are not reported twice).
+    fn hole_settled(&mut self, n: u64) {
+        let Some(hole) = self.hole.as_mut() else {
+            return;
+        };
+        hole.reported += n;
+        let cause = hole.cause.clone();
+        self.gap(cause, n);
     }
 
     /// Samples flow again: close the hole.
