@@ -1,1 +1,0 @@
-//! SoapySDR device source (in progress).

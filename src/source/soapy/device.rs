@@ -1,0 +1,205 @@
+//! One opened SoapySDR receiver: the device handle and its RX stream, set up
+//! from a [`DeviceConfig`]. Every SoapySDR failure becomes an [`Error`]
+//! naming the device arguments and the step that failed; nothing panics.
+//!
+//! Frequency correction: the `soapysdr` crate has no binding for SoapySDR's
+//! `setFrequencyCorrection`, so the correction goes through the tunable
+//! element named `CORR` (in ppm), which is what SoapySDR 0.8's default
+//! implementation of `setFrequencyCorrection` uses and what drivers such as
+//! SoapyRTLSDR expose. Devices without it get the tuned frequency shifted
+//! instead.
+
+use super::DeviceConfig;
+use crate::iq::Sample;
+use crate::{Error, Result};
+use soapysdr::{Device, Direction::Rx, RxStream};
+
+/// A device with an RX stream on the configured channel.
+pub(super) struct Receiver {
+    // Field order: the stream is closed before the device handle is released.
+    stream: RxStream<Sample>,
+    device: Device,
+    args: String,
+    channel: usize,
+    ppm: f64,
+    /// The device corrects its own frequency (through the `CORR` element).
+    corrects: bool,
+    sample_rate: f64,
+}
+
+/// Device arguments as SoapySDR takes them (the crate panics on NUL bytes, so they are refused here).
+pub(super) fn parse_args(args: &str) -> Result<soapysdr::Args> {
+    if args.contains('\0') {
+        return Err(Error::config("device arguments contain a NUL byte"));
+    }
+    Ok(soapysdr::Args::from(args))
+}
+
+/// A SoapySDR error as an rfsentry device error: `args: what: message`.
+pub(super) fn device_error(args: &str, what: &str, e: soapysdr::Error) -> Error {
+    let name = if args.is_empty() {
+        "(first device)"
+    } else {
+        args
+    };
+    Error::Device(format!("{name}: {what}: {e}"))
+}
+
+impl Receiver {
+    /// Open the device and configure it (rate, bandwidth, antenna, gain or
+    /// AGC, frequency correction), then set up an RX stream of CF32 samples.
+    /// The stream is not active yet and the device is not tuned.
+    pub fn open(config: &DeviceConfig, sample_rate: f64) -> Result<Receiver> {
+        let args = config.args.as_str();
+        let err = |what: &'static str| move |e| device_error(args, what, e);
+        let device = Device::new(parse_args(args)?).map_err(err("open"))?;
+        let ch = config.channel;
+        let channels = device.num_channels(Rx).map_err(err("count RX channels"))?;
+        if ch >= channels {
+            return Err(Error::config(format!(
+                "{args}: device has {channels} RX channel(s); channel {ch} does not exist"
+            )));
+        }
+
+        device
+            .set_sample_rate(Rx, ch, sample_rate)
+            .map_err(err("set sample rate"))?;
+        let actual = device
+            .sample_rate(Rx, ch)
+            .map_err(err("read sample rate"))?;
+        let sample_rate = if actual.is_finite() && actual > 0.0 {
+            if (actual - sample_rate).abs() > sample_rate * 1e-6 {
+                tracing::warn!(
+                    args,
+                    asked = sample_rate,
+                    actual,
+                    "device chose another sample rate; using its rate"
+                );
+            }
+            actual
+        } else {
+            sample_rate
+        };
+
+        if let Some(bw) = config.bandwidth_hz {
+            device
+                .set_bandwidth(Rx, ch, bw)
+                .map_err(err("set bandwidth"))?;
+        }
+        if let Some(antenna) = &config.antenna {
+            let antennas = device.antennas(Rx, ch).map_err(err("list antennas"))?;
+            if !antennas.contains(antenna) {
+                return Err(Error::config(format!(
+                    "{args}: no antenna {antenna:?}; the device has {antennas:?}"
+                )));
+            }
+            device
+                .set_antenna(Rx, ch, antenna.as_str())
+                .map_err(err("set antenna"))?;
+        }
+
+        let has_agc = device.has_gain_mode(Rx, ch).map_err(err("query AGC"))?;
+        match config.gain_db {
+            Some(gain) => {
+                if has_agc {
+                    device
+                        .set_gain_mode(Rx, ch, false)
+                        .map_err(err("turn AGC off"))?;
+                }
+                device.set_gain(Rx, ch, gain).map_err(err("set gain"))?;
+            }
+            None if has_agc => device
+                .set_gain_mode(Rx, ch, true)
+                .map_err(err("turn AGC on"))?,
+            None => tracing::info!(args, "device has no AGC; gain left at its default"),
+        }
+
+        let elements = device
+            .list_frequencies(Rx, ch)
+            .map_err(err("list tunable elements"))?;
+        let corrects = elements.iter().any(|e| e == "CORR");
+        if corrects {
+            device
+                .set_component_frequency(Rx, ch, "CORR", config.ppm, ())
+                .map_err(err("set frequency correction"))?;
+        } else if config.ppm != 0.0 {
+            tracing::info!(
+                args,
+                ppm = config.ppm,
+                "device has no frequency correction; shifting the tuned frequency instead"
+            );
+        }
+
+        let stream = device
+            .rx_stream::<Sample>(&[ch])
+            .map_err(err("set up RX stream (CF32)"))?;
+        Ok(Receiver {
+            stream,
+            device,
+            args: args.to_string(),
+            channel: ch,
+            ppm: config.ppm,
+            corrects,
+            sample_rate,
+        })
+    }
+
+    /// The sample rate the device runs at.
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+
+    /// Tune to `center_hz` (corrected for `ppm` when the device does not correct itself).
+    pub fn tune(&self, center_hz: f64) -> Result<()> {
+        let (freq, args) = if self.corrects {
+            // Keep SoapySDR's default tuning from writing the remainder into CORR.
+            (center_hz, "CORR=IGNORE")
+        } else {
+            (shifted_frequency(center_hz, self.ppm), "")
+        };
+        self.device
+            .set_frequency(Rx, self.channel, freq, args)
+            .map_err(|e| device_error(&self.args, &format!("tune to {center_hz} Hz"), e))
+    }
+
+    /// Start streaming.
+    pub fn activate(&mut self) -> Result<()> {
+        self.stream
+            .activate(None)
+            .map_err(|e| device_error(&self.args, "activate stream", e))
+    }
+
+    /// Read up to `buf.len()` samples, waiting at most `timeout_us`.
+    pub fn read(&mut self, buf: &mut [Sample], timeout_us: i64) -> Result<usize, soapysdr::Error> {
+        self.stream.read(&mut [buf], timeout_us)
+    }
+}
+
+/// The frequency to ask of a tuner whose reference runs `ppm` fast so that it
+/// actually tunes to `center_hz`.
+fn shifted_frequency(center_hz: f64, ppm: f64) -> f64 {
+    center_hz / (1.0 + ppm * 1e-6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ppm_shift_compensates_a_fast_oscillator() {
+        let asked = shifted_frequency(100e6, 10.0);
+        // The tuner multiplies by (1 + ppm) and lands on the centre.
+        assert!((asked * (1.0 + 10e-6) - 100e6).abs() < 1e-3);
+        assert!(asked < 100e6);
+        assert_eq!(shifted_frequency(433.92e6, 0.0), 433.92e6);
+    }
+
+    #[test]
+    fn nul_bytes_in_args_are_refused() {
+        assert!(parse_args("driver=x\0").is_err());
+        assert_eq!(
+            parse_args("driver=x, serial=1").unwrap().get("serial"),
+            Some("1")
+        );
+    }
+}

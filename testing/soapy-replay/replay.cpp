@@ -1,0 +1,285 @@
+// rfsentry_replay — a test-only SoapySDR device module (SoapySDR 0.8 ABI).
+//
+// It replays a file of raw cf32_le samples (e.g. a SigMF .sigmf-data of
+// datatype cf32_le) as a one-channel RX device, so rfsentry's SoapySDR source
+// can be tested through the real SoapySDR runtime without radio hardware, and
+// it injects the faults a real receiver shows: overflows, stalls (timeouts)
+// and disconnects. Arguments are documented in README.md next to this file.
+//
+// Build: g++ -shared -fPIC -O2 -o librfsentry_replay.so replay.cpp $(pkg-config --cflags --libs SoapySDR)
+// Load:  SOAPY_SDR_PLUGIN_PATH=<dir of the .so>
+//
+// Fault state (position in the file, faults already fired, absence window)
+// is kept per argument set, outside the device object, so a device reopened
+// after a "disconnect" streams on from where the old one stopped.
+
+#include <SoapySDR/Device.hpp>
+#include <SoapySDR/Errors.h>
+#include <SoapySDR/Formats.h>
+#include <SoapySDR/Modules.hpp>
+#include <SoapySDR/Registry.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <complex>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using Clock = std::chrono::steady_clock;
+using Sample = std::complex<float>;
+static const size_t MTU = 8192;
+
+// What survives closing and reopening a device with the same arguments.
+struct Shared {
+    unsigned long long pos = 0;  // samples consumed from the (looped) file
+    bool vanished = false, stalled = false;
+    Clock::time_point absent_until, stall_until;
+};
+
+static std::mutex g_mutex;
+static std::map<std::string, std::shared_ptr<Shared>> g_shared;
+
+static std::string arg(const SoapySDR::Kwargs &a, const char *key, const char *dflt) {
+    auto it = a.find(key);
+    return it == a.end() ? dflt : it->second;
+}
+
+static unsigned long long count_arg(const SoapySDR::Kwargs &a, const char *key) {
+    const std::string v = arg(a, key, "0");
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+        throw std::runtime_error(std::string("rfsentry_replay: ") + key + " must be a whole number, not " + v);
+    return std::stoull(v);
+}
+
+static double seconds_arg(const SoapySDR::Kwargs &a, const char *key) {
+    char *end = nullptr;
+    const std::string v = arg(a, key, "1");
+    const double s = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(s >= 0)) throw std::runtime_error(std::string("rfsentry_replay: bad ") + key + "=" + v);
+    return s;
+}
+
+static double seconds_until(Clock::time_point t) {
+    return std::chrono::duration<double>(t - Clock::now()).count();
+}
+
+static Clock::time_point after_s(double s) {
+    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+static void sleep_s(double s) {
+    if (s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(s));
+}
+
+class ReplayDevice : public SoapySDR::Device {
+public:
+    explicit ReplayDevice(const SoapySDR::Kwargs &args)
+        : shared_(lookup(args)), loop_(arg(args, "loop", "0") == "1"),
+          realtime_(arg(args, "pace", "fast") == "realtime"),
+          overflow_every_(count_arg(args, "overflow_every")),
+          overflow_skip_(args.count("overflow_skip") ? count_arg(args, "overflow_skip") : 1000),
+          timeout_after_(count_arg(args, "timeout_after")), timeout_s_(seconds_arg(args, "timeout_s")),
+          vanish_after_(count_arg(args, "vanish_after")), absent_s_(seconds_arg(args, "absent_s")) {
+        const std::string pace = arg(args, "pace", "fast");
+        if (pace != "fast" && pace != "realtime") throw std::runtime_error("rfsentry_replay: pace must be fast or realtime");
+        {
+            std::lock_guard<std::mutex> lock(g_mutex);
+            if (shared_->vanished && Clock::now() < shared_->absent_until)
+                throw std::runtime_error("rfsentry_replay: device absent (vanish fault)");
+        }
+        const std::string path = arg(args, "file", "");
+        if (path.empty()) throw std::runtime_error("rfsentry_replay: missing file=PATH (raw cf32_le samples)");
+        std::ifstream in(path, std::ios::binary | std::ios::ate);
+        if (!in) throw std::runtime_error("rfsentry_replay: cannot open " + path);
+        const auto bytes = static_cast<size_t>(in.tellg());
+        samples_.resize(bytes / sizeof(Sample));
+        in.seekg(0);
+        in.read(reinterpret_cast<char *>(samples_.data()), samples_.size() * sizeof(Sample));
+        if (samples_.empty() || !in) throw std::runtime_error("rfsentry_replay: no cf32 samples in " + path);
+    }
+
+    std::string getDriverKey() const override { return "rfsentry_replay"; }
+    std::string getHardwareKey() const override { return "replay"; }
+    size_t getNumChannels(const int dir) const override { return dir == SOAPY_SDR_RX ? 1 : 0; }
+
+    // Streaming: one RX channel, CF32 only.
+    std::vector<std::string> getStreamFormats(const int, const size_t) const override { return {SOAPY_SDR_CF32}; }
+    std::string getNativeStreamFormat(const int, const size_t, double &full_scale) const override {
+        full_scale = 1.0;
+        return SOAPY_SDR_CF32;
+    }
+    SoapySDR::Stream *setupStream(const int dir, const std::string &format, const std::vector<size_t> &channels,
+                                  const SoapySDR::Kwargs &) override {
+        if (dir != SOAPY_SDR_RX || format != SOAPY_SDR_CF32) throw std::runtime_error("rfsentry_replay: RX CF32 only");
+        if (channels.size() > 1 || (channels.size() == 1 && channels[0] != 0))
+            throw std::runtime_error("rfsentry_replay: one channel (0) only");
+        return reinterpret_cast<SoapySDR::Stream *>(this);
+    }
+    void closeStream(SoapySDR::Stream *) override { active_ = false; }
+    size_t getStreamMTU(SoapySDR::Stream *) const override { return MTU; }
+    int activateStream(SoapySDR::Stream *, const int, const long long, const size_t) override {
+        active_ = true;
+        reanchor();
+        return 0;
+    }
+    int deactivateStream(SoapySDR::Stream *, const int, const long long) override {
+        active_ = false;
+        return 0;
+    }
+
+    int readStream(SoapySDR::Stream *, void *const *buffs, const size_t want, int &flags, long long &time_ns,
+                   const long timeout_us) override {
+        const double timeout = timeout_us / 1e6;
+        if (!active_) {
+            sleep_s(timeout);
+            return SOAPY_SDR_TIMEOUT;
+        }
+        std::unique_lock<std::mutex> lock(g_mutex);
+        Shared &s = *shared_;
+        if (dead_) return SOAPY_SDR_STREAM_ERROR;
+        if (vanish_after_ > 0 && !s.vanished && s.pos >= vanish_after_) {  // disconnect fault
+            s.vanished = dead_ = true;
+            s.absent_until = after_s(absent_s_);
+            return SOAPY_SDR_STREAM_ERROR;
+        }
+        if (timeout_after_ > 0 && !s.stalled && s.pos >= timeout_after_) {  // stall fault
+            if (s.stall_until == Clock::time_point()) s.stall_until = after_s(timeout_s_);
+            const double left = seconds_until(s.stall_until);
+            if (left > 0) {
+                lock.unlock();
+                sleep_s(std::min(left, timeout));
+                return SOAPY_SDR_TIMEOUT;
+            }
+            s.stalled = true;
+            reanchor();
+        }
+        if (!loop_ && s.pos >= samples_.size()) return SOAPY_SDR_STREAM_ERROR;  // end of file
+        if (overflow_every_ > 0 && ++reads_ % overflow_every_ == 0) {  // overflow fault
+            s.pos += overflow_skip_;
+            reanchor();
+            return SOAPY_SDR_OVERFLOW;
+        }
+        // How many samples: the request, the MTU, the file end and the next fault position.
+        unsigned long long n = std::min<unsigned long long>(want, MTU);
+        if (!loop_) n = std::min<unsigned long long>(n, samples_.size() - s.pos);
+        for (unsigned long long at : {vanish_after_, timeout_after_})
+            if (at > s.pos) n = std::min(n, at - s.pos);
+        if (realtime_) {  // only what the sample clock has produced by the deadline
+            const double elapsed = std::chrono::duration<double>(Clock::now() - anchor_).count();
+            const double avail = (elapsed + timeout) * rate_ - delivered_;
+            n = std::min<unsigned long long>(n, avail > 0 ? static_cast<unsigned long long>(avail) : 0);
+            const double ready = (delivered_ + n) / rate_ - elapsed;
+            lock.unlock();
+            sleep_s(n == 0 ? timeout : ready);
+            if (n == 0) return SOAPY_SDR_TIMEOUT;
+            lock.lock();
+        }
+        Sample *out = static_cast<Sample *>(buffs[0]);
+        for (unsigned long long i = 0; i < n; i++) out[i] = samples_[(s.pos + i) % samples_.size()];
+        time_ns = static_cast<long long>(s.pos / rate_ * 1e9);
+        flags = SOAPY_SDR_HAS_TIME;
+        s.pos += n;
+        delivered_ += n;
+        return static_cast<int>(n);
+    }
+
+    // Tuning: an RF element and a CORR (ppm) element; the overall frequency is RF.
+    std::vector<std::string> listFrequencies(const int, const size_t) const override { return {"RF", "CORR"}; }
+    void setFrequency(const int, const size_t, const double f, const SoapySDR::Kwargs &) override { set(freq_, f); }
+    double getFrequency(const int, const size_t) const override { return get(freq_); }
+    void setFrequency(const int, const size_t, const std::string &name, const double v, const SoapySDR::Kwargs &) override {
+        set(name == "CORR" ? ppm_ : freq_, v);
+    }
+    double getFrequency(const int, const size_t, const std::string &name) const override {
+        return get(name == "CORR" ? ppm_ : freq_);
+    }
+    SoapySDR::RangeList getFrequencyRange(const int, const size_t) const override { return {SoapySDR::Range(1e6, 6e9)}; }
+    SoapySDR::RangeList getFrequencyRange(const int, const size_t, const std::string &name) const override {
+        return {name == "CORR" ? SoapySDR::Range(-1000, 1000) : SoapySDR::Range(1e6, 6e9)};
+    }
+
+    void setSampleRate(const int, const size_t, const double rate) override {
+        if (rate <= 0) throw std::runtime_error("rfsentry_replay: sample rate must be positive");
+        std::lock_guard<std::mutex> lock(g_mutex);
+        rate_ = rate;
+        reanchor();
+    }
+    double getSampleRate(const int, const size_t) const override { return get(rate_); }
+    std::vector<double> listSampleRates(const int, const size_t) const override { return {250e3, 1.024e6, 2.048e6, 2.4e6}; }
+    void setBandwidth(const int, const size_t, const double bw) override { set(bandwidth_, bw); }
+    double getBandwidth(const int, const size_t) const override { return get(bandwidth_); }
+    SoapySDR::RangeList getBandwidthRange(const int, const size_t) const override { return {SoapySDR::Range(1e3, 10e6)}; }
+
+    // Gain: one element "LNA", 0..49.6 dB, plus an AGC flag.
+    std::vector<std::string> listGains(const int, const size_t) const override { return {"LNA"}; }
+    bool hasGainMode(const int, const size_t) const override { return true; }
+    void setGainMode(const int, const size_t, const bool agc) override { set(agc_, agc ? 1.0 : 0.0); }
+    bool getGainMode(const int, const size_t) const override { return get(agc_) != 0.0; }
+    void setGain(const int, const size_t, const double g) override { set(gain_, g); }
+    void setGain(const int, const size_t, const std::string &, const double g) override { set(gain_, g); }
+    double getGain(const int, const size_t) const override { return get(gain_); }
+    double getGain(const int, const size_t, const std::string &) const override { return get(gain_); }
+    SoapySDR::Range getGainRange(const int, const size_t) const override { return SoapySDR::Range(0, 49.6, 0.1); }
+    SoapySDR::Range getGainRange(const int, const size_t, const std::string &) const override {
+        return SoapySDR::Range(0, 49.6, 0.1);
+    }
+
+    std::vector<std::string> listAntennas(const int, const size_t) const override { return {"RX"}; }
+    void setAntenna(const int, const size_t, const std::string &name) override {
+        if (name != "RX") throw std::runtime_error("rfsentry_replay: no antenna " + name);
+    }
+    std::string getAntenna(const int, const size_t) const override { return "RX"; }
+
+private:
+    static std::shared_ptr<Shared> lookup(const SoapySDR::Kwargs &args) {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        auto &slot = g_shared[SoapySDR::KwargsToString(args)];
+        if (!slot) slot = std::make_shared<Shared>();
+        return slot;
+    }
+    void set(double &field, double v) {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        field = v;
+    }
+    double get(const double &field) const {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        return field;
+    }
+    void reanchor() {  // restart the real-time pacing clock
+        anchor_ = Clock::now();
+        delivered_ = 0;
+    }
+
+    std::shared_ptr<Shared> shared_;
+    std::vector<Sample> samples_;
+    const bool loop_, realtime_;
+    const unsigned long long overflow_every_, overflow_skip_, timeout_after_;
+    const double timeout_s_;
+    const unsigned long long vanish_after_;
+    const double absent_s_;
+    bool active_ = false, dead_ = false;
+    unsigned long long reads_ = 0, delivered_ = 0;
+    Clock::time_point anchor_ = Clock::now();
+    double rate_ = 1e6, freq_ = 100e6, ppm_ = 0, bandwidth_ = 0, gain_ = 0, agc_ = 0;
+};
+
+// Enumeration: one device when asked for this driver (echoing the arguments,
+// so they open it), or a labelled entry in an unfiltered listing.
+static SoapySDR::KwargsList find_replay(const SoapySDR::Kwargs &args) {
+    if (args.count("driver") == 0 && !args.empty()) return {};
+    SoapySDR::Kwargs dev = args;
+    dev["label"] = "rfsentry replay (test device)";
+    if (dev.count("tag")) dev["serial"] = dev["tag"];
+    return {dev};
+}
+
+static SoapySDR::Device *make_replay(const SoapySDR::Kwargs &args) { return new ReplayDevice(args); }
+
+static SoapySDR::Registry register_replay("rfsentry_replay", &find_replay, &make_replay, SOAPY_SDR_ABI_VERSION);
+static SoapySDR::ModuleVersion register_version("0.1.0");
