@@ -10,14 +10,7 @@
 #[path = "support/soapy_replay.rs"]
 mod soapy_replay;
 
-// The `devices` command's file, compiled into this test so it is exercised
-// even before the command line declares it (it refers to `crate::source`
-// and `crate::Result`, provided here).
-#[path = "../src/cli/devices.rs"]
-mod devices_cli;
-mod source {
-    pub use rfsentry::source::soapy;
-}
+use rfsentry::cli::devices as devices_cli;
 use rfsentry::Result;
 
 use rfsentry::iq::Sample;

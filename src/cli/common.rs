@@ -137,6 +137,14 @@ pub fn stop_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
+/// Set `stop` after `duration` (for `--duration` on live sources).
+pub fn stop_after(duration: std::time::Duration, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(duration);
+        stop.store(true, Ordering::SeqCst);
+    });
+}
+
 /// A progress bar on stderr when it is a terminal (hidden otherwise).
 pub fn progress_bar(total_samples: Option<u64>, label: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {

@@ -34,15 +34,30 @@ pub struct LearnArgs {
     /// Where the site is (kept when merging).
     #[arg(long)]
     pub location: Option<String>,
-    /// Learn live from a SoapySDR device, e.g. "driver=rtlsdr" (feature `soapy`).
-    #[arg(long)]
-    pub device: Option<String>,
+    #[command(flatten)]
+    pub live: super::live::DeviceArgs,
 }
 
 /// The sources to learn from.
 fn sources(args: &LearnArgs) -> Result<Vec<Box<dyn Source>>> {
-    if let Some(device) = &args.device {
-        return super::live::device_sources(device, &args.input, args.psd.config(), &args.site);
+    if args.live.device.is_some() {
+        let rate = args.input.rate.ok_or_else(|| {
+            Error::config("learning from a device needs --rate (samples per second)")
+        })?;
+        if args.duration.is_none() {
+            return Err(Error::config(
+                "learning from a device needs --duration (e.g. 15m)",
+            ));
+        }
+        let plan = args.live.plan(args.input.freq)?;
+        let existing = Profile::load(&args.site.profile_path()).ok();
+        let site_device = existing.as_ref().and_then(|p| p.device.as_ref());
+        return Ok(vec![super::live::open_device(
+            &args.live,
+            site_device,
+            rate,
+            &plan,
+        )?]);
     }
     if args.input.recordings.is_empty() {
         return Err(Error::config(
@@ -96,6 +111,9 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     let mut names = Vec::new();
     let mut learned_at = String::new();
     let stop = stop_flag();
+    if let (Some(d), Some(_)) = (args.duration, &args.live.device) {
+        super::common::stop_after(d, stop.clone());
+    }
     let settings = PipelineSettings::new(psd);
     for source in sources {
         let info = source.info();
@@ -137,7 +155,16 @@ pub fn run(args: &LearnArgs) -> Result<()> {
         tool_version: crate::VERSION.to_string(),
         sources: names,
     };
-    let learned = learner.finish(site);
+    let mut learned = learner.finish(site);
+    if args.live.device.is_some() {
+        learned.capture.gain_db = args.live.gain;
+        let plan = args.live.plan(args.input.freq)?;
+        for seg in &mut learned.segments {
+            if let Some(&(_, dwell)) = plan.iter().find(|(f, _)| (f - seg.center_hz).abs() < 1.0) {
+                seg.dwell_s = dwell;
+            }
+        }
+    }
     let profile = match existing {
         Some(old) => {
             let mut merged = merge(&old, &learned)?;

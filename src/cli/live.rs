@@ -1,32 +1,113 @@
-//! Live receivers for `learn --device` and `monitor --device`: builds the
-//! SoapySDR source from the flags and the profile's `[device]` table. Without
-//! the `soapy` feature these flags give a clear error.
+//! Live receivers for `learn --device` and `monitor --device`: the device
+//! flags, merged over the site profile's `[device]` table, and the scan plan
+//! (one tuning, or several with dwell times). Without the `soapy` feature
+//! these flags give a clear error.
 
-use super::common::{RecordingArgs, SiteArgs};
-use crate::dsp::PsdConfig;
 use crate::source::Source;
 use crate::{Error, Result};
+use clap::Args;
 
-/// The live source(s) for `--device ARGS`.
+/// Flags that choose and set up a SoapySDR receiver.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DeviceArgs {
+    /// SoapySDR device arguments, e.g. "driver=rtlsdr,serial=00000001" (feature `soapy`).
+    #[arg(long, value_name = "ARGS")]
+    pub device: Option<String>,
+    /// Receiver gain in dB (default: the site's [device] gain, else AGC).
+    #[arg(long)]
+    pub gain: Option<f64>,
+    /// Use the receiver's automatic gain control.
+    #[arg(long, conflicts_with = "gain")]
+    pub agc: bool,
+    /// Antenna port.
+    #[arg(long)]
+    pub antenna: Option<String>,
+    /// Reference frequency correction, ppm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub ppm: Option<f64>,
+    /// Analog filter bandwidth, Hz.
+    #[arg(long, value_parser = super::common::parse_hz)]
+    pub bandwidth: Option<f64>,
+    /// Scan plan: centre frequencies to visit in turn (comma-separated), e.g. 433.92M,446.1M.
+    #[arg(long, value_delimiter = ',', value_parser = super::common::parse_hz)]
+    pub tune: Vec<f64>,
+    /// Seconds to dwell on each tuning of a scan plan.
+    #[arg(long, default_value_t = 1.0)]
+    pub dwell: f64,
+}
+
+impl DeviceArgs {
+    /// The scan plan from `--tune` (or the single `freq`), with `--dwell`.
+    pub fn plan(&self, freq: Option<f64>) -> Result<Vec<(f64, f64)>> {
+        let freqs: Vec<f64> = if self.tune.is_empty() {
+            freq.into_iter().collect()
+        } else {
+            self.tune.clone()
+        };
+        if freqs.is_empty() {
+            return Err(Error::config("a live device needs a centre frequency: --freq F, or --tune F1,F2,… for a scan plan"));
+        }
+        if freqs.len() > 1 && !(self.dwell.is_finite() && self.dwell > 0.0) {
+            return Err(Error::config(format!(
+                "--dwell {} must be a positive number of seconds",
+                self.dwell
+            )));
+        }
+        let dwell = if freqs.len() > 1 { self.dwell } else { 0.0 };
+        Ok(freqs.into_iter().map(|f| (f, dwell)).collect())
+    }
+}
+
+/// Open the receiver: `site_device` is the profile's `[device]` table (if
+/// any); flags override it. `plan` is (centre Hz, dwell s) per tuning.
+#[cfg(feature = "soapy")]
+pub fn open_device(
+    args: &DeviceArgs,
+    site_device: Option<&toml::Table>,
+    sample_rate: f64,
+    plan: &[(f64, f64)],
+) -> Result<Box<dyn Source>> {
+    use crate::source::soapy::{DeviceConfig, SoapySource, Tuning};
+    let mut config: DeviceConfig = match site_device {
+        Some(t) => toml::Value::Table(t.clone())
+            .try_into()
+            .map_err(|e| Error::config(format!("the profile's [device] table: {e}")))?,
+        None => DeviceConfig::default(),
+    };
+    if let Some(a) = &args.device {
+        config.args = a.clone();
+    }
+    if let Some(g) = args.gain {
+        config.gain_db = Some(g);
+    }
+    if args.agc {
+        config.gain_db = None;
+    }
+    if let Some(a) = &args.antenna {
+        config.antenna = Some(a.clone());
+    }
+    if let Some(p) = args.ppm {
+        config.ppm = p;
+    }
+    if let Some(b) = args.bandwidth {
+        config.bandwidth_hz = Some(b);
+    }
+    let tunings = plan
+        .iter()
+        .map(|&(center_hz, dwell_s)| Tuning { center_hz, dwell_s })
+        .collect();
+    Ok(Box::new(SoapySource::open(config, sample_rate, tunings)?))
+}
+
+/// Without SoapySDR support, a live device is a clear error.
 #[cfg(not(feature = "soapy"))]
-pub fn device_sources(
-    _device: &str,
-    _input: &RecordingArgs,
-    _psd: PsdConfig,
-    _site: &SiteArgs,
-) -> Result<Vec<Box<dyn Source>>> {
+pub fn open_device(
+    _args: &DeviceArgs,
+    _site_device: Option<&toml::Table>,
+    _sample_rate: f64,
+    _plan: &[(f64, f64)],
+) -> Result<Box<dyn Source>> {
     Err(Error::config(
         "--device needs rfsentry built with SoapySDR support: cargo build --release --features soapy (after apt-get install libsoapysdr-dev)",
     ))
-}
-
-/// The live source(s) for `--device ARGS`.
-#[cfg(feature = "soapy")]
-pub fn device_sources(
-    _device: &str,
-    _input: &RecordingArgs,
-    _psd: PsdConfig,
-    _site: &SiteArgs,
-) -> Result<Vec<Box<dyn Source>>> {
-    Err(Error::config("SoapySDR live sources are being integrated"))
 }

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod common;
+pub mod devices;
 pub mod learn;
 pub mod live;
 pub mod monitor;
@@ -31,6 +32,8 @@ pub enum Command {
     Monitor(monitor::MonitorArgs),
     /// Score an alert log against the annotated recordings it came from.
     Score(score::ScoreArgs),
+    /// List SoapySDR receivers, or probe one's ranges.
+    Devices(devices::DevicesArgs),
 }
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
@@ -42,6 +45,7 @@ pub fn main() -> i32 {
         Command::Analyze(a) => analyze::run(a),
         Command::Monitor(a) => monitor::run(a),
         Command::Score(a) => score::run(a),
+        Command::Devices(a) => devices::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -13,7 +13,6 @@ use crate::{Error, Result};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Watch a site live.
@@ -26,9 +25,8 @@ pub struct MonitorArgs {
     /// Output directory for alerts.jsonl and evidence (default alerts/SITE).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// SoapySDR device arguments, e.g. "driver=rtlsdr,serial=00000001" (feature `soapy`).
-    #[arg(long)]
-    pub device: Option<String>,
+    #[command(flatten)]
+    pub live: super::live::DeviceArgs,
     /// Stop after this long, e.g. 90s, 15m, 2h.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
@@ -44,12 +42,19 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
     let stop = stop_flag();
-    let source: Box<dyn Source> = match (&args.device, args.input.recordings.as_slice()) {
-        (Some(device), []) => {
-            super::live::device_sources(device, &args.input, profile.capture.psd, &args.site)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::config("no device source"))?
+    let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
+        (Some(_), []) => {
+            let plan: Vec<(f64, f64)> = profile
+                .segments
+                .iter()
+                .map(|s| (s.center_hz, s.dwell_s))
+                .collect();
+            super::live::open_device(
+                &args.live,
+                profile.device.as_ref(),
+                profile.capture.sample_rate,
+                &plan,
+            )?
         }
         (None, [path]) => {
             let reader = crate::iq::open(path, &args.input.open_options())?;
@@ -67,11 +72,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         }
     };
     if let Some(d) = args.duration {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(d);
-            stop.store(true, Ordering::SeqCst);
-        });
+        super::common::stop_after(d, stop.clone());
     }
     let info = source.info();
     let now = chrono::Utc::now();
