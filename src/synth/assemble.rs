@@ -1,0 +1,407 @@
+//! Turning a [`Scenario`] into a [`Mixer`]: one signal per noise floor,
+//! known emitter and event, each with its own random stream (keyed by what
+//! it is, so adding a signal changes no other), gated to its time span.
+//!
+//! A known emitter is muted while an `emitter.anomalous` event replaces it by
+//! a louder (and possibly wider) copy of itself.
+
+use super::band_noise::BandNoise;
+use super::carrier::Carrier;
+use super::chirp::Chirp;
+use super::gate::{subtract, Gated, Pattern, Span};
+use super::keyed::{KeyedModulator, Keying};
+use super::level::{db_to_power, min_bandwidth_hz, signal_power};
+use super::mixer::Mixer;
+use super::nbfm::Nbfm;
+use super::noise::WhiteNoise;
+use super::rng::stream_rng;
+use super::scenario::{
+    Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario, OVERLOAD_DEVIATION_HZ,
+};
+use super::signal::Signal;
+use crate::Result;
+use rand::Rng;
+
+/// Build the mixer that renders `scenario` (which is validated first).
+pub fn mixer(scenario: &Scenario) -> Result<Mixer> {
+    scenario.validate()?;
+    let whole = Span::new(0, scenario.total_samples());
+    let mut mixer = Mixer::new();
+    mixer.add(Box::new(WhiteNoise::new(
+        db_to_power(scenario.noise_dbfs),
+        stream_rng(scenario.seed, "noise"),
+    )));
+
+    for emitter in &scenario.emitters {
+        let anomalies: Vec<Span> = scenario
+            .events
+            .iter()
+            .filter(|e| matches!(&e.incident, Incident::AnomalousEmitter { emitter: name, .. } if *name == emitter.name))
+            .map(|e| scenario.event_span(e))
+            .collect();
+        let key = format!("emitter/{}", emitter.name);
+        let (signal, pattern) = emitter_signal(scenario, emitter, emitter.level_db, &key, None);
+        mixer.add(Box::new(Gated::new(
+            signal,
+            pattern,
+            subtract(whole, &anomalies),
+        )));
+    }
+
+    for (event, key) in scenario.events.iter().zip(event_keys(&scenario.events)) {
+        let span = scenario.event_span(event);
+        if let Incident::SignalLoss { drop_db } = event.incident {
+            mixer.drop_gain(span, drop_db);
+            continue;
+        }
+        if let Some((signal, pattern)) = event_signal(scenario, event, span, &key) {
+            mixer.add(Box::new(Gated::new(signal, pattern, vec![span])));
+        }
+    }
+    Ok(mixer)
+}
+
+/// A stable random-stream key per event: its kind and start time (plus a
+/// counter when several events share both).
+fn event_keys(events: &[Event]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::with_capacity(events.len());
+    for event in events {
+        let base = format!("event/{}/{:?}", event.kind(), event.start_s);
+        let twins = keys.iter().filter(|k| k.starts_with(&base)).count();
+        keys.push(format!("{base}/{twins}"));
+    }
+    keys
+}
+
+/// The signal of a known emitter at `level_db`, and when it is on. A burst
+/// emitter's first burst comes at `first_burst`, or at a random time within
+/// its first period.
+fn emitter_signal(
+    scenario: &Scenario,
+    emitter: &Emitter,
+    level_db: f64,
+    key: &str,
+    first_burst: Option<u64>,
+) -> (Box<dyn Signal>, Pattern) {
+    let rate = scenario.sample_rate;
+    let power = signal_power(scenario.noise_dbfs, rate, emitter.bandwidth_hz(), level_db);
+    let mut rng = stream_rng(scenario.seed, key);
+    match &emitter.kind {
+        EmitterKind::Carrier => (
+            Box::new(Carrier::new(rate, emitter.offset_hz, power, rng.gen())),
+            Pattern::Continuous,
+        ),
+        EmitterKind::Nbfm { deviation_hz } => (
+            Box::new(Nbfm::new(
+                rate,
+                emitter.offset_hz,
+                *deviation_hz,
+                power,
+                rng,
+            )),
+            Pattern::Continuous,
+        ),
+        EmitterKind::Burst(burst) => {
+            let mut schedule = stream_rng(scenario.seed, &format!("{key}/schedule"));
+            let first = first_burst
+                .unwrap_or_else(|| scenario.sample_at(burst.period_s * schedule.gen::<f64>()));
+            let modulator = KeyedModulator::new(
+                rate,
+                emitter.offset_hz,
+                burst.keying,
+                burst.bitrate,
+                power,
+                rng,
+            );
+            let pattern = Pattern::jittered(first, rate, burst.period_s, burst.burst_s, schedule);
+            (Box::new(modulator), pattern)
+        }
+    }
+}
+
+/// The signal of an event and its on/off pattern (`None` when it has no
+/// signal of its own, like a signal loss).
+fn event_signal(
+    scenario: &Scenario,
+    event: &Event,
+    span: Span,
+    key: &str,
+) -> Option<(Box<dyn Signal>, Pattern)> {
+    let rate = scenario.sample_rate;
+    let power = |bandwidth_hz: f64, level_db: f64| {
+        signal_power(scenario.noise_dbfs, rate, bandwidth_hz, level_db)
+    };
+    let mut rng = stream_rng(scenario.seed, key);
+    let signal: (Box<dyn Signal>, Pattern) = match &event.incident {
+        Incident::Barrage { band, level_db } => (
+            Box::new(BandNoise::new(
+                rate,
+                band.low_offset_hz,
+                band.high_offset_hz,
+                power(band.width_hz(), *level_db),
+                rng,
+            )),
+            Pattern::Continuous,
+        ),
+        Incident::Tone {
+            offsets_hz,
+            level_db,
+        } => {
+            let carriers: Vec<Carrier> = offsets_hz
+                .iter()
+                .map(|&offset| Carrier::new(rate, offset, power(0.0, *level_db), rng.gen()))
+                .collect();
+            (Box::new(carriers), Pattern::Continuous)
+        }
+        Incident::Swept {
+            band,
+            sweep_period_s,
+            level_db,
+        } => (
+            Box::new(Chirp::new(
+                rate,
+                band.low_offset_hz,
+                band.high_offset_hz,
+                *sweep_period_s,
+                power(min_bandwidth_hz(rate), *level_db),
+                span.start,
+            )),
+            Pattern::Continuous,
+        ),
+        Incident::Pulsed {
+            band,
+            duty_cycle,
+            level_db,
+        } => (
+            Box::new(BandNoise::new(
+                rate,
+                band.low_offset_hz,
+                band.high_offset_hz,
+                power(band.width_hz(), *level_db),
+                rng,
+            )),
+            Pattern::periodic(span.start, rate, duty_cycle.period_s, duty_cycle.duty),
+        ),
+        Incident::UnknownEmitter {
+            modulation,
+            offset_hz,
+            level_db,
+            duty_cycle,
+        } => {
+            let bandwidth_hz = modulation.bandwidth_hz();
+            let power = power(bandwidth_hz, *level_db);
+            let signal: Box<dyn Signal> = match *modulation {
+                RogueModulation::Fsk { bitrate, .. } => Box::new(KeyedModulator::new(
+                    rate,
+                    *offset_hz,
+                    Keying::Fsk {
+                        deviation_hz: (bandwidth_hz - bitrate) / 2.0,
+                    },
+                    bitrate,
+                    power,
+                    rng,
+                )),
+                RogueModulation::Noise { .. } => Box::new(BandNoise::new(
+                    rate,
+                    offset_hz - bandwidth_hz / 2.0,
+                    offset_hz + bandwidth_hz / 2.0,
+                    power,
+                    rng,
+                )),
+                RogueModulation::Carrier => {
+                    Box::new(Carrier::new(rate, *offset_hz, power, rng.gen()))
+                }
+            };
+            let pattern = match duty_cycle {
+                Some(d) => Pattern::periodic(span.start, rate, d.period_s, d.duty),
+                None => Pattern::Continuous,
+            };
+            (signal, pattern)
+        }
+        Incident::AnomalousEmitter {
+            emitter,
+            extra_db,
+            widen,
+        } => {
+            let known = scenario.emitter(emitter)?;
+            let anomalous = known.widened(*widen);
+            emitter_signal(
+                scenario,
+                &anomalous,
+                known.level_db + extra_db,
+                key,
+                Some(span.start),
+            )
+        }
+        Incident::Overload {
+            offset_hz,
+            power_dbfs,
+        } => (
+            Box::new(Nbfm::new(
+                rate,
+                *offset_hz,
+                OVERLOAD_DEVIATION_HZ,
+                db_to_power(*power_dbfs),
+                rng,
+            )),
+            Pattern::Continuous,
+        ),
+        Incident::SignalLoss { .. } => return None,
+    };
+    Some(signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iq::Sample;
+    use crate::synth::level::power_to_db;
+    use crate::synth::scenario::{Band, BurstSpec, DutyCycle};
+
+    const RATE: f64 = 100e3;
+
+    fn render(scenario: &Scenario) -> Vec<Sample> {
+        let mut mixer = mixer(scenario).unwrap();
+        let mut out = vec![Sample::default(); scenario.total_samples() as usize];
+        for (i, block) in out.chunks_mut(10_000).enumerate() {
+            mixer.render(i as u64 * 10_000, block);
+        }
+        out
+    }
+
+    fn power_db(x: &[Sample]) -> f64 {
+        power_to_db(x.iter().map(|s| s.norm_sqr() as f64).sum::<f64>() / x.len() as f64)
+    }
+
+    fn quiet(duration_s: f64) -> Scenario {
+        Scenario::new(RATE, 100e6, duration_s, -90.0, 4)
+    }
+
+    #[test]
+    fn pulsed_jammer_has_its_duty_cycle_inside_its_span_only() {
+        let mut s = quiet(1.0);
+        s.push_event(Event::new(
+            0.2,
+            0.6,
+            Incident::Pulsed {
+                band: Band::new(-20e3, 20e3),
+                duty_cycle: DutyCycle {
+                    period_s: 0.02,
+                    duty: 0.3,
+                },
+                level_db: 40.0,
+            },
+        ));
+        let x = render(&s);
+        // 0.5 ms blocks: on or off (the noise floor is 40 dB down).
+        let on: Vec<bool> = x.chunks(50).map(|b| power_db(b) > -75.0).collect();
+        assert!(on[..400].iter().all(|&b| !b));
+        assert!(on[1600..].iter().all(|&b| !b));
+        let duty = on[400..1600].iter().filter(|&&b| b).count() as f64 / 1200.0;
+        assert!((duty - 0.3).abs() < 0.02, "{duty}");
+        // Each period starts on: blocks 400, 440, 480… are on, the block before 400 is off.
+        assert!((0..30).all(|k| on[400 + 40 * k] && !on[400 + 40 * k + 20]));
+    }
+
+    #[test]
+    fn signal_loss_drops_everything_by_its_depth() {
+        let mut s = Scenario::new(RATE, 100e6, 1.0, -30.0, 4);
+        s.push_emitter(Emitter::carrier("beacon", 10e3, 30.0));
+        s.push_event(Event::new(0.5, 0.3, Incident::SignalLoss { drop_db: 20.0 }));
+        let x = render(&s);
+        let before = power_db(&x[..50_000]);
+        let during = power_db(&x[50_000..80_000]);
+        assert!((before - during - 20.0).abs() < 0.2, "{before} {during}");
+        assert!((power_db(&x[80_000..]) - before).abs() < 0.2);
+    }
+
+    #[test]
+    fn overload_clips_the_adc_during_its_span() {
+        let mut s = Scenario::new(RATE, 100e6, 1.0, -30.0, 4);
+        s.push_event(Event::new(
+            0.4,
+            0.2,
+            Incident::Overload {
+                offset_hz: 20e3,
+                power_dbfs: 3.0,
+            },
+        ));
+        let x = render(&s);
+        let clipped = |x: &[Sample]| {
+            x.iter()
+                .filter(|s| s.re.abs() >= 1.0 || s.im.abs() >= 1.0)
+                .count()
+        };
+        assert_eq!(clipped(&x[..40_000]), 0);
+        assert_eq!(clipped(&x[60_000..]), 0);
+        assert!(clipped(&x[40_000..60_000]) > 10_000);
+    }
+
+    #[test]
+    fn anomalous_emitter_replaces_the_known_one_louder() {
+        let mut s = quiet(1.0);
+        s.push_emitter(Emitter::carrier("beacon", 10e3, 50.0));
+        s.push_event(Event::new(
+            0.5,
+            0.25,
+            Incident::AnomalousEmitter {
+                emitter: "beacon".into(),
+                extra_db: 10.0,
+                widen: 1.0,
+            },
+        ));
+        let x = render(&s);
+        let normal = power_db(&x[..50_000]);
+        assert!((power_db(&x[50_000..75_000]) - normal - 10.0).abs() < 0.1);
+        assert!((power_db(&x[75_000..]) - normal).abs() < 0.1);
+    }
+
+    #[test]
+    fn adding_a_signal_leaves_the_others_unchanged() {
+        let burst = BurstSpec {
+            keying: Keying::Ook,
+            bitrate: 2e3,
+            period_s: 0.1,
+            burst_s: 0.01,
+        };
+        let mut base = Scenario::new(RATE, 100e6, 0.5, -30.0, 11);
+        base.push_emitter(Emitter::nbfm("radio", 20e3, 20.0, 5e3));
+        base.push_event(Event::new(
+            0.1,
+            0.2,
+            Incident::Tone {
+                offsets_hz: vec![-30e3],
+                level_db: 20.0,
+            },
+        ));
+        let mut more = base.clone();
+        let sensor = Emitter::burst("sensor", -10e3, 20.0, burst);
+        more.emitters.insert(0, sensor.clone());
+        let rogue = Event::new(
+            0.2,
+            0.1,
+            Incident::UnknownEmitter {
+                modulation: RogueModulation::Noise { bandwidth_hz: 5e3 },
+                offset_hz: 40e3,
+                level_db: 20.0,
+                duty_cycle: None,
+            },
+        );
+        more.events.insert(0, rogue.clone());
+        // The added signals alone, with a negligible noise floor.
+        let mut added = Scenario::new(RATE, 100e6, 0.5, -30.0, 11);
+        added.push_emitter(sensor).push_event(rogue);
+        let (a, b) = (render(&base), render(&more));
+        let mut alone = mixer(&added).unwrap();
+        let mut block = vec![Sample::default(); a.len()];
+        alone.render(0, &mut block);
+        let noise_only = render(&Scenario::new(RATE, 100e6, 0.5, -30.0, 11));
+        let mut worst = 0f32;
+        for i in 0..a.len() {
+            let extra = block[i] - noise_only[i];
+            worst = worst.max((b[i] - a[i] - extra).norm());
+        }
+        assert!(worst < 1e-5, "{worst}");
+        assert!(b.iter().zip(&a).any(|(x, y)| (x - y).norm() > 0.01));
+    }
+}

@@ -1,0 +1,167 @@
+//! Narrowband FM, as used by voice radios (and by the strong nearby
+//! transmitter that overloads the receiver): a constant-envelope carrier whose
+//! frequency follows a voice-like audio signal — two tones plus low-passed
+//! noise, hard-limited so the peak deviation is exactly the stated one.
+//! Occupied bandwidth by Carson's rule: `2·(deviation + 3 kHz)`.
+
+use super::oscillator::Phase;
+use super::signal::Signal;
+use crate::iq::Sample;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+/// Highest audio frequency of the voice model, in Hz (Carson's `f_m`).
+pub const AUDIO_MAX_HZ: f64 = 3000.0;
+
+/// Occupied bandwidth of an NBFM signal of peak deviation `deviation_hz`.
+pub fn bandwidth_hz(deviation_hz: f64) -> f64 {
+    2.0 * (deviation_hz + AUDIO_MAX_HZ)
+}
+
+/// The peak deviation whose occupied bandwidth is `bandwidth_hz` (inverse of [`bandwidth_hz`]).
+pub fn deviation_for_bandwidth(bandwidth_hz: f64) -> f64 {
+    bandwidth_hz / 2.0 - AUDIO_MAX_HZ
+}
+
+/// Tones of the voice model: (frequency in Hz, amplitude; audio full scale is 1.0).
+const VOICE_TONES: [(f64, f32); 2] = [(650.0, 0.35), (1750.0, 0.2)];
+/// Corner of the one-pole low-pass that shapes the voice noise, in Hz.
+const VOICE_NOISE_CORNER_HZ: f64 = 1000.0;
+/// RMS of the low-passed voice noise.
+const VOICE_NOISE_RMS: f64 = 0.3;
+/// The noise is drawn at about this rate (held in between) and smoothed by the low-pass.
+const VOICE_NOISE_DRAW_HZ: f64 = 16_000.0;
+
+/// Voice-like audio in [-1, 1], one value per RF sample.
+struct Voice {
+    tones: [(Phase, f64, f32); 2],
+    rng: ChaCha8Rng,
+    noise_sigma: f32,
+    draw_every: u32,
+    until_draw: u32,
+    held: f32,
+    smoothed: f32,
+    alpha: f32,
+}
+
+impl Voice {
+    fn new(sample_rate: f64, rng: ChaCha8Rng) -> Self {
+        let draw_every = (sample_rate / VOICE_NOISE_DRAW_HZ).round().max(1.0);
+        let alpha = 1.0 - (-std::f64::consts::TAU * VOICE_NOISE_CORNER_HZ / sample_rate).exp();
+        // Held white noise of variance σ² looks, below the draw rate, like white
+        // noise of variance σ²·draw_every; the one-pole passes α/(2−α) of it.
+        let noise_sigma = VOICE_NOISE_RMS / (draw_every * alpha / (2.0 - alpha)).sqrt();
+        Voice {
+            tones: VOICE_TONES
+                .map(|(hz, amplitude)| (Phase::new(0.0), hz / sample_rate, amplitude)),
+            rng,
+            noise_sigma: noise_sigma as f32,
+            draw_every: draw_every as u32,
+            until_draw: 0,
+            held: 0.0,
+            smoothed: 0.0,
+            alpha: alpha as f32,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> f32 {
+        if self.until_draw == 0 {
+            let x: f32 = self.rng.sample(StandardNormal);
+            self.held = x * self.noise_sigma;
+            self.until_draw = self.draw_every;
+        }
+        self.until_draw -= 1;
+        self.smoothed += self.alpha * (self.held - self.smoothed);
+        let mut audio = self.smoothed;
+        for (phase, step, amplitude) in &mut self.tones {
+            audio += *amplitude * phase.phasor().im;
+            phase.advance(*step);
+        }
+        audio.clamp(-1.0, 1.0)
+    }
+}
+
+/// A continuously transmitting NBFM voice signal.
+pub struct Nbfm {
+    /// Carrier and peak deviation, in cycles per sample.
+    carrier_step: f64,
+    deviation_step: f64,
+    amplitude: f32,
+    phase: Phase,
+    voice: Voice,
+}
+
+impl Nbfm {
+    /// An NBFM signal of total power `power` at `offset_hz`, peak deviation `deviation_hz`.
+    pub fn new(
+        sample_rate: f64,
+        offset_hz: f64,
+        deviation_hz: f64,
+        power: f64,
+        rng: ChaCha8Rng,
+    ) -> Self {
+        Nbfm {
+            carrier_step: offset_hz / sample_rate,
+            deviation_step: deviation_hz / sample_rate,
+            amplitude: power.sqrt() as f32,
+            phase: Phase::new(0.0),
+            voice: Voice::new(sample_rate, rng),
+        }
+    }
+}
+
+impl Signal for Nbfm {
+    fn add_to(&mut self, _block_start: u64, block: &mut [Sample]) {
+        for s in block {
+            *s += self.phase.phasor() * self.amplitude;
+            let audio = self.voice.next() as f64;
+            self.phase
+                .advance(self.carrier_step + self.deviation_step * audio);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::carrier::tests::mean_power;
+    use crate::synth::fir::tests::band_power_fraction;
+    use crate::synth::rng::stream_rng;
+
+    fn render(deviation_hz: f64) -> Vec<Sample> {
+        let mut fm = Nbfm::new(250e3, 40e3, deviation_hz, 0.01, stream_rng(1, "fm"));
+        let mut block = vec![Sample::default(); 1 << 18];
+        for chunk in block.chunks_mut(10_000) {
+            fm.add_to(0, chunk);
+        }
+        block
+    }
+
+    #[test]
+    fn nbfm_is_constant_envelope_with_its_power() {
+        let block = render(5e3);
+        assert!(block.iter().all(|s| (s.norm_sqr() - 0.01).abs() < 1e-5));
+        assert!((mean_power(&block) - 0.01).abs() < 1e-5);
+    }
+
+    #[test]
+    fn nbfm_stays_within_carson_bandwidth_and_uses_its_deviation() {
+        let block = render(5e3);
+        let b = bandwidth_hz(5e3);
+        let inside = band_power_fraction(&block, 250e3, 40e3 - b / 2.0, 40e3 + b / 2.0);
+        assert!(inside > 0.98, "{inside}");
+        // Peak instantaneous frequency reaches the full deviation (the limiter clips).
+        let peak = block
+            .windows(2)
+            .map(|w| (w[1] * w[0].conj()).arg() as f64 / std::f64::consts::TAU * 250e3 - 40e3)
+            .fold(0f64, |m, f| m.max(f.abs()));
+        assert!((peak - 5e3).abs() < 50.0, "peak deviation {peak}");
+        // A wider deviation occupies more spectrum.
+        let narrow = band_power_fraction(&block, 250e3, 40e3 - 2e3, 40e3 + 2e3);
+        let wide = render(15e3);
+        let wide_inside = band_power_fraction(&wide, 250e3, 40e3 - 2e3, 40e3 + 2e3);
+        assert!(wide_inside < narrow, "{wide_inside} vs {narrow}");
+    }
+}

@@ -1,0 +1,461 @@
+//! The scenario model: what one synthetic recording contains — receiver
+//! settings, a noise floor, known [`Emitter`]s present all the time, and timed
+//! [`Event`]s (incidents) that become annotated ground truth.
+//!
+//! Scenarios are usually read from TOML ([`Scenario::load`], in
+//! `scenario_file`), but can be built in code with [`Scenario::new`],
+//! [`Scenario::push_emitter`] and [`Scenario::push_event`]. Frequencies are
+//! offsets from the centre frequency in Hz; levels follow the convention of
+//! [`super::level`].
+
+use super::gate::Span;
+use super::keyed::Keying;
+use super::nbfm;
+use crate::alert::AlertKind;
+use crate::iq::Datatype;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+/// Start time written when a scenario names none.
+pub const DEFAULT_START_TIME: &str = "2026-01-01T00:00:00Z";
+
+/// Name used in errors and in `rfsentry:scenario` for scenarios built in code.
+pub const IN_CODE_SOURCE: &str = "<in-code scenario>";
+
+/// One synthetic recording, fully described.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Where the scenario came from: errors name it, and its file name is
+    /// written as `rfsentry:scenario`.
+    pub source: PathBuf,
+    pub description: Option<String>,
+    /// Seed of every random stream; the same seed gives byte-identical output.
+    pub seed: u64,
+    /// Samples per second (complex).
+    pub sample_rate: f64,
+    pub center_hz: f64,
+    pub duration_s: f64,
+    /// Total noise power over the whole band, E|x|² in dBFS.
+    pub noise_dbfs: f64,
+    /// Encoding written when the caller does not choose one.
+    pub datatype: Datatype,
+    /// Wall-clock time of the first sample (`core:datetime`).
+    pub start_time: DateTime<Utc>,
+    /// Known emitters, present all the time.
+    pub emitters: Vec<Emitter>,
+    /// Timed incidents, each annotated.
+    pub events: Vec<Event>,
+}
+
+impl Scenario {
+    /// An empty scenario (noise only, `ci16_le`, starting at [`DEFAULT_START_TIME`]).
+    pub fn new(
+        sample_rate: f64,
+        center_hz: f64,
+        duration_s: f64,
+        noise_dbfs: f64,
+        seed: u64,
+    ) -> Self {
+        Scenario {
+            source: PathBuf::from(IN_CODE_SOURCE),
+            description: None,
+            seed,
+            sample_rate,
+            center_hz,
+            duration_s,
+            noise_dbfs,
+            datatype: Datatype::CI16_LE,
+            start_time: DEFAULT_START_TIME.parse().expect("valid constant"),
+            emitters: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Add a known emitter.
+    pub fn push_emitter(&mut self, emitter: Emitter) -> &mut Self {
+        self.emitters.push(emitter);
+        self
+    }
+
+    /// Add an incident.
+    pub fn push_event(&mut self, event: Event) -> &mut Self {
+        self.events.push(event);
+        self
+    }
+
+    /// The scenario's file name (written as `rfsentry:scenario`).
+    pub fn file_name(&self) -> String {
+        self.source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.source.display().to_string())
+    }
+
+    /// The path errors name.
+    pub fn source_path(&self) -> &Path {
+        &self.source
+    }
+
+    /// The sample index nearest to `seconds` from the start.
+    pub fn sample_at(&self, seconds: f64) -> u64 {
+        (seconds * self.sample_rate).round().max(0.0) as u64
+    }
+
+    /// Number of samples in the recording.
+    pub fn total_samples(&self) -> u64 {
+        self.sample_at(self.duration_s)
+    }
+
+    /// The samples an event covers.
+    pub fn event_span(&self, event: &Event) -> Span {
+        Span::new(
+            self.sample_at(event.start_s),
+            self.sample_at(event.start_s + event.duration_s),
+        )
+    }
+
+    /// The known emitter called `name`.
+    pub fn emitter(&self, name: &str) -> Option<&Emitter> {
+        self.emitters.iter().find(|e| e.name == name)
+    }
+}
+
+/// A band of frequencies, as offsets from the centre in Hz.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub low_offset_hz: f64,
+    pub high_offset_hz: f64,
+}
+
+impl Band {
+    /// `[low_offset_hz, high_offset_hz]`.
+    pub fn new(low_offset_hz: f64, high_offset_hz: f64) -> Self {
+        Band {
+            low_offset_hz,
+            high_offset_hz,
+        }
+    }
+
+    /// The band `bandwidth_hz` wide centred on `offset_hz`.
+    pub fn around(offset_hz: f64, bandwidth_hz: f64) -> Self {
+        Band::new(
+            offset_hz - bandwidth_hz / 2.0,
+            offset_hz + bandwidth_hz / 2.0,
+        )
+    }
+
+    pub fn width_hz(self) -> f64 {
+        self.high_offset_hz - self.low_offset_hz
+    }
+
+    pub fn centre_hz(self) -> f64 {
+        (self.low_offset_hz + self.high_offset_hz) / 2.0
+    }
+}
+
+/// A known emitter, present during the whole recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emitter {
+    /// Unique name; `emitter.anomalous` events refer to it.
+    pub name: String,
+    pub offset_hz: f64,
+    pub level_db: f64,
+    pub kind: EmitterKind,
+}
+
+/// What a known emitter transmits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmitterKind {
+    /// An unmodulated carrier (a beacon).
+    Carrier,
+    /// A narrowband FM voice radio of peak deviation `deviation_hz`.
+    Nbfm { deviation_hz: f64 },
+    /// A bursty ISM sensor.
+    Burst(BurstSpec),
+}
+
+/// A bursty data transmitter: bursts of `burst_s` of pseudo-random bits about
+/// every `period_s` (±10 % jitter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurstSpec {
+    pub keying: Keying,
+    /// Bits per second.
+    pub bitrate: f64,
+    pub period_s: f64,
+    pub burst_s: f64,
+}
+
+impl Emitter {
+    /// A carrier (beacon).
+    pub fn carrier(name: &str, offset_hz: f64, level_db: f64) -> Self {
+        Emitter::with_kind(name, offset_hz, level_db, EmitterKind::Carrier)
+    }
+
+    /// An NBFM voice radio.
+    pub fn nbfm(name: &str, offset_hz: f64, level_db: f64, deviation_hz: f64) -> Self {
+        Emitter::with_kind(
+            name,
+            offset_hz,
+            level_db,
+            EmitterKind::Nbfm { deviation_hz },
+        )
+    }
+
+    /// A bursty sensor.
+    pub fn burst(name: &str, offset_hz: f64, level_db: f64, burst: BurstSpec) -> Self {
+        Emitter::with_kind(name, offset_hz, level_db, EmitterKind::Burst(burst))
+    }
+
+    fn with_kind(name: &str, offset_hz: f64, level_db: f64, kind: EmitterKind) -> Self {
+        Emitter {
+            name: name.to_string(),
+            offset_hz,
+            level_db,
+            kind,
+        }
+    }
+
+    /// Occupied bandwidth `B` of the level convention (0 for a carrier).
+    pub fn bandwidth_hz(&self) -> f64 {
+        match &self.kind {
+            EmitterKind::Carrier => 0.0,
+            EmitterKind::Nbfm { deviation_hz } => nbfm::bandwidth_hz(*deviation_hz),
+            EmitterKind::Burst(b) => b.keying.bandwidth_hz(b.bitrate),
+        }
+    }
+
+    /// The band it occupies.
+    pub fn band(&self) -> Band {
+        Band::around(self.offset_hz, self.bandwidth_hz())
+    }
+
+    /// The same emitter with its bandwidth multiplied by `factor`: a wider FM
+    /// deviation, or a faster (and for FSK wider-shifted) bit stream. A carrier
+    /// has no bandwidth to widen and is returned unchanged.
+    pub fn widened(&self, factor: f64) -> Emitter {
+        let kind = match &self.kind {
+            EmitterKind::Carrier => EmitterKind::Carrier,
+            EmitterKind::Nbfm { deviation_hz } => EmitterKind::Nbfm {
+                deviation_hz: nbfm::deviation_for_bandwidth(
+                    nbfm::bandwidth_hz(*deviation_hz) * factor,
+                ),
+            },
+            EmitterKind::Burst(b) => EmitterKind::Burst(BurstSpec {
+                keying: match b.keying {
+                    Keying::Fsk { deviation_hz } => Keying::Fsk {
+                        deviation_hz: deviation_hz * factor,
+                    },
+                    Keying::Ook => Keying::Ook,
+                },
+                bitrate: b.bitrate * factor,
+                ..*b
+            }),
+        };
+        Emitter {
+            kind,
+            ..self.clone()
+        }
+    }
+}
+
+/// A timed incident: what happens, from `start_s` for `duration_s`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub incident: Incident,
+}
+
+impl Event {
+    pub fn new(start_s: f64, duration_s: f64, incident: Incident) -> Self {
+        Event {
+            start_s,
+            duration_s,
+            incident,
+        }
+    }
+
+    /// The alert kind this event should raise.
+    pub fn kind(&self) -> AlertKind {
+        self.incident.kind()
+    }
+}
+
+/// An on/off duty cycle: on for `period_s · duty` every `period_s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DutyCycle {
+    pub period_s: f64,
+    /// On fraction, in (0, 1].
+    pub duty: f64,
+}
+
+/// What a rogue transmitter (`emitter.unknown`) sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RogueModulation {
+    /// Continuous-phase FSK filling `bandwidth_hz` (Carson's rule) at `bitrate`.
+    Fsk { bandwidth_hz: f64, bitrate: f64 },
+    /// Band-limited Gaussian noise over `bandwidth_hz` (stands in for OFDM/QPSK).
+    Noise { bandwidth_hz: f64 },
+    /// A bare carrier.
+    Carrier,
+}
+
+impl RogueModulation {
+    /// FSK over `bandwidth_hz` at the default bitrate (a fifth of the bandwidth).
+    pub fn fsk(bandwidth_hz: f64) -> Self {
+        RogueModulation::Fsk {
+            bandwidth_hz,
+            bitrate: bandwidth_hz / 5.0,
+        }
+    }
+
+    /// Occupied bandwidth (0 for a carrier).
+    pub fn bandwidth_hz(self) -> f64 {
+        match self {
+            RogueModulation::Fsk { bandwidth_hz, .. } | RogueModulation::Noise { bandwidth_hz } => {
+                bandwidth_hz
+            }
+            RogueModulation::Carrier => 0.0,
+        }
+    }
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            RogueModulation::Fsk { .. } => "fsk",
+            RogueModulation::Noise { .. } => "noise",
+            RogueModulation::Carrier => "carrier",
+        }
+    }
+}
+
+/// What happens during an [`Event`]; one variant per alert kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incident {
+    /// `jamming.barrage`: band-limited noise flat over `band`.
+    Barrage { band: Band, level_db: f64 },
+    /// `jamming.tone`: stable carriers, each at `level_db`.
+    Tone { offsets_hz: Vec<f64>, level_db: f64 },
+    /// `jamming.swept`: a sawtooth linear chirp over `band` every `sweep_period_s`;
+    /// its level is relative to one 1024-point FFT bin.
+    Swept {
+        band: Band,
+        sweep_period_s: f64,
+        level_db: f64,
+    },
+    /// `jamming.pulsed`: band-limited noise over `band`, gated on and off.
+    Pulsed {
+        band: Band,
+        duty_cycle: DutyCycle,
+        level_db: f64,
+    },
+    /// `emitter.unknown`: a rogue transmitter, continuous or bursty.
+    UnknownEmitter {
+        modulation: RogueModulation,
+        offset_hz: f64,
+        level_db: f64,
+        duty_cycle: Option<DutyCycle>,
+    },
+    /// `emitter.anomalous`: the known emitter `emitter` rises by `extra_db`
+    /// and its bandwidth grows by `widen` (1 = unchanged).
+    AnomalousEmitter {
+        emitter: String,
+        extra_db: f64,
+        widen: f64,
+    },
+    /// `receiver.overload`: a strong nearby NBFM transmitter of total power
+    /// `power_dbfs` that drives the ADC into clipping.
+    Overload { offset_hz: f64, power_dbfs: f64 },
+    /// `receiver.signal_loss`: everything (noise and signals) drops by `drop_db`.
+    SignalLoss { drop_db: f64 },
+}
+
+/// Peak deviation of the overloading transmitter of [`Incident::Overload`].
+pub const OVERLOAD_DEVIATION_HZ: f64 = 5000.0;
+
+impl Incident {
+    /// The alert kind it should raise.
+    pub fn kind(&self) -> AlertKind {
+        match self {
+            Incident::Barrage { .. } => AlertKind::JammingBarrage,
+            Incident::Tone { .. } => AlertKind::JammingTone,
+            Incident::Swept { .. } => AlertKind::JammingSwept,
+            Incident::Pulsed { .. } => AlertKind::JammingPulsed,
+            Incident::UnknownEmitter { .. } => AlertKind::EmitterUnknown,
+            Incident::AnomalousEmitter { .. } => AlertKind::EmitterAnomalous,
+            Incident::Overload { .. } => AlertKind::ReceiverOverload,
+            Incident::SignalLoss { .. } => AlertKind::ReceiverSignalLoss,
+        }
+    }
+
+    /// The band its own signal occupies (offsets; zero-wide for carriers).
+    /// `None` for a signal loss, which has no signal of its own, and for an
+    /// anomaly of an emitter not in `known`.
+    pub fn signal_band(&self, known: &[Emitter]) -> Option<Band> {
+        match self {
+            Incident::Barrage { band, .. }
+            | Incident::Swept { band, .. }
+            | Incident::Pulsed { band, .. } => Some(*band),
+            Incident::Tone { offsets_hz, .. } => {
+                let low = offsets_hz.iter().cloned().fold(f64::INFINITY, f64::min);
+                let high = offsets_hz.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                (low <= high).then(|| Band::new(low, high))
+            }
+            Incident::UnknownEmitter {
+                modulation,
+                offset_hz,
+                ..
+            } => Some(Band::around(*offset_hz, modulation.bandwidth_hz())),
+            Incident::AnomalousEmitter { emitter, widen, .. } => known
+                .iter()
+                .find(|e| &e.name == emitter)
+                .map(|e| e.widened(*widen).band()),
+            Incident::Overload { offset_hz, .. } => Some(Band::around(
+                *offset_hz,
+                nbfm::bandwidth_hz(OVERLOAD_DEVIATION_HZ),
+            )),
+            Incident::SignalLoss { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_multiplies_the_occupied_bandwidth() {
+        let fm = Emitter::nbfm("radio", 1e3, 20.0, 5e3);
+        assert_eq!(fm.bandwidth_hz(), 16e3);
+        assert!((fm.widened(2.5).bandwidth_hz() - 40e3).abs() < 1e-9);
+        let burst = Emitter::burst(
+            "sensor",
+            0.0,
+            15.0,
+            BurstSpec {
+                keying: Keying::Fsk { deviation_hz: 20e3 },
+                bitrate: 10e3,
+                period_s: 0.5,
+                burst_s: 0.02,
+            },
+        );
+        assert_eq!(burst.bandwidth_hz(), 50e3);
+        assert!((burst.widened(2.0).bandwidth_hz() - 100e3).abs() < 1e-9);
+        let beacon = Emitter::carrier("beacon", 0.0, 20.0);
+        assert_eq!(beacon.widened(3.0), beacon);
+    }
+
+    #[test]
+    fn event_spans_are_in_samples() {
+        let mut s = Scenario::new(1000.0, 100e6, 2.0, -30.0, 1);
+        s.push_event(Event::new(
+            0.5,
+            0.25,
+            Incident::SignalLoss { drop_db: 20.0 },
+        ));
+        assert_eq!(s.total_samples(), 2000);
+        assert_eq!(s.event_span(&s.events[0]), Span::new(500, 750));
+        assert_eq!(s.events[0].kind(), AlertKind::ReceiverSignalLoss);
+        assert_eq!(s.file_name(), IN_CODE_SOURCE);
+    }
+}

@@ -1,0 +1,610 @@
+//! Range checks on a [`Scenario`]: every value the generator relies on is
+//! checked before a sample is made, so impossible scenarios (negative
+//! durations, events outside the recording, frequencies beyond ±rate/2,
+//! unknown emitters, duty cycles outside (0, 1]…) fail with a message naming
+//! the field, and generation itself never panics.
+//!
+//! [`Scenario::check`] reports the first [`Issue`] by item index;
+//! [`Scenario::validate`] turns it into a [`crate::Error`] naming the
+//! scenario's source. The TOML loader maps the indices back to the file each
+//! item came from (bases included).
+
+use super::format;
+use super::scenario::{Band, DutyCycle, Emitter, EmitterKind, Incident, RogueModulation, Scenario};
+use super::Keying;
+use crate::{Error, Result};
+
+/// Longest recording accepted, in samples (2^40: hours at tens of MS/s).
+pub const MAX_SAMPLES: u64 = 1 << 40;
+
+/// The part of a scenario an [`Issue`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// A top-level setting.
+    Scenario,
+    /// `emitters[i]`.
+    Emitter(usize),
+    /// `events[i]`.
+    Event(usize),
+}
+
+/// One invalid value: which field of which item, and what was expected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub item: Item,
+    /// The field's key as written in a scenario file (e.g. `duty`).
+    pub field: &'static str,
+    /// What was expected, and what was found.
+    pub expected: String,
+}
+
+impl Issue {
+    /// The field's path: `sample_rate`, `emitters[1].offset_hz`, `events[0].duty`.
+    pub fn field_path(&self) -> String {
+        match self.item {
+            Item::Scenario => self.field.to_string(),
+            Item::Emitter(i) => format!("emitters[{i}].{}", self.field),
+            Item::Event(i) => format!("events[{i}].{}", self.field),
+        }
+    }
+}
+
+impl Scenario {
+    /// Check every value; the first problem found is returned.
+    pub fn check(&self) -> std::result::Result<(), Issue> {
+        let top = Checker {
+            scenario: self,
+            item: Item::Scenario,
+        };
+        top.positive("sample_rate", self.sample_rate)?;
+        top.at_least("center_hz", self.center_hz, 0.0)?;
+        top.positive("duration_s", self.duration_s)?;
+        let total = self.duration_s * self.sample_rate;
+        if !(1.0..=MAX_SAMPLES as f64).contains(&total.round()) {
+            return Err(top.fail(
+                "duration_s",
+                format!(
+                    "expected a duration of 1 to {MAX_SAMPLES} samples at {} samples/s, got {total} samples",
+                    self.sample_rate
+                ),
+            ));
+        }
+        top.finite("noise_dbfs", self.noise_dbfs)?;
+        for (i, emitter) in self.emitters.iter().enumerate() {
+            let check = Checker {
+                scenario: self,
+                item: Item::Emitter(i),
+            };
+            check.emitter(emitter)?;
+            if self.emitters[..i].iter().any(|e| e.name == emitter.name) {
+                return Err(check.fail(
+                    "name",
+                    format!(
+                        "expected a unique emitter name, got a second {:?}",
+                        emitter.name
+                    ),
+                ));
+            }
+        }
+        for (i, event) in self.events.iter().enumerate() {
+            let check = Checker {
+                scenario: self,
+                item: Item::Event(i),
+            };
+            check.at_least("start_s", event.start_s, 0.0)?;
+            check.positive("duration_s", event.duration_s)?;
+            let span = self.event_span(event);
+            if span.end > self.total_samples() {
+                return Err(check.fail(
+                    "duration_s",
+                    format!(
+                        "expected the event to end within the recording ({} s), but it ends at {} s",
+                        self.duration_s,
+                        event.start_s + event.duration_s
+                    ),
+                ));
+            }
+            if span.is_empty() {
+                return Err(check.fail(
+                    "duration_s",
+                    format!("expected at least one sample, got {} s", event.duration_s),
+                ));
+            }
+            check.incident(&event.incident)?;
+        }
+        Ok(())
+    }
+
+    /// Check every value; errors name the scenario's source and the field.
+    pub fn validate(&self) -> Result<()> {
+        self.check()
+            .map_err(|issue| Error::format(&self.source, issue.field_path(), issue.expected))
+    }
+}
+
+/// Checks values of one item of a scenario.
+struct Checker<'a> {
+    scenario: &'a Scenario,
+    item: Item,
+}
+
+type Checked = std::result::Result<(), Issue>;
+
+impl Checker<'_> {
+    fn fail(&self, field: &'static str, expected: String) -> Issue {
+        Issue {
+            item: self.item,
+            field,
+            expected,
+        }
+    }
+
+    fn finite(&self, field: &'static str, value: f64) -> Checked {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(self.fail(field, format!("expected a finite number, got {value}")))
+        }
+    }
+
+    fn positive(&self, field: &'static str, value: f64) -> Checked {
+        if value.is_finite() && value > 0.0 {
+            Ok(())
+        } else {
+            Err(self.fail(
+                field,
+                format!("expected a number greater than 0, got {value}"),
+            ))
+        }
+    }
+
+    fn at_least(&self, field: &'static str, value: f64, min: f64) -> Checked {
+        if value.is_finite() && value >= min {
+            Ok(())
+        } else {
+            Err(self.fail(
+                field,
+                format!("expected a number of at least {min}, got {value}"),
+            ))
+        }
+    }
+
+    /// At least `samples` samples long at the scenario's rate.
+    fn samples(&self, field: &'static str, seconds: f64, samples: f64) -> Checked {
+        self.positive(field, seconds)?;
+        if seconds * self.scenario.sample_rate >= samples {
+            Ok(())
+        } else {
+            Err(self.fail(
+                field,
+                format!(
+                    "expected at least {samples} samples ({} s), got {seconds} s",
+                    samples / self.scenario.sample_rate
+                ),
+            ))
+        }
+    }
+
+    fn nyquist(&self) -> f64 {
+        self.scenario.sample_rate / 2.0
+    }
+
+    fn frequency(&self, field: &'static str, offset_hz: f64) -> Checked {
+        let limit = self.nyquist();
+        if offset_hz.is_finite() && offset_hz.abs() <= limit {
+            return Ok(());
+        }
+        let centre = self.scenario.center_hz;
+        Err(self.fail(
+            field,
+            format!(
+                "expected an offset within ±{} of the centre ({}), got {} ({})",
+                format::hz(limit),
+                format::band(centre - limit, centre + limit),
+                format::hz(offset_hz),
+                format::hz(centre + offset_hz),
+            ),
+        ))
+    }
+
+    fn band(&self, band: Band) -> Checked {
+        self.frequency("low_offset_hz", band.low_offset_hz)?;
+        self.frequency("high_offset_hz", band.high_offset_hz)?;
+        if band.high_offset_hz > band.low_offset_hz {
+            Ok(())
+        } else {
+            Err(self.fail(
+                "high_offset_hz",
+                format!(
+                    "expected the high edge above the low edge ({}), got {}",
+                    format::hz(band.low_offset_hz),
+                    format::hz(band.high_offset_hz)
+                ),
+            ))
+        }
+    }
+
+    /// The band a signal occupies lies within ±rate/2; `field` is the setting
+    /// that makes it wide.
+    fn occupied(&self, field: &'static str, band: Band) -> Checked {
+        let limit = self.nyquist() * (1.0 + 1e-12);
+        if band.low_offset_hz >= -limit && band.high_offset_hz <= limit {
+            return Ok(());
+        }
+        Err(self.fail(
+            field,
+            format!(
+                "expected the occupied band {} ± {} to lie within ±{} of the centre",
+                format::hz(band.centre_hz()),
+                format::hz(band.width_hz() / 2.0),
+                format::hz(self.nyquist())
+            ),
+        ))
+    }
+
+    fn duty_cycle(&self, duty_cycle: DutyCycle) -> Checked {
+        self.samples("period_s", duty_cycle.period_s, 2.0)?;
+        let duty = duty_cycle.duty;
+        if !(duty.is_finite() && duty > 0.0 && duty <= 1.0) {
+            return Err(self.fail(
+                "duty",
+                format!("expected an on fraction in (0, 1], got {duty}"),
+            ));
+        }
+        if duty_cycle.period_s * duty * self.scenario.sample_rate < 1.0 {
+            return Err(self.fail(
+                "duty",
+                format!(
+                    "expected bursts of at least one sample, got {} s",
+                    duty_cycle.period_s * duty
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn emitter(&self, emitter: &Emitter) -> Checked {
+        if emitter.name.trim().is_empty() {
+            return Err(self.fail("name", "expected a non-empty name".to_string()));
+        }
+        self.frequency("offset_hz", emitter.offset_hz)?;
+        self.finite("level_db", emitter.level_db)?;
+        match &emitter.kind {
+            EmitterKind::Carrier => Ok(()),
+            EmitterKind::Nbfm { deviation_hz } => {
+                self.positive("deviation_hz", *deviation_hz)?;
+                self.occupied("deviation_hz", emitter.band())
+            }
+            EmitterKind::Burst(burst) => {
+                self.positive("bitrate", burst.bitrate)?;
+                if burst.bitrate > self.nyquist() {
+                    return Err(self.fail(
+                        "bitrate",
+                        format!(
+                            "expected at most sample_rate/2 = {} bits/s, got {}",
+                            self.nyquist(),
+                            burst.bitrate
+                        ),
+                    ));
+                }
+                if let Keying::Fsk { deviation_hz } = burst.keying {
+                    self.positive("deviation_hz", deviation_hz)?;
+                }
+                self.occupied("bitrate", emitter.band())?;
+                self.samples("period_s", burst.period_s, 2.0)?;
+                self.samples("burst_s", burst.burst_s, 1.0)?;
+                if burst.burst_s > 0.9 * burst.period_s {
+                    return Err(self.fail(
+                        "burst_s",
+                        format!(
+                            "expected bursts shorter than 90 % of period_s ({} s) so jittered bursts never overlap, got {} s",
+                            0.9 * burst.period_s,
+                            burst.burst_s
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn incident(&self, incident: &Incident) -> Checked {
+        match incident {
+            Incident::Barrage { band, level_db } => {
+                self.band(*band)?;
+                self.finite("level_db", *level_db)
+            }
+            Incident::Tone {
+                offsets_hz,
+                level_db,
+            } => {
+                if offsets_hz.is_empty() {
+                    return Err(self.fail(
+                        "offsets_hz",
+                        "expected at least one tone frequency".to_string(),
+                    ));
+                }
+                for &offset in offsets_hz {
+                    self.frequency("offsets_hz", offset)?;
+                }
+                self.finite("level_db", *level_db)
+            }
+            Incident::Swept {
+                band,
+                sweep_period_s,
+                level_db,
+            } => {
+                self.band(*band)?;
+                self.samples("sweep_period_s", *sweep_period_s, 2.0)?;
+                self.finite("level_db", *level_db)
+            }
+            Incident::Pulsed {
+                band,
+                duty_cycle,
+                level_db,
+            } => {
+                self.band(*band)?;
+                self.duty_cycle(*duty_cycle)?;
+                self.finite("level_db", *level_db)
+            }
+            Incident::UnknownEmitter {
+                modulation,
+                offset_hz,
+                level_db,
+                duty_cycle,
+            } => {
+                self.frequency("offset_hz", *offset_hz)?;
+                self.finite("level_db", *level_db)?;
+                match *modulation {
+                    RogueModulation::Fsk {
+                        bandwidth_hz,
+                        bitrate,
+                    } => {
+                        self.positive("bandwidth_hz", bandwidth_hz)?;
+                        self.positive("bitrate", bitrate)?;
+                        if bitrate >= bandwidth_hz {
+                            return Err(self.fail(
+                                "bitrate",
+                                format!(
+                                    "expected a bitrate below bandwidth_hz ({bandwidth_hz}) so FSK has a deviation, got {bitrate}"
+                                ),
+                            ));
+                        }
+                    }
+                    RogueModulation::Noise { bandwidth_hz } => {
+                        self.positive("bandwidth_hz", bandwidth_hz)?
+                    }
+                    RogueModulation::Carrier => {}
+                }
+                self.occupied(
+                    "bandwidth_hz",
+                    Band::around(*offset_hz, modulation.bandwidth_hz()),
+                )?;
+                match duty_cycle {
+                    Some(duty_cycle) => self.duty_cycle(*duty_cycle),
+                    None => Ok(()),
+                }
+            }
+            Incident::AnomalousEmitter {
+                emitter,
+                extra_db,
+                widen,
+            } => {
+                let Some(known) = self.scenario.emitter(emitter) else {
+                    let names: Vec<&str> = self
+                        .scenario
+                        .emitters
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    return Err(self.fail(
+                        "emitter",
+                        format!(
+                            "expected the name of a known emitter ({}), got {emitter:?}",
+                            if names.is_empty() {
+                                "there are none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                    ));
+                };
+                self.finite("extra_db", *extra_db)?;
+                self.at_least("widen", *widen, 1.0)?;
+                if *widen != 1.0 && known.kind == EmitterKind::Carrier {
+                    return Err(self.fail(
+                        "widen",
+                        format!(
+                            "expected no widening: emitter {emitter:?} is a carrier, which has no bandwidth to widen"
+                        ),
+                    ));
+                }
+                self.occupied("widen", known.widened(*widen).band())
+            }
+            Incident::Overload {
+                offset_hz,
+                power_dbfs,
+            } => {
+                self.frequency("offset_hz", *offset_hz)?;
+                self.finite("power_dbfs", *power_dbfs)?;
+                match incident.signal_band(&[]) {
+                    Some(band) => self.occupied("offset_hz", band),
+                    None => Ok(()),
+                }
+            }
+            Incident::SignalLoss { drop_db } => self.positive("drop_db", *drop_db),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::scenario::{BurstSpec, Event};
+
+    fn scenario() -> Scenario {
+        let mut s = Scenario::new(250e3, 433.92e6, 4.0, -30.0, 1);
+        s.push_emitter(Emitter::carrier("beacon", -80e3, 25.0))
+            .push_emitter(Emitter::nbfm("radio", 50e3, 20.0, 5e3));
+        s
+    }
+
+    fn issue(s: &Scenario) -> String {
+        let issue = s.check().expect_err("invalid");
+        format!("{}: {}", issue.field_path(), issue.expected)
+    }
+
+    fn with_event(incident: Incident) -> Scenario {
+        let mut s = scenario();
+        s.push_event(Event::new(1.0, 1.0, incident));
+        s
+    }
+
+    #[test]
+    fn a_sound_scenario_passes() {
+        let mut s = scenario();
+        s.push_event(Event::new(
+            1.0,
+            1.0,
+            Incident::Pulsed {
+                band: Band::new(-100e3, 100e3),
+                duty_cycle: DutyCycle {
+                    period_s: 0.1,
+                    duty: 1.0,
+                },
+                level_db: 10.0,
+            },
+        ));
+        assert_eq!(s.check(), Ok(()));
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn top_level_values_are_checked() {
+        let mut s = scenario();
+        s.sample_rate = 0.0;
+        assert!(issue(&s).starts_with("sample_rate: expected a number greater than 0"));
+        let mut s = scenario();
+        s.duration_s = -1.0;
+        assert!(issue(&s).starts_with("duration_s: "));
+        let mut s = scenario();
+        s.noise_dbfs = f64::NAN;
+        assert!(issue(&s).starts_with("noise_dbfs: expected a finite number"));
+        let mut s = scenario();
+        s.duration_s = 1e-9;
+        assert!(issue(&s).contains("duration of 1 to"));
+    }
+
+    #[test]
+    fn emitters_are_checked() {
+        let mut s = scenario();
+        s.emitters[1].offset_hz = 200e3;
+        let message = issue(&s);
+        assert!(message.starts_with("emitters[1].offset_hz: expected an offset within ±125 kHz"));
+        assert!(message.contains("433.795–434.045 MHz"), "{message}");
+        let mut s = scenario();
+        s.emitters[1].offset_hz = 120e3; // the FM band reaches beyond Nyquist
+        assert!(issue(&s).starts_with("emitters[1].deviation_hz: expected the occupied band"));
+        let mut s = scenario();
+        s.emitters[1].name = "beacon".into();
+        assert!(issue(&s).starts_with("emitters[1].name: expected a unique"));
+        let mut s = scenario();
+        s.push_emitter(Emitter::burst(
+            "sensor",
+            0.0,
+            15.0,
+            BurstSpec {
+                keying: Keying::Ook,
+                bitrate: 5e3,
+                period_s: 0.1,
+                burst_s: 0.2,
+            },
+        ));
+        assert!(issue(&s).starts_with("emitters[2].burst_s: expected bursts shorter"));
+    }
+
+    #[test]
+    fn events_must_lie_inside_the_recording() {
+        let mut s = scenario();
+        s.push_event(Event::new(3.5, 1.0, Incident::SignalLoss { drop_db: 20.0 }));
+        assert!(issue(&s).starts_with("events[0].duration_s: expected the event to end within"));
+        let mut s = scenario();
+        s.push_event(Event::new(
+            -0.5,
+            1.0,
+            Incident::SignalLoss { drop_db: 20.0 },
+        ));
+        assert!(issue(&s).starts_with("events[0].start_s: expected a number of at least 0"));
+    }
+
+    #[test]
+    fn incidents_are_checked() {
+        let pulsed = |duty| Incident::Pulsed {
+            band: Band::new(-10e3, 10e3),
+            duty_cycle: DutyCycle {
+                period_s: 0.1,
+                duty,
+            },
+            level_db: 10.0,
+        };
+        for duty in [0.0, 1.5, -0.1, f64::NAN] {
+            assert!(
+                issue(&with_event(pulsed(duty)))
+                    .starts_with("events[0].duty: expected an on fraction in (0, 1]"),
+                "{duty}"
+            );
+        }
+        let barrage = Incident::Barrage {
+            band: Band::new(10e3, -10e3),
+            level_db: 10.0,
+        };
+        assert!(issue(&with_event(barrage))
+            .starts_with("events[0].high_offset_hz: expected the high edge"));
+        let tone = Incident::Tone {
+            offsets_hz: vec![1e3, -130e3],
+            level_db: 10.0,
+        };
+        assert!(
+            issue(&with_event(tone)).starts_with("events[0].offsets_hz: expected an offset within")
+        );
+        let anomalous = |emitter: &str, widen| Incident::AnomalousEmitter {
+            emitter: emitter.into(),
+            extra_db: 10.0,
+            widen,
+        };
+        let message = issue(&with_event(anomalous("nobody", 1.0)));
+        assert!(
+            message.starts_with(
+                "events[0].emitter: expected the name of a known emitter (beacon, radio)"
+            ),
+            "{message}"
+        );
+        assert!(issue(&with_event(anomalous("beacon", 2.0)))
+            .starts_with("events[0].widen: expected no widening"));
+        assert!(issue(&with_event(anomalous("radio", 0.5)))
+            .starts_with("events[0].widen: expected a number of at least 1"));
+        assert!(with_event(anomalous("radio", 2.0)).check().is_ok());
+        let rogue = Incident::UnknownEmitter {
+            modulation: RogueModulation::Fsk {
+                bandwidth_hz: 10e3,
+                bitrate: 20e3,
+            },
+            offset_hz: 0.0,
+            level_db: 10.0,
+            duty_cycle: None,
+        };
+        assert!(
+            issue(&with_event(rogue)).starts_with("events[0].bitrate: expected a bitrate below")
+        );
+        let rogue = Incident::UnknownEmitter {
+            modulation: RogueModulation::Noise { bandwidth_hz: 60e3 },
+            offset_hz: 100e3,
+            level_db: 10.0,
+            duty_cycle: None,
+        };
+        assert!(issue(&with_event(rogue))
+            .starts_with("events[0].bandwidth_hz: expected the occupied band"));
+        assert!(issue(&with_event(Incident::SignalLoss { drop_db: -3.0 }))
+            .starts_with("events[0].drop_db: "));
+    }
+}
