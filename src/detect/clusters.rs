@@ -26,6 +26,8 @@ pub struct Cluster {
     pub extent_hi: usize,
     pub peak_bin: usize,
     pub peak_dbfs: f32,
+    /// Bins within 10 dB of the peak around it: a carrier's main lobe is 1–3.
+    pub peak_width_bins: usize,
     /// Largest (frame − baseline p99) over the cluster, dB.
     pub excess_db: f32,
     /// Peak over the local noise floor, dB.
@@ -64,7 +66,7 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
                     && f.mean_dbfs[b] >= base.p99_dbfs[b])
         })
         .collect();
-    runs(&grow, 1)
+    runs(&grow, (bins / 256).max(1))
         .into_iter()
         .filter(|&(lo, hi)| seed[lo..=hi].iter().any(|&s| s))
         .map(|(lo, hi)| {
@@ -78,6 +80,9 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
                 .map(|b| (db_to_lin(f.mean_dbfs[b]) - db_to_lin(local_floor(b))).max(0.0))
                 .collect();
             let (olo, ohi) = occupied(&power, OCCUPIED_SHARE);
+            let near_peak = |b: usize| f.mean_dbfs[b] >= peak_dbfs - 10.0;
+            let left = (lo..peak_bin).rev().take_while(|&b| near_peak(b)).count();
+            let right = (peak_bin + 1..=hi).take_while(|&b| near_peak(b)).count();
             Cluster {
                 lo: lo + olo,
                 hi: lo + ohi,
@@ -85,6 +90,7 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
                 extent_hi: hi,
                 peak_bin,
                 peak_dbfs,
+                peak_width_bins: left + right + 1,
                 excess_db,
                 snr_db: peak_dbfs - local_floor(peak_bin),
                 known: view.masks.known[peak_bin],

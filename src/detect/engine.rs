@@ -66,6 +66,10 @@ impl DetectionEngine {
         }
         out.extend(jam);
         for c in &clusters {
+            tracing::trace!(
+                "cluster t={} bins={}..{} extent={}..{} peak_width={} excess={:.1} snr={:.1} known={:?} tone={}",
+                frame.start_sample, c.lo, c.hi, c.extent_lo, c.extent_hi, c.peak_width_bins, c.excess_db, c.snr_db, c.known, tone::is_tone(&view, c)
+            );
             let d = if tone::is_tone(&view, c) {
                 Some(tone::detection(&view, c))
             } else {

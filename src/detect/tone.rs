@@ -1,5 +1,7 @@
-//! Tone jammers: strong unmodulated carriers — clusters no wider than a few
-//! bins, far above the baseline, not explained by a known emitter. Stability
+//! Tone jammers: strong unmodulated carriers — clusters whose main lobe (the
+//! bins within 10 dB of the peak) is no wider than a few bins and whose
+//! occupied bandwidth is narrow, far above the baseline, not explained by a
+//! known emitter. Stability
 //! over time is judged by the tracker's persistence rule.
 
 use super::clusters::Cluster;
@@ -12,14 +14,15 @@ use serde_json::json;
 pub fn is_tone(view: &FrameView, c: &Cluster) -> bool {
     let t = view.thresholds;
     c.known.is_none()
-        && c.width_bins() <= t.tone_max_bins
+        && c.peak_width_bins <= t.tone_max_bins
+        && c.width_bins() <= 4 * t.tone_max_bins
         && c.excess_db >= t.tone_margin_db - view.bonus(c.peak_bin)
 }
 
 /// A `jamming.tone` detection for cluster `c`.
 pub fn detection(view: &FrameView, c: &Cluster) -> Detection {
     let mut details = serde_json::Map::new();
-    details.insert("width_bins".into(), json!(c.width_bins()));
+    details.insert("width_bins".into(), json!(c.peak_width_bins));
     Detection {
         kind: AlertKind::JammingTone,
         low_hz: view.bin_low_hz(c.lo),

@@ -88,7 +88,18 @@ impl Track {
         d.low_hz <= self.high_hz + tol && d.high_hz >= self.low_hz - tol
     }
 
+    /// A jammer's kind: pulsing or sweeping seen in at least a third of its
+    /// frames wins (those patterns take a few frames to show), else the
+    /// plurality of votes.
     fn vote(&self) -> AlertKind {
+        let total: u32 = self.votes.values().sum();
+        let specific = [AlertKind::JammingPulsed, AlertKind::JammingSwept]
+            .into_iter()
+            .filter(|k| 3 * self.votes.get(k).copied().unwrap_or(0) >= total)
+            .max_by_key(|k| self.votes.get(k).copied().unwrap_or(0));
+        if let Some(k) = specific {
+            return k;
+        }
         let best = self.votes.values().copied().max().unwrap_or(0);
         KIND_PRIORITY
             .iter()

@@ -4,9 +4,10 @@
 //! - **pulsed**: the total power of successive FFT segments switches between
 //!   two levels (on/off) with a regular period;
 //! - **swept**: a narrow signal moving fast leaves the per-bin max-hold far
-//!   above the average (slow sweeps), or, when it sweeps the band within one
-//!   FFT, a raised spectrum with none of noise's frame-to-frame fluctuation
-//!   (max-hold ≈ average);
+//!   above the average, and its max-hold over ~100 ms covers a wide span
+//!   (slow sweeps); or, when it sweeps the band within one FFT, a raised
+//!   spectrum with less of noise's FFT-to-FFT fluctuation (max-hold closer to
+//!   the average than the H(k) of Gaussian noise);
 //! - **barrage**: the average itself is raised over a large part of the band
 //!   or a whole protected band, with noise-like fluctuation.
 
@@ -19,6 +20,14 @@ use std::collections::VecDeque;
 
 /// Seconds of FFT power history kept for the pulse test.
 const PULSE_WINDOW_S: f64 = 0.6;
+/// A slow sweep's max-hold stands at least this far above noise's usual spread, dB.
+const SLOW_SWEEP_SPREAD_DB: f32 = 4.0;
+/// A sweep faster than one FFT fluctuates at least this much less than noise, dB.
+const FAST_SWEEP_SPREAD_DB: f32 = 2.0;
+/// Seconds of max-hold history a sweep's span is measured over.
+const SWEEP_WINDOW_S: f64 = 0.1;
+/// Least self-similarity one period apart for on/off switching to count as pulsing.
+const MIN_PULSE_CORRELATION: f32 = 0.5;
 /// Least spectral flatness of a jammer's raise (a strong emitter's skirts score far lower).
 const MIN_FLATNESS: f32 = 0.3;
 /// Max-hold margin over its baseline p99 for a bin to count as swept over, dB.
@@ -28,6 +37,10 @@ const MAXHOLD_MARGIN_DB: f32 = 3.0;
 #[derive(Debug, Default)]
 pub struct WidebandDetector {
     powers: VecDeque<f32>,
+    /// Max-hold spectra of the frames of the last [`SWEEP_WINDOW_S`], with their end samples.
+    maxholds: VecDeque<(u64, Vec<f32>)>,
+    /// Per-bin max over `maxholds`.
+    window_max: Vec<f32>,
 }
 
 /// The raised part of the band in one frame.
@@ -46,41 +59,53 @@ impl WidebandDetector {
     /// Look for a wideband jammer in `view`.
     pub fn detect(&mut self, view: &FrameView) -> Option<Detection> {
         let frame = view.frame;
-        let hop_s = frame.sample_count as f64
-            / frame.fft_power_dbfs.len().max(1) as f64
-            / frame.sample_rate;
-        let keep = ((PULSE_WINDOW_S / hop_s).ceil() as usize).max(frame.fft_power_dbfs.len());
+        let ffts = frame.fft_power_dbfs.len();
+        let hop_s = frame.sample_count as f64 / ffts.max(1) as f64 / frame.sample_rate;
+        let keep = ((PULSE_WINDOW_S / hop_s).ceil() as usize).max(ffts);
         self.powers.extend(frame.fft_power_dbfs.iter().copied());
         while self.powers.len() > keep {
             self.powers.pop_front();
         }
+        self.remember_maxhold(frame);
 
         let t = view.thresholds;
-        let band = raised_band(view)?;
-        let pulse = self.pulse_pattern(view);
-        let spread = max_minus_mean(view, band.lo, band.hi);
-        let baseline_spread = baseline_spread(view, band.lo, band.hi);
-        let ffts = frame.fft_power_dbfs.len();
-        let sweep_slow = spread >= baseline_spread + 4.0;
-        let sweep_fast = ffts >= 8
-            && band.mean_fraction >= t.barrage_min_fraction
-            && spread <= baseline_spread - 5.0;
-
+        let band = raised_band(view, &self.window_max)?;
+        let open_in_band = || (band.lo..=band.hi).filter(|&b| view.masks.known[b].is_none());
         // Jammers spread their power evenly; a strong emitter's skirts fall
         // away from its peak. Judge evenness on the average (barrage, pulsed)
         // or on the max-hold (sweeps).
-        let rise: Vec<f32> = (band.lo..=band.hi)
-            .filter(|&b| view.masks.known[b].is_none())
+        let rise: Vec<f32> = open_in_band()
             .map(|b| frame.mean_dbfs[b] - view.baseline.floor_dbfs[b])
             .collect();
-        let max_rise: Vec<f32> = (band.lo..=band.hi)
-            .filter(|&b| view.masks.known[b].is_none())
+        let max_rise: Vec<f32> = open_in_band()
             .map(|b| frame.max_dbfs[b] - view.baseline.maxhold_p99_dbfs[b])
             .collect();
         let even = flatness(&rise) >= MIN_FLATNESS;
         let even_max = flatness(&max_rise) >= MIN_FLATNESS;
+
+        // Switching: the band power jumps between FFT segments of this frame
+        // (a pulse edge), or recent segments show a regular on/off pattern.
+        let pulse = self.pulse_pattern(view);
+        let switching =
+            pulse.is_some() || contrast_db(&frame.fft_power_dbfs) >= t.pulsed_contrast_db;
+        // How far the max-hold stands above the average where the jammer was
+        // this frame, against what noise alone does.
+        let visited: Vec<usize> = open_in_band()
+            .filter(|&b| frame.max_dbfs[b] >= view.baseline.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB)
+            .collect();
+        let spread = if visited.len() >= 3 {
+            max_minus_mean(view, &visited)
+        } else {
+            max_minus_mean(view, &open_in_band().collect::<Vec<_>>())
+        };
+        let noise_spread = noise_spread_db(ffts);
+        let sweep_slow = spread >= noise_spread + SLOW_SWEEP_SPREAD_DB
+            && band.max_fraction >= t.swept_min_span_fraction;
+        let sweep_fast = ffts >= 8
+            && band.mean_fraction >= t.barrage_min_fraction
+            && spread <= noise_spread - FAST_SWEEP_SPREAD_DB;
         tracing::trace!(
-            "wideband t={} span={}..{} flatness={:.3}/{:.3} raised={:.2}/{:.2} pulse={}",
+            "wideband t={} span={}..{} flatness={:.3}/{:.3} raised={:.2}/{:.2} pulse={} switching={} spread={:.2}/{:.2}",
             frame.start_sample,
             band.lo,
             band.hi,
@@ -88,23 +113,26 @@ impl WidebandDetector {
             flatness(&max_rise),
             band.mean_fraction,
             band.max_fraction,
-            pulse.is_some()
+            pulse.is_some(),
+            switching,
+            spread,
+            noise_spread
         );
 
         let mut details = serde_json::Map::new();
         details.insert("raised_fraction".into(), json!(round2(band.mean_fraction)));
         details.insert("maxhold_fraction".into(), json!(round2(band.max_fraction)));
         details.insert("maxhold_spread_db".into(), json!(round2(spread)));
-        let kind = if let Some(p) = pulse.filter(|_| {
-            even && (band.max_fraction >= t.swept_min_span_fraction || band.protected_hit)
-        }) {
-            details.insert("duty".into(), json!(round2(p.duty)));
-            details.insert("period_s".into(), json!(round2(p.period_s as f32)));
-            details.insert("contrast_db".into(), json!(round2(p.contrast_db)));
+        details.insert("flatness".into(), json!(round2(flatness(&rise))));
+        let wide = band.max_fraction >= t.swept_min_span_fraction || band.protected_hit;
+        let kind = if switching && (even || even_max) && wide {
+            if let Some(p) = &pulse {
+                details.insert("duty".into(), json!(round2(p.duty)));
+                details.insert("period_s".into(), json!(round2(p.period_s as f32)));
+                details.insert("contrast_db".into(), json!(round2(p.contrast_db)));
+            }
             AlertKind::JammingPulsed
-        } else if even_max
-            && ((sweep_slow && band.max_fraction >= t.swept_min_span_fraction) || sweep_fast)
-        {
+        } else if !switching && even_max && (sweep_slow || sweep_fast) {
             AlertKind::JammingSwept
         } else if even && (band.mean_fraction >= t.barrage_min_fraction || band.protected_hit) {
             AlertKind::JammingBarrage
@@ -115,7 +143,6 @@ impl WidebandDetector {
             AlertKind::JammingBarrage => median(&rise),
             _ => median(&max_rise) + MAXHOLD_MARGIN_DB,
         };
-        details.insert("flatness".into(), json!(round2(flatness(&rise))));
         let peak = (band.lo..=band.hi)
             .map(|b| frame.max_dbfs[b])
             .fold(f32::MIN, f32::max);
@@ -129,6 +156,25 @@ impl WidebandDetector {
             confidence: confidence_from_margin(excess - t.barrage_rise_db),
             details,
         })
+    }
+
+    /// Keep the frame's max-hold and refresh the per-bin max over the window.
+    fn remember_maxhold(&mut self, frame: &crate::dsp::PsdFrame) {
+        let window = (SWEEP_WINDOW_S * frame.sample_rate) as u64;
+        let end = frame.end_sample();
+        let stale =
+            |&(e, ref m): &(u64, Vec<f32>)| e + window <= end || m.len() != frame.bins() || e > end;
+        while self.maxholds.front().is_some_and(stale) {
+            self.maxholds.pop_front();
+        }
+        self.maxholds.push_back((end, frame.max_dbfs.clone()));
+        self.window_max.clear();
+        self.window_max.extend_from_slice(&frame.max_dbfs);
+        for (_, m) in &self.maxholds {
+            for (w, v) in self.window_max.iter_mut().zip(m) {
+                *w = w.max(*v);
+            }
+        }
     }
 
     /// An on/off pattern in recent FFT segment powers, if there is one.
@@ -146,18 +192,29 @@ impl WidebandDetector {
             return None;
         }
         let mid = 0.5 * (lo + hi);
-        let on: Vec<bool> = p.iter().map(|&x| x > mid).collect();
-        let duty = on.iter().filter(|&&x| x).count() as f32 / on.len() as f32;
-        let rising: Vec<usize> = (1..on.len()).filter(|&i| on[i] && !on[i - 1]).collect();
-        if rising.len() < 2 || !(0.03..=0.97).contains(&duty) {
+        let on: Vec<f32> = p.iter().map(|&x| if x > mid { 1.0 } else { 0.0 }).collect();
+        let duty = on.iter().sum::<f32>() / on.len() as f32;
+        if !(0.03..=0.97).contains(&duty) {
             return None;
         }
-        let intervals: Vec<f32> = rising.windows(2).map(|w| (w[1] - w[0]) as f32).collect();
-        let mean = intervals.iter().sum::<f32>() / intervals.len() as f32;
-        let regular = intervals
+        // Regular switching: the on/off pattern correlates with itself one period later.
+        let x: Vec<f32> = on.iter().map(|&o| o - duty).collect();
+        let energy: f32 = x.iter().map(|v| v * v).sum();
+        let corr_at = |lag: usize| -> f32 {
+            let c: f32 = x.iter().zip(&x[lag..]).map(|(a, b)| a * b).sum();
+            c / energy * x.len() as f32 / (x.len() - lag) as f32
+        };
+        // The first peak after the correlation has fallen below zero.
+        let lags: Vec<(usize, f32)> = (1..=x.len() / 2).map(|lag| (lag, corr_at(lag))).collect();
+        let dip = lags.iter().position(|&(_, c)| c <= 0.0)?;
+        let (period, corr) = lags[dip..]
             .iter()
-            .all(|&i| (i - mean).abs() <= 0.25 * mean + 1.0);
-        if !regular {
+            .copied()
+            .fold(
+                (0, f32::MIN),
+                |best, cur| if cur.1 > best.1 { cur } else { best },
+            );
+        if corr < MIN_PULSE_CORRELATION {
             return None;
         }
         let frame = view.frame;
@@ -166,7 +223,7 @@ impl WidebandDetector {
             / frame.sample_rate;
         Some(Pulse {
             duty,
-            period_s: mean as f64 * hop_s,
+            period_s: period as f64 * hop_s,
             contrast_db: contrast,
         })
     }
@@ -179,7 +236,7 @@ struct Pulse {
 }
 
 /// The raised span of the band, or `None` when too little of it is raised.
-fn raised_band(view: &FrameView) -> Option<RaisedBand> {
+fn raised_band(view: &FrameView, window_max: &[f32]) -> Option<RaisedBand> {
     let t = view.thresholds;
     let f = view.frame;
     let base = view.baseline;
@@ -190,7 +247,7 @@ fn raised_band(view: &FrameView) -> Option<RaisedBand> {
         let relief = view.bonus(b);
         mean_hot[b] = f.mean_dbfs[b] - base.floor_dbfs[b] >= t.barrage_rise_db - relief
             && f.mean_dbfs[b] >= base.p99_dbfs[b] + 0.5 * t.emitter_margin_db;
-        max_hot[b] = f.max_dbfs[b]
+        max_hot[b] = window_max[b]
             >= base.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB + t.emitter_margin_db - relief;
     }
     let open = view.masks.open_bins.len().max(1) as f32;
@@ -211,6 +268,12 @@ fn raised_band(view: &FrameView) -> Option<RaisedBand> {
         && max_fraction < t.swept_min_span_fraction
         && !protected_hit
     {
+        tracing::trace!(
+            "wideband t={} quiet: raised={:.2}/{:.2}",
+            f.start_sample,
+            mean_fraction,
+            max_fraction
+        );
         return None;
     }
     let hot: Vec<bool> = mean_hot
@@ -235,23 +298,31 @@ fn raised_band(view: &FrameView) -> Option<RaisedBand> {
     })
 }
 
-/// Median over open bins in [lo, hi] of (max-hold − average), dB.
-fn max_minus_mean(view: &FrameView, lo: usize, hi: usize) -> f32 {
-    let d: Vec<f32> = (lo..=hi)
-        .filter(|&b| view.masks.known[b].is_none())
-        .map(|b| view.frame.max_dbfs[b] - view.frame.mean_dbfs[b])
+/// Median over `bins` of (max-hold − average), dB.
+fn max_minus_mean(view: &FrameView, bins: &[usize]) -> f32 {
+    let d: Vec<f32> = bins
+        .iter()
+        .map(|&b| view.frame.max_dbfs[b] - view.frame.mean_dbfs[b])
         .collect();
     median(&d)
 }
 
-/// What (max-hold − average) is for the baseline's noise in [lo, hi], dB.
-fn baseline_spread(view: &FrameView, lo: usize, hi: usize) -> f32 {
-    let base = view.baseline;
-    let d: Vec<f32> = (lo..=hi)
-        .filter(|&b| view.masks.known[b].is_none())
-        .map(|b| base.maxhold_p99_dbfs[b] - base.p99_dbfs[b])
-        .collect();
-    median(&d)
+/// Spread between the loud and quiet FFT segments (p90 − p10 of their powers), dB.
+fn contrast_db(powers: &[f32]) -> f32 {
+    if powers.len() < 4 {
+        return 0.0;
+    }
+    let mut p = powers.to_vec();
+    p.sort_by(f32::total_cmp);
+    p[p.len() * 9 / 10] - p[p.len() / 10]
+}
+
+/// What (max-hold − average) typically is for Gaussian noise averaged over
+/// `k` FFT segments: the mean of the largest of `k` exponential variables is
+/// the harmonic number H(k) times their mean.
+fn noise_spread_db(k: usize) -> f32 {
+    let h: f64 = (1..=k.max(1)).map(|i| 1.0 / i as f64).sum();
+    (10.0 * h.log10()) as f32
 }
 
 /// Spectral flatness (geometric / arithmetic mean) of linear rises, 0–1.

@@ -26,7 +26,7 @@ pub struct Thresholds {
     pub barrage_min_fraction: f32,
     /// Tone: a carrier's excess over the baseline p99, dB.
     pub tone_margin_db: f32,
-    /// Tone: widest a carrier may be, in bins.
+    /// Tone: widest a carrier's main lobe (within 10 dB of its peak) may be, in bins.
     pub tone_max_bins: usize,
     /// Swept: smallest fraction of the band a sweep's max-hold must cover.
     pub swept_min_span_fraction: f32,
@@ -58,7 +58,7 @@ impl Default for Thresholds {
             barrage_rise_db: 6.0,
             barrage_min_fraction: 0.2,
             tone_margin_db: 10.0,
-            tone_max_bins: 3,
+            tone_max_bins: 4,
             swept_min_span_fraction: 0.2,
             pulsed_contrast_db: 6.0,
             overload_clip_fraction: 0.001,
