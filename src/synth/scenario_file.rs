@@ -459,18 +459,6 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
     })
 }
 
-/// The kinds a scenario can stage.
-const EVENT_KINDS: [AlertKind; 8] = [
-    AlertKind::JammingBarrage,
-    AlertKind::JammingTone,
-    AlertKind::JammingSwept,
-    AlertKind::JammingPulsed,
-    AlertKind::EmitterUnknown,
-    AlertKind::EmitterAnomalous,
-    AlertKind::ReceiverOverload,
-    AlertKind::ReceiverSignalLoss,
-];
-
 fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
     match (fields.number("period_s")?, fields.number("duty")?) {
         (Some(period_s), Some(duty)) => Ok(Some(DutyCycle { period_s, duty })),
@@ -488,7 +476,12 @@ fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
 
 fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
     let kind_name = fields.string("kind")?;
-    let names: Vec<&str> = EVENT_KINDS.iter().map(|k| k.name()).collect();
+    // Every alert kind but monitoring gaps, which only a live source can have.
+    let names: Vec<&str> = AlertKind::ALL
+        .iter()
+        .filter(|k| **k != AlertKind::MonitoringGap)
+        .map(|k| k.name())
+        .collect();
     let expected_kinds = format!("one of {}", names.join(", "));
     let kind_name = fields.required("kind", kind_name, &expected_kinds)?;
     let kind = kind_name.parse::<AlertKind>().map_err(|_| {
