@@ -167,7 +167,7 @@ impl Origins {
             }
         };
         let table = match issue.item {
-            Item::Scenario => &layers[layer].table,
+            Item::Scenario => Some(&layers[layer].table),
             Item::Emitter(i) => nth_table(&layers[layer].table, "emitters", self.emitters[i].1),
             Item::Event(i) => nth_table(&layers[layer].table, "events", self.events[i].1),
         };
@@ -179,18 +179,12 @@ impl Origins {
     }
 }
 
-fn nth_table<'a>(table: &'a Table, key: &str, index: usize) -> &'a Table {
-    static EMPTY: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
-    table
-        .get(key)
-        .and_then(|v| v.as_array())
-        .and_then(|a| a.get(index))
-        .and_then(|v| v.as_table())
-        .unwrap_or_else(|| EMPTY.get_or_init(Table::new))
+fn nth_table<'a>(table: &'a Table, key: &str, index: usize) -> Option<&'a Table> {
+    table.get(key)?.as_array()?.get(index)?.as_table()
 }
 
 /// The spelling of `field` the table actually uses (`freq_hz` for `offset_hz`…).
-fn spelled(table: &Table, field: &'static str) -> &'static str {
+fn spelled(table: Option<&Table>, field: &'static str) -> &'static str {
     let aliases: &[&'static str] = match field {
         "offset_hz" => &["offset_hz", "freq_hz"],
         "low_offset_hz" => &["low_offset_hz", "low_hz"],
@@ -200,7 +194,7 @@ fn spelled(table: &Table, field: &'static str) -> &'static str {
     };
     aliases
         .iter()
-        .find(|a| table.contains_key(**a))
+        .find(|a| table.is_some_and(|t| t.contains_key(**a)))
         .copied()
         .unwrap_or(field)
 }
