@@ -16,7 +16,7 @@ use super::nbfm::Nbfm;
 use super::noise::WhiteNoise;
 use super::rng::stream_rng;
 use super::scenario::{
-    Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario, OVERLOAD_DEVIATION_HZ,
+    Band, Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario, OVERLOAD_DEVIATION_HZ,
 };
 use super::signal::Signal;
 use crate::Result;
@@ -132,17 +132,19 @@ fn event_signal(
         signal_power(scenario.noise_dbfs, rate, bandwidth_hz, level_db)
     };
     let mut rng = stream_rng(scenario.seed, key);
+    let band_noise = |band: Band, level_db: f64, rng| -> Box<dyn Signal> {
+        Box::new(BandNoise::new(
+            rate,
+            band.low_offset_hz,
+            band.high_offset_hz,
+            power(band.width_hz(), level_db),
+            rng,
+        ))
+    };
     let signal: (Box<dyn Signal>, Pattern) = match &event.incident {
-        Incident::Barrage { band, level_db } => (
-            Box::new(BandNoise::new(
-                rate,
-                band.low_offset_hz,
-                band.high_offset_hz,
-                power(band.width_hz(), *level_db),
-                rng,
-            )),
-            Pattern::Continuous,
-        ),
+        Incident::Barrage { band, level_db } => {
+            (band_noise(*band, *level_db, rng), Pattern::Continuous)
+        }
         Incident::Tone {
             offsets_hz,
             level_db,
@@ -173,13 +175,7 @@ fn event_signal(
             duty_cycle,
             level_db,
         } => (
-            Box::new(BandNoise::new(
-                rate,
-                band.low_offset_hz,
-                band.high_offset_hz,
-                power(band.width_hz(), *level_db),
-                rng,
-            )),
+            band_noise(*band, *level_db, rng),
             Pattern::periodic(span.start, rate, duty_cycle.period_s, duty_cycle.duty),
         ),
         Incident::UnknownEmitter {
@@ -201,13 +197,9 @@ fn event_signal(
                     power,
                     rng,
                 )),
-                RogueModulation::Noise { .. } => Box::new(BandNoise::new(
-                    rate,
-                    offset_hz - bandwidth_hz / 2.0,
-                    offset_hz + bandwidth_hz / 2.0,
-                    power,
-                    rng,
-                )),
+                RogueModulation::Noise { .. } => {
+                    band_noise(Band::around(*offset_hz, bandwidth_hz), *level_db, rng)
+                }
                 RogueModulation::Carrier => {
                     Box::new(Carrier::new(rate, *offset_hz, power, rng.gen()))
                 }
@@ -256,7 +248,7 @@ mod tests {
     use super::*;
     use crate::iq::Sample;
     use crate::synth::level::power_to_db;
-    use crate::synth::scenario::{Band, BurstSpec, DutyCycle};
+    use crate::synth::scenario::{BurstSpec, DutyCycle};
 
     const RATE: f64 = 100e3;
 

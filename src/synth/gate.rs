@@ -73,7 +73,7 @@ pub enum Pattern {
         period: f64,
         on: u64,
         jitter: f64,
-        rng: ChaCha8Rng,
+        rng: Box<ChaCha8Rng>,
     },
 }
 
@@ -102,7 +102,7 @@ impl Pattern {
             period: period_s * sample_rate,
             on: ((burst_s * sample_rate).round() as u64).max(1),
             jitter: 0.1,
-            rng,
+            rng: Box::new(rng),
         }
     }
 

@@ -6,7 +6,7 @@
 //! recording: a complex Gaussian noise floor, known emitters present all the
 //! time, and timed incidents (jammers, rogue transmitters, receiver faults),
 //! each written as a SigMF annotation naming its alert kind, its band and its
-//! excess power. [`generate`] streams the samples in fixed-size blocks, so
+//! excess power. [`generate()`] streams the samples in fixed-size blocks, so
 //! memory stays constant whatever the duration; the same scenario and seed
 //! always give byte-identical files.
 //!
@@ -20,9 +20,9 @@
 //! signal families, one per module ([`noise`], [`carrier`], [`nbfm`],
 //! [`keyed`], [`band_noise`], [`chirp`]) over shared building blocks
 //! ([`signal`], [`oscillator`], [`fir`], [`gate`], [`rng`], [`level`],
-//! [`format`]); and the
-//! assembly of a scenario into a [`mixer::Mixer`] ([`assemble`]), its ground
-//! truth ([`annotate`]) and the block-streaming writer ([`generate()`]).
+//! [`mod@format`]); and the assembly of a scenario into a [`mixer::Mixer`]
+//! ([`assemble`]), its ground truth ([`annotate`]) and the block-streaming
+//! writer ([`mod@generate`]).
 
 pub mod annotate;
 pub mod assemble;

@@ -30,56 +30,69 @@ const VOICE_TONES: [(f64, f32); 2] = [(650.0, 0.35), (1750.0, 0.2)];
 const VOICE_NOISE_CORNER_HZ: f64 = 1000.0;
 /// RMS of the low-passed voice noise.
 const VOICE_NOISE_RMS: f64 = 0.3;
-/// The noise is drawn at about this rate (held in between) and smoothed by the low-pass.
-const VOICE_NOISE_DRAW_HZ: f64 = 16_000.0;
+/// Audio is computed at about this rate and linearly interpolated to the RF
+/// rate (images of the 3 kHz audio fall ~45 dB down, far outside the band).
+const AUDIO_RATE_HZ: f64 = 48_000.0;
 
 /// Voice-like audio in [-1, 1], one value per RF sample.
 struct Voice {
+    /// (phase, cycles per audio sample, amplitude) of each tone.
     tones: [(Phase, f64, f32); 2],
     rng: ChaCha8Rng,
-    noise_sigma: f32,
-    draw_every: u32,
-    until_draw: u32,
-    held: f32,
-    smoothed: f32,
-    alpha: f32,
+    noise_sigma: f64,
+    /// One-pole low-pass state and coefficient, at the audio rate.
+    smoothed: f64,
+    alpha: f64,
+    /// RF samples per audio sample, and how many remain before the next one.
+    interpolation: u32,
+    remaining: u32,
+    value: f32,
+    slope: f32,
 }
 
 impl Voice {
     fn new(sample_rate: f64, rng: ChaCha8Rng) -> Self {
-        let draw_every = (sample_rate / VOICE_NOISE_DRAW_HZ).round().max(1.0);
-        let alpha = 1.0 - (-std::f64::consts::TAU * VOICE_NOISE_CORNER_HZ / sample_rate).exp();
-        // Held white noise of variance σ² looks, below the draw rate, like white
-        // noise of variance σ²·draw_every; the one-pole passes α/(2−α) of it.
-        let noise_sigma = VOICE_NOISE_RMS / (draw_every * alpha / (2.0 - alpha)).sqrt();
+        let interpolation = (sample_rate / AUDIO_RATE_HZ).round().max(1.0);
+        let audio_rate = sample_rate / interpolation;
+        let alpha = 1.0 - (-std::f64::consts::TAU * VOICE_NOISE_CORNER_HZ / audio_rate).exp();
+        // A one-pole low-pass passes α/(2−α) of the variance of white noise.
+        let noise_sigma = VOICE_NOISE_RMS / (alpha / (2.0 - alpha)).sqrt();
         Voice {
-            tones: VOICE_TONES
-                .map(|(hz, amplitude)| (Phase::new(0.0), hz / sample_rate, amplitude)),
+            tones: VOICE_TONES.map(|(hz, amplitude)| (Phase::new(0.0), hz / audio_rate, amplitude)),
             rng,
-            noise_sigma: noise_sigma as f32,
-            draw_every: draw_every as u32,
-            until_draw: 0,
-            held: 0.0,
+            noise_sigma,
             smoothed: 0.0,
-            alpha: alpha as f32,
+            alpha,
+            interpolation: interpolation as u32,
+            remaining: 0,
+            value: 0.0,
+            slope: 0.0,
         }
     }
 
-    #[inline]
-    fn next(&mut self) -> f32 {
-        if self.until_draw == 0 {
-            let x: f32 = self.rng.sample(StandardNormal);
-            self.held = x * self.noise_sigma;
-            self.until_draw = self.draw_every;
-        }
-        self.until_draw -= 1;
-        self.smoothed += self.alpha * (self.held - self.smoothed);
-        let mut audio = self.smoothed;
+    /// The next audio-rate sample, hard-limited to [-1, 1].
+    fn audio_sample(&mut self) -> f32 {
+        let x: f64 = self.rng.sample(StandardNormal);
+        self.smoothed += self.alpha * (x * self.noise_sigma - self.smoothed);
+        let mut audio = self.smoothed as f32;
         for (phase, step, amplitude) in &mut self.tones {
             audio += *amplitude * phase.phasor().im;
             phase.advance(*step);
         }
         audio.clamp(-1.0, 1.0)
+    }
+
+    /// The audio at the next RF sample.
+    #[inline]
+    fn next(&mut self) -> f32 {
+        if self.remaining == 0 {
+            let target = self.audio_sample();
+            self.slope = (target - self.value) / self.interpolation as f32;
+            self.remaining = self.interpolation;
+        }
+        self.remaining -= 1;
+        self.value += self.slope;
+        self.value
     }
 }
 

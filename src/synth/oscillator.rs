@@ -63,9 +63,10 @@ pub fn unit_phasor(cycles: f32) -> Sample {
     let quarters = cycles * 4.0;
     let q = (quarters + 8.5) as i32 - 8;
     let theta = (quarters - q as f32) * std::f32::consts::FRAC_PI_2;
+    // Taylor series to θ⁷ and θ⁸ (|θ| ≤ π/4), in Horner form with multiplications only.
     let t2 = theta * theta;
-    let sin = theta * (1.0 - t2 / 6.0 * (1.0 - t2 / 20.0 * (1.0 - t2 / 42.0)));
-    let cos = 1.0 - t2 / 2.0 * (1.0 - t2 / 12.0 * (1.0 - t2 / 30.0 * (1.0 - t2 / 56.0)));
+    let sin = theta * (1.0 + t2 * (-1.0 / 6.0 + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0))));
+    let cos = 1.0 + t2 * (-0.5 + t2 * (1.0 / 24.0 + t2 * (-1.0 / 720.0 + t2 * (1.0 / 40320.0))));
     match q & 3 {
         0 => Sample::new(cos, sin),
         1 => Sample::new(-sin, cos),

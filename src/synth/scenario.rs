@@ -14,7 +14,7 @@ use super::nbfm;
 use crate::alert::AlertKind;
 use crate::iq::Datatype;
 use chrono::{DateTime, Utc};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Start time written when a scenario names none.
 pub const DEFAULT_START_TIME: &str = "2026-01-01T00:00:00Z";
@@ -89,11 +89,6 @@ impl Scenario {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.source.display().to_string())
-    }
-
-    /// The path errors name.
-    pub fn source_path(&self) -> &Path {
-        &self.source
     }
 
     /// The sample index nearest to `seconds` from the start.

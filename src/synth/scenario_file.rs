@@ -167,7 +167,7 @@ impl Origins {
             }
         };
         let table = match issue.item {
-            Item::Scenario => &layers[layer].table,
+            Item::Scenario => Some(&layers[layer].table),
             Item::Emitter(i) => nth_table(&layers[layer].table, "emitters", self.emitters[i].1),
             Item::Event(i) => nth_table(&layers[layer].table, "events", self.events[i].1),
         };
@@ -179,18 +179,12 @@ impl Origins {
     }
 }
 
-fn nth_table<'a>(table: &'a Table, key: &str, index: usize) -> &'a Table {
-    static EMPTY: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
-    table
-        .get(key)
-        .and_then(|v| v.as_array())
-        .and_then(|a| a.get(index))
-        .and_then(|v| v.as_table())
-        .unwrap_or_else(|| EMPTY.get_or_init(Table::new))
+fn nth_table<'a>(table: &'a Table, key: &str, index: usize) -> Option<&'a Table> {
+    table.get(key)?.as_array()?.get(index)?.as_table()
 }
 
 /// The spelling of `field` the table actually uses (`freq_hz` for `offset_hz`…).
-fn spelled(table: &Table, field: &'static str) -> &'static str {
+fn spelled(table: Option<&Table>, field: &'static str) -> &'static str {
     let aliases: &[&'static str] = match field {
         "offset_hz" => &["offset_hz", "freq_hz"],
         "low_offset_hz" => &["low_offset_hz", "low_hz"],
@@ -200,7 +194,7 @@ fn spelled(table: &Table, field: &'static str) -> &'static str {
     };
     aliases
         .iter()
-        .find(|a| table.contains_key(**a))
+        .find(|a| table.is_some_and(|t| t.contains_key(**a)))
         .copied()
         .unwrap_or(field)
 }
@@ -459,18 +453,6 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
     })
 }
 
-/// The kinds a scenario can stage.
-const EVENT_KINDS: [AlertKind; 8] = [
-    AlertKind::JammingBarrage,
-    AlertKind::JammingTone,
-    AlertKind::JammingSwept,
-    AlertKind::JammingPulsed,
-    AlertKind::EmitterUnknown,
-    AlertKind::EmitterAnomalous,
-    AlertKind::ReceiverOverload,
-    AlertKind::ReceiverSignalLoss,
-];
-
 fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
     match (fields.number("period_s")?, fields.number("duty")?) {
         (Some(period_s), Some(duty)) => Ok(Some(DutyCycle { period_s, duty })),
@@ -488,7 +470,12 @@ fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
 
 fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
     let kind_name = fields.string("kind")?;
-    let names: Vec<&str> = EVENT_KINDS.iter().map(|k| k.name()).collect();
+    // Every alert kind but monitoring gaps, which only a live source can have.
+    let names: Vec<&str> = AlertKind::ALL
+        .iter()
+        .filter(|k| **k != AlertKind::MonitoringGap)
+        .map(|k| k.name())
+        .collect();
     let expected_kinds = format!("one of {}", names.join(", "));
     let kind_name = fields.required("kind", kind_name, &expected_kinds)?;
     let kind = kind_name.parse::<AlertKind>().map_err(|_| {

@@ -17,6 +17,9 @@ use crate::{Error, Result};
 /// Longest recording accepted, in samples (2^40: hours at tens of MS/s).
 pub const MAX_SAMPLES: u64 = 1 << 40;
 
+/// Largest magnitude accepted for any level in dB (keeps every amplitude finite).
+pub const MAX_LEVEL_DB: f64 = 200.0;
+
 /// The part of a scenario an [`Issue`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Item {
@@ -69,7 +72,7 @@ impl Scenario {
                 ),
             ));
         }
-        top.finite("noise_dbfs", self.noise_dbfs)?;
+        top.level("noise_dbfs", self.noise_dbfs)?;
         for (i, emitter) in self.emitters.iter().enumerate() {
             let check = Checker {
                 scenario: self,
@@ -139,11 +142,15 @@ impl Checker<'_> {
         }
     }
 
-    fn finite(&self, field: &'static str, value: f64) -> Checked {
-        if value.is_finite() {
+    /// A level in dB, within ±[`MAX_LEVEL_DB`].
+    fn level(&self, field: &'static str, value: f64) -> Checked {
+        if value.is_finite() && value.abs() <= MAX_LEVEL_DB {
             Ok(())
         } else {
-            Err(self.fail(field, format!("expected a finite number, got {value}")))
+            Err(self.fail(
+                field,
+                format!("expected a level in dB between -{MAX_LEVEL_DB} and {MAX_LEVEL_DB}, got {value}"),
+            ))
         }
     }
 
@@ -268,7 +275,7 @@ impl Checker<'_> {
             return Err(self.fail("name", "expected a non-empty name".to_string()));
         }
         self.frequency("offset_hz", emitter.offset_hz)?;
-        self.finite("level_db", emitter.level_db)?;
+        self.level("level_db", emitter.level_db)?;
         match &emitter.kind {
             EmitterKind::Carrier => Ok(()),
             EmitterKind::Nbfm { deviation_hz } => {
@@ -312,7 +319,7 @@ impl Checker<'_> {
         match incident {
             Incident::Barrage { band, level_db } => {
                 self.band(*band)?;
-                self.finite("level_db", *level_db)
+                self.level("level_db", *level_db)
             }
             Incident::Tone {
                 offsets_hz,
@@ -327,7 +334,7 @@ impl Checker<'_> {
                 for &offset in offsets_hz {
                     self.frequency("offsets_hz", offset)?;
                 }
-                self.finite("level_db", *level_db)
+                self.level("level_db", *level_db)
             }
             Incident::Swept {
                 band,
@@ -336,7 +343,7 @@ impl Checker<'_> {
             } => {
                 self.band(*band)?;
                 self.samples("sweep_period_s", *sweep_period_s, 2.0)?;
-                self.finite("level_db", *level_db)
+                self.level("level_db", *level_db)
             }
             Incident::Pulsed {
                 band,
@@ -345,7 +352,7 @@ impl Checker<'_> {
             } => {
                 self.band(*band)?;
                 self.duty_cycle(*duty_cycle)?;
-                self.finite("level_db", *level_db)
+                self.level("level_db", *level_db)
             }
             Incident::UnknownEmitter {
                 modulation,
@@ -354,7 +361,7 @@ impl Checker<'_> {
                 duty_cycle,
             } => {
                 self.frequency("offset_hz", *offset_hz)?;
-                self.finite("level_db", *level_db)?;
+                self.level("level_db", *level_db)?;
                 match *modulation {
                     RogueModulation::Fsk {
                         bandwidth_hz,
@@ -409,7 +416,7 @@ impl Checker<'_> {
                         ),
                     ));
                 };
-                self.finite("extra_db", *extra_db)?;
+                self.level("extra_db", *extra_db)?;
                 self.at_least("widen", *widen, 1.0)?;
                 if *widen != 1.0 && known.kind == EmitterKind::Carrier {
                     return Err(self.fail(
@@ -426,13 +433,16 @@ impl Checker<'_> {
                 power_dbfs,
             } => {
                 self.frequency("offset_hz", *offset_hz)?;
-                self.finite("power_dbfs", *power_dbfs)?;
+                self.level("power_dbfs", *power_dbfs)?;
                 match incident.signal_band(&[]) {
                     Some(band) => self.occupied("offset_hz", band),
                     None => Ok(()),
                 }
             }
-            Incident::SignalLoss { drop_db } => self.positive("drop_db", *drop_db),
+            Incident::SignalLoss { drop_db } => {
+                self.positive("drop_db", *drop_db)?;
+                self.level("drop_db", *drop_db)
+            }
         }
     }
 }
@@ -489,7 +499,8 @@ mod tests {
         assert!(issue(&s).starts_with("duration_s: "));
         let mut s = scenario();
         s.noise_dbfs = f64::NAN;
-        assert!(issue(&s).starts_with("noise_dbfs: expected a finite number"));
+        assert!(issue(&s)
+            .starts_with("noise_dbfs: expected a level in dB between -200 and 200, got NaN"));
         let mut s = scenario();
         s.duration_s = 1e-9;
         assert!(issue(&s).contains("duration of 1 to"));
