@@ -272,7 +272,6 @@ fn the_recordings_directory_stays_small() {
 /// The command line end to end. Ignored until the `synth` subcommand is wired
 /// into `src/cli/mod.rs` (`Command::Synth(synth::SynthArgs)` → `synth::run`).
 #[test]
-#[ignore = "needs the synth subcommand wired into the CLI"]
 fn the_command_writes_a_recording_and_reports_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo.sigmf-meta");

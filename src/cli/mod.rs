@@ -8,6 +8,7 @@ pub mod learn;
 pub mod live;
 pub mod monitor;
 pub mod score;
+pub mod synth;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make a labelled test recording (SigMF) from a scenario: noise, known emitters, jammers, rogue bursts.
+    Synth(synth::SynthArgs),
     /// Build or merge a site's baseline profile from recordings or a device.
     Learn(learn::LearnArgs),
     /// Analyse recordings against a site's profile; write alerts, evidence and a report.
@@ -41,6 +44,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match &cli.command {
+        Command::Synth(a) => synth::run(a),
         Command::Learn(a) => learn::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Monitor(a) => monitor::run(a),
