@@ -164,6 +164,7 @@ pub fn draw_waterfall<'a, 'b>(
     let y_range = time.y(view.end_sample)..time.y(view.first_sample);
     let mut chart = ChartBuilder::on(area)
         .margin_top(6)
+        .margin_left(12)
         .margin_right(4)
         .x_label_area_size(panel.x_label_area)
         .y_label_area_size(panel.y_label_area)
@@ -178,9 +179,10 @@ pub fn draw_waterfall<'a, 'b>(
     if rect.width > 0 && rect.height > 0 {
         let values = raster_values(panel.sets, view, rect.width, rect.height);
         let rgb = colourise(&values, panel.scale);
-        if let Some(image) =
-            BitMapElement::with_owned_buffer((rect.left, rect.top), (rect.width, rect.height), rgb)
-        {
+        // Element positions are relative to the area; the plot range is absolute.
+        let (base_x, base_y) = area.get_base_pixel();
+        let at = (rect.left - base_x, rect.top - base_y);
+        if let Some(image) = BitMapElement::with_owned_buffer(at, (rect.width, rect.height), rgb) {
             area.draw(&image)?;
         }
     }
@@ -249,10 +251,11 @@ pub fn mhz_formatter(span_hz: f64) -> impl Fn(&f64) -> String {
     move |mhz: &f64| format!("{mhz:.decimals$}")
 }
 
-/// Decimals that tell apart ticks ~1/10 of `span_hz` apart, in MHz.
+/// Decimals (in MHz) that tell apart axis ticks over a view `span_hz` wide:
+/// plotters steps ticks by 1, 2 or 5 × 10ᵏ with at most ~9 labels.
 pub fn mhz_decimals(span_hz: f64) -> usize {
-    let tick_mhz = (span_hz / 1e6 / 10.0).max(1e-9);
-    ((-tick_mhz.log10()).ceil() + 1.0).clamp(0.0, 6.0) as usize
+    let min_step_mhz = (span_hz.abs() / 1e6 / 9.0).max(1e-9);
+    (-min_step_mhz.log10().floor()).clamp(0.0, 6.0) as usize
 }
 
 /// A frequency in MHz with `decimals` decimals.
@@ -334,8 +337,10 @@ mod tests {
         assert_eq!(format_elapsed(3725.0), "1:02:05");
         assert_eq!(trim_zero("-0.0".into()), "0.0");
         assert_eq!(trim_zero("-1.5".into()), "-1.5");
-        assert_eq!(mhz_decimals(2.4e6), 2);
-        assert_eq!(mhz_decimals(600e3), 3);
+        assert_eq!(mhz_decimals(2.4e6), 1);
+        assert_eq!(mhz_decimals(600e3), 2);
+        assert_eq!(mhz_decimals(20e6), 0);
+        assert_eq!(mhz_decimals(0.0), 6);
         assert_eq!(format_mhz(462.5625e6, 4), "462.5625");
         assert_eq!(nice_step(47.0, 6), 10.0);
         assert_eq!(nice_step(20.0, 6), 5.0);

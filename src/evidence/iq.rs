@@ -455,7 +455,15 @@ impl IqEvidenceRecorder {
         let e = &s.event;
         let first_stream = s.runs.first().map_or(e.start_sample, |r| r.stream_start);
         let a0 = s.file_sample_of(e.start_sample);
-        let a1 = s.file_sample_of(e.end_sample.max(e.start_sample)).max(a0);
+        // An alert not yet cleared (snippet cut by a limit, or the stream
+        // ended) lasts at least to the snippet's end.
+        let ongoing = s.post_until.is_none();
+        let a1 = if ongoing {
+            s.samples_written()
+        } else {
+            s.file_sample_of(e.end_sample.max(e.start_sample))
+        }
+        .max(a0);
         let (lo, hi) = if e.freq_low_hz <= e.freq_high_hz {
             (e.freq_low_hz, e.freq_high_hz)
         } else {

@@ -28,7 +28,7 @@ use std::path::Path;
 /// Picture size in pixels.
 pub const WIDTH: u32 = 1000;
 pub const HEIGHT: u32 = 720;
-const TITLE_HEIGHT: u32 = 74;
+const TITLE_HEIGHT: u32 = 84;
 const COLOUR_BAR_WIDTH: u32 = 96;
 /// Smallest drawn alert box, so a short narrow alert stays visible.
 const MIN_BOX_PX: i32 = 6;
@@ -269,36 +269,6 @@ fn draw_overview(root: &Area, p: &OverviewPicture) -> DrawResult<OverviewLayout>
     let duration = (end.saturating_sub(first)) as f64 / rate;
 
     let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-    let when = p
-        .start_time
-        .map(|t| format!("started {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
-        .unwrap_or_else(|| "start time unknown".into());
-    draw_title_block(
-        &title,
-        &[
-            (
-                format!(
-                    "Overview of {} — site {}",
-                    ellipsize(p.recording, 60),
-                    ellipsize(p.site, 30)
-                ),
-                20.0,
-                INK,
-            ),
-            (
-                format!(
-                    "{when} · {} analysed · {} alert{} marked · {}–{} MHz",
-                    format_duration(duration),
-                    alerts.len(),
-                    if alerts.len() == 1 { "" } else { "s" },
-                    super::chart::format_mhz(view.sanitised().low_hz, 3),
-                    super::chart::format_mhz(view.sanitised().high_hz, 3),
-                ),
-                14.0,
-                MUTED,
-            ),
-        ],
-    )?;
     let (wf_area, _) = rest.split_horizontally(WIDTH - COLOUR_BAR_WIDTH);
     let stored: Vec<(&TuningRows, Vec<SpectrumRow>)> =
         ov.tunings.values().map(|t| (t, t.rows.to_rows())).collect();
@@ -333,6 +303,44 @@ fn draw_overview(root: &Area, p: &OverviewPicture) -> DrawResult<OverviewLayout>
     let (_chart, geometry) = draw_waterfall(&wf_area, &panel)?;
     draw_colour_bar(root, &scale, geometry.rect)?;
     let labels_drawn = draw_alert_boxes(root, &alerts, &geometry)?;
+    let when = p
+        .start_time
+        .map(|t| format!("started {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+        .unwrap_or_else(|| "start time unknown".into());
+    let mut lines = vec![
+        (
+            format!(
+                "Overview of {} — site {}",
+                ellipsize(p.recording, 60),
+                ellipsize(p.site, 30)
+            ),
+            20.0,
+            INK,
+        ),
+        (
+            format!(
+                "{when} · {} analysed · {} alert{} marked · {}–{} MHz",
+                format_duration(duration),
+                alerts.len(),
+                if alerts.len() == 1 { "" } else { "s" },
+                super::chart::format_mhz(view.sanitised().low_hz, 3),
+                super::chart::format_mhz(view.sanitised().high_hz, 3),
+            ),
+            14.0,
+            MUTED,
+        ),
+    ];
+    if labels_drawn < alerts.len() {
+        lines.push((
+            format!(
+                "{labels_drawn} of {} alert boxes labelled (labels that would overlap are left out; see the report's table)",
+                alerts.len()
+            ),
+            13.0,
+            MUTED,
+        ));
+    }
+    draw_title_block(&title, &lines)?;
     Ok(OverviewLayout {
         width: WIDTH,
         height: HEIGHT,
@@ -401,19 +409,31 @@ fn draw_alert_boxes(root: &Area, alerts: &[&AlertEvent], g: &PlotGeometry) -> Dr
         ))?;
 
         let label = format!("{} {}", short_id(&a.id), a.kind);
-        let tw = (label.chars().count() as i32) * 7 + 8;
-        let th = 17;
-        // Right of the box when there is room, else left of it.
-        let lx = if x1 + 4 + tw <= r.right() {
-            x1 + 4
-        } else {
-            (x0 - 4 - tw).max(r.left)
+        let text_w = label_font
+            .font
+            .box_size(&label)
+            .map_or(0, |(w, _)| w as i32);
+        let (tw, th) = (text_w + 8, 17);
+        // Right of the box, left of it, above it, below it: the first that
+        // fits in the plot without covering an earlier label.
+        let candidates = [
+            (x1 + 4, y0),
+            (x0 - 4 - tw, y0),
+            (x0.max(r.left + 2), y0 - th - 3),
+            (x0.max(r.left + 2), y1 + 3),
+        ];
+        let fits = |&(lx, ly): &(i32, i32)| {
+            let rect = (lx, ly, lx + tw, ly + th);
+            lx >= r.left
+                && lx + tw <= r.right()
+                && ly >= r.top
+                && ly + th <= r.bottom()
+                && !placed.iter().any(|p| overlaps(*p, rect))
         };
-        let ly = y0.clamp(r.top, r.bottom() - th);
-        let rect = (lx, ly, lx + tw, ly + th);
-        if placed.iter().any(|p| overlaps(*p, rect)) {
+        let Some(&(lx, ly)) = candidates.iter().find(|c| fits(c)) else {
             continue;
-        }
+        };
+        let rect = (lx, ly, lx + tw, ly + th);
         placed.push(rect);
         root.draw(&Rectangle::new(
             [(rect.0, rect.1), (rect.2, rect.3)],
@@ -423,17 +443,6 @@ fn draw_alert_boxes(root: &Area, alerts: &[&AlertEvent], g: &PlotGeometry) -> Dr
             &label,
             &label_font.pos(Pos::new(HPos::Left, VPos::Center)),
             (lx + 4, ly + th / 2),
-        )?;
-    }
-    if alerts.len() > placed.len() {
-        root.draw_text(
-            &format!(
-                "{} of {} alerts labelled (see the report's table)",
-                placed.len(),
-                alerts.len()
-            ),
-            &font::text(12.0, MUTED).pos(Pos::new(HPos::Right, VPos::Top)),
-            (WIDTH as i32 - 12, 12),
         )?;
     }
     Ok(placed.len())

@@ -199,7 +199,8 @@ fn bin_span(center_hz: f64, rate: f64, rows: &[SpectrumRow], view: View) -> (usi
 fn title_lines(p: &AlertPicture, rate: f64) -> Vec<(String, f64, RGBColor)> {
     let a = p.alert;
     let (lo, hi) = ordered(a.freq_low_hz, a.freq_high_hz);
-    let decimals = mhz_decimals((hi - lo).max(1e3) * 10.0).max(3);
+    // Enough decimals to tell the band's edges apart (at least kHz/10 resolution).
+    let decimals = mhz_decimals(hi - lo).clamp(4, 6);
     let when = format_time(&a.start);
     let duration = a.duration_s(rate);
     vec![
@@ -370,6 +371,7 @@ fn draw_psd_panel(area: &Area, p: &AlertPicture, rate: f64, view: View) -> DrawR
     };
     let mut chart = ChartBuilder::on(area)
         .margin_top(30)
+        .margin_left(12)
         .margin_right(4)
         .margin_bottom(4)
         .x_label_area_size(X_LABEL_AREA)
