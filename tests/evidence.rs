@@ -1000,3 +1000,56 @@ fn report_shows_every_alert_with_escaped_text_and_existing_pictures() {
     let again = write_report(&dir, &report).unwrap();
     assert_eq!(std::fs::read_to_string(again).unwrap(), html);
 }
+
+#[test]
+fn overview_stitches_the_tunings_of_a_scan_plan() {
+    let (_tmp, dir) = out_dir("overview_scan");
+    let mut ov = Overview::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let tone_hz = 102.5e6;
+    for i in 0..400u64 {
+        let segment = (i % 2) as usize;
+        let center_hz = [100e6, 102e6][segment];
+        let mut mean: Vec<f32> = (0..2048)
+            .map(|_| -95.0 + rng.gen_range(-2.0..2.0))
+            .collect();
+        if segment == 1 {
+            let b = ((tone_hz - center_hz) * 2048.0 / 2e6) as usize + 1024;
+            mean[b] = -40.0;
+        }
+        ov.push_frame(&PsdFrame {
+            segment,
+            start_sample: i * 100_000,
+            sample_count: 100_000,
+            center_hz,
+            sample_rate: 2e6,
+            max_dbfs: Vec::new(),
+            mean_dbfs: mean,
+            fft_power_dbfs: Vec::new(),
+            clipped: 0,
+        });
+    }
+    assert_eq!(ov.span_hz(), Some((99e6, 103e6)));
+    let path = dir.join("scan.png");
+    let picture = OverviewPicture {
+        site: "venue-a",
+        recording: "scan",
+        overview: &ov,
+        alerts: &[],
+        start_time: None,
+    };
+    let layout = render_overview_png(&path, &picture).unwrap();
+    let png = Picture::load(&path);
+    let g = layout.waterfall;
+    let y = (g.rect.top + g.rect.bottom()) / 2;
+    let no_data = [58, 58, 64];
+    for hz in [99.2e6, 100.5e6, 101.5e6, 102.8e6] {
+        let x = g.x_of_hz(hz).round() as i32;
+        assert_ne!(png.at(x, y), no_data, "{hz} Hz has no data");
+    }
+    let x = g.x_of_hz(tone_hz).round() as i32;
+    assert!(
+        (x - 1..=x + 1).any(|x| bright(png.at(x, y))),
+        "tone at {tone_hz} Hz"
+    );
+}

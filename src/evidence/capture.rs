@@ -279,3 +279,113 @@ impl SpectrogramRecorder {
             .or_else(|| self.tunings.iter().next())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AlertKind, EvidencePaths};
+
+    fn frame(segment: usize, center_hz: f64, i: u64, hot: bool) -> PsdFrame {
+        let mut mean = vec![-100.0f32; 64];
+        if hot {
+            mean[40] = -30.0;
+        }
+        PsdFrame {
+            segment,
+            start_sample: i * 1000,
+            sample_count: 1000,
+            center_hz,
+            sample_rate: 64_000.0,
+            mean_dbfs: mean,
+            max_dbfs: Vec::new(),
+            fft_power_dbfs: Vec::new(),
+            clipped: 0,
+        }
+    }
+
+    fn event(id: &str, event: EventType, center_hz: f64, span: (u64, u64)) -> AlertEvent {
+        AlertEvent {
+            id: id.into(),
+            event,
+            kind: AlertKind::JammingTone,
+            site: "s".into(),
+            recording: "r".into(),
+            start: String::new(),
+            end: String::new(),
+            start_sample: span.0,
+            end_sample: span.1,
+            freq_low_hz: center_hz - 500.0,
+            freq_high_hz: center_hz + 500.0,
+            center_hz,
+            peak_dbfs: -30.0,
+            excess_db: 70.0,
+            snr_db: 70.0,
+            confidence: 1.0,
+            evidence: EvidencePaths::default(),
+            details: Default::default(),
+        }
+    }
+
+    #[test]
+    fn alerts_pick_their_tuning_and_open_ones_finish_at_the_end() {
+        let mut rec = SpectrogramRecorder::new(CaptureLimits::default());
+        // Two tunings, alternating; the tone (bin 40 = +8 kHz) is on tuning 1 only.
+        for i in 0..100 {
+            let seg = (i % 2) as usize;
+            let center = if seg == 0 { 1e6 } else { 2e6 };
+            rec.push_frame(&frame(seg, center, i, seg == 1 && i >= 50));
+        }
+        assert!(rec
+            .on_alert(&event("a", EventType::Raised, 2.008e6, (50_000, 60_000)))
+            .is_none());
+        for i in 100..120 {
+            let seg = (i % 2) as usize;
+            let center = if seg == 0 { 1e6 } else { 2e6 };
+            rec.push_frame(&frame(seg, center, i, seg == 1));
+        }
+        let open = rec.finish_all();
+        assert_eq!(open.len(), 1);
+        let rows = &open[0];
+        assert_eq!((rows.segment, rows.center_hz), (1, 2e6));
+        assert_eq!(rows.psd[40], -30.0);
+        // Pre-trigger history (3 s = 192 000 samples: all of it) and the rows after the raise.
+        assert_eq!(rows.rows.first().unwrap().start_sample, 1000);
+        assert_eq!(rows.rows.last().unwrap().end_sample(), 120_000);
+        assert_eq!(rec.open_alerts(), 0);
+    }
+
+    #[test]
+    fn a_cleared_alert_never_raised_is_drawn_from_history() {
+        let mut rec = SpectrogramRecorder::new(CaptureLimits::default());
+        assert!(
+            rec.on_alert(&event("x", EventType::Cleared, 1e6, (0, 10)))
+                .is_none(),
+            "no frames yet"
+        );
+        for i in 0..10 {
+            rec.push_frame(&frame(0, 1e6, i, true));
+        }
+        let rows = rec
+            .on_alert(&event("x", EventType::Cleared, 1.008e6, (2000, 5000)))
+            .unwrap();
+        assert_eq!(rows.rows.len(), 10);
+        assert_eq!(rows.psd[40], -30.0);
+    }
+
+    #[test]
+    fn the_open_limit_is_respected() {
+        let limits = CaptureLimits {
+            max_open: 1,
+            ..Default::default()
+        };
+        let mut rec = SpectrogramRecorder::new(limits);
+        rec.push_frame(&frame(0, 1e6, 0, false));
+        rec.on_alert(&event("a", EventType::Raised, 1e6, (0, 10)));
+        rec.on_alert(&event("b", EventType::Raised, 1e6, (0, 10)));
+        assert_eq!(rec.open_alerts(), 1);
+        // The alert beyond the limit still gets its history when cleared.
+        assert!(rec
+            .on_alert(&event("b", EventType::Cleared, 1e6, (0, 10)))
+            .is_some());
+    }
+}

@@ -43,6 +43,8 @@ struct TuningRows {
     /// Bins merged into one stored column.
     group: usize,
     rows: RowAccumulator,
+    /// End of this tuning's previous frame.
+    prev_end: Option<u64>,
 }
 
 impl TuningRows {
@@ -64,6 +66,8 @@ pub struct Overview {
     max_rows: usize,
     max_columns: usize,
     tunings: BTreeMap<usize, TuningRows>,
+    /// End of the latest frame of any tuning.
+    stream_end: Option<u64>,
     scratch: SpectrumRow,
 }
 
@@ -85,6 +89,7 @@ impl Overview {
             max_rows: max_rows.max(2),
             max_columns: max_columns.max(1),
             tunings: BTreeMap::new(),
+            stream_end: None,
             scratch: SpectrumRow {
                 start_sample: 0,
                 sample_count: 0,
@@ -101,16 +106,15 @@ impl Overview {
         }
         let group = bins.div_ceil(self.max_columns);
         let max_rows = self.max_rows;
-        let tuning = self
-            .tunings
-            .entry(frame.segment)
-            .or_insert_with(|| TuningRows {
-                center_hz: frame.center_hz,
-                sample_rate: frame.sample_rate,
-                bins,
-                group,
-                rows: RowAccumulator::new(max_rows),
-            });
+        let fresh = || TuningRows {
+            center_hz: frame.center_hz,
+            sample_rate: frame.sample_rate,
+            bins,
+            group,
+            rows: RowAccumulator::new(max_rows),
+            prev_end: None,
+        };
+        let tuning = self.tunings.entry(frame.segment).or_insert_with(fresh);
         if tuning.bins != bins
             || tuning.center_hz != frame.center_hz
             || tuning.sample_rate != frame.sample_rate
@@ -119,17 +123,23 @@ impl Overview {
                 "overview: tuning {} changed its settings; restarting it",
                 frame.segment
             );
-            *tuning = TuningRows {
-                center_hz: frame.center_hz,
-                sample_rate: frame.sample_rate,
-                bins,
-                group,
-                rows: RowAccumulator::new(max_rows),
-            };
+            *tuning = fresh();
         }
+        // In a scan plan a tuning is measured only while the receiver dwells
+        // on it: its row holds from its previous frame on, so the picture
+        // has no stripes, unless the stream itself has a gap here.
+        let stream_continues = self
+            .stream_end
+            .is_some_and(|end| frame.start_sample <= end + frame.sample_count);
+        let start = match tuning.prev_end {
+            Some(prev) if prev < frame.start_sample && stream_continues => prev,
+            _ => frame.start_sample,
+        };
+        tuning.prev_end = Some(frame.end_sample());
+        self.stream_end = Some(self.stream_end.unwrap_or(0).max(frame.end_sample()));
         let row = &mut self.scratch;
-        row.start_sample = frame.start_sample;
-        row.sample_count = frame.sample_count;
+        row.start_sample = start;
+        row.sample_count = frame.end_sample() - start;
         row.dbfs.clear();
         row.dbfs.extend(
             frame

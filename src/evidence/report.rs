@@ -123,7 +123,7 @@ tr:nth-child(even) td { background:#fafbfc; }
 .k-emitter { background:#fff1d6; color:#8a5300; }
 .k-receiver { background:#e8e1fb; color:#4b2a9b; }
 .k-monitoring_gap { background:#e6e8eb; color:#3d4349; }
-img.thumb { width:150px; height:auto; border:1px solid var(--line); display:block; }
+img.thumb { width:120px; height:auto; border:1px solid var(--line); display:block; }
 figure { margin:0 0 18px; background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; }
 figure img { max-width:100%; height:auto; display:block; margin:0 auto; }
 figcaption { color:var(--muted); font-size:13.5px; margin-top:8px; }
@@ -133,7 +133,10 @@ dl.facts { display:grid; grid-template-columns:max-content 1fr max-content 1fr; 
 dl.facts dt { color:var(--muted); }
 dl.facts dd { margin:0; }
 .none { color:var(--muted); font-style:italic; }
-.mono { font-family:ui-monospace,"DejaVu Sans Mono",monospace; font-size:13.5px; word-break:break-all; }
+.mono { font-family:ui-monospace,"DejaVu Sans Mono",monospace; font-size:13.5px; overflow-wrap:anywhere; }
+td.id { white-space:nowrap; overflow-wrap:normal; }
+.nowrap { white-space:nowrap; }
+table.alerts th, table.alerts td { padding:6px 8px; }
 a { color:#0b5cad; }
 footer { color:var(--muted); font-size:13px; margin-top:40px; }
 "#;
@@ -268,7 +271,7 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
         h.push_str("<p class=\"none\">No alerts.</p>\n");
     } else {
         h.push_str(
-            "<table class=\"alerts\"><thead><tr><th>Alert</th><th>Kind</th><th>Start</th><th>Duration</th>\
+            "<table class=\"alerts\"><thead><tr><th>Alert</th><th>Kind</th><th>Start (UTC)</th><th>Duration</th>\
              <th>Frequency (MHz)</th><th>Peak (dBFS)</th><th>Excess (dB)</th><th>Confidence</th><th>Evidence</th></tr></thead><tbody>\n",
         );
         for a in &alerts {
@@ -284,11 +287,11 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
                 .unwrap_or_else(|| format!("<a href=\"#{anchor}\">details</a>"));
             let _ = writeln!(
                 h,
-                "<tr><td class=\"mono\"><a href=\"#{anchor}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                "<tr><td class=\"mono id\"><a href=\"#{anchor}\">{}</a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:+.1}</td><td class=\"num\">{:.2}</td><td>{thumb}</td></tr>",
                 e(&a.id),
                 kind_badge(a.kind),
-                e(&format_time(&a.start)),
+                table_time(&a.start),
                 e(&alert_duration(a, &r.recordings)),
                 e(&freq_range(a)),
                 a.peak_dbfs,
@@ -362,6 +365,16 @@ fn existing(out_dir: &Path, prefix: &str, path: Option<&str>) -> Option<String> 
         format!("{}/{}", prefix.trim_end_matches('/'), path)
     };
     out_dir.join(&rel).is_file().then_some(rel)
+}
+
+/// A start time for the table: date and time may wrap apart, each stays whole.
+fn table_time(rfc3339: &str) -> String {
+    let text = format_time(rfc3339);
+    let text = text.trim_end_matches(" UTC");
+    text.split(' ')
+        .map(|part| format!("<span class=\"nowrap\">{}</span>", html_escape(part)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn kind_badge(kind: AlertKind) -> String {

@@ -397,4 +397,54 @@ mod tests {
         assert_eq!(strongest_row(&rows, 0, 1).unwrap().start_sample, 20);
         assert!(strongest_row(&rows, 5, 9).is_none());
     }
+
+    fn frame(i: u64, bins: usize) -> PsdFrame {
+        PsdFrame {
+            segment: 0,
+            start_sample: i * 100,
+            sample_count: 100,
+            center_hz: 0.0,
+            sample_rate: 1000.0,
+            mean_dbfs: vec![i as f32; bins],
+            max_dbfs: Vec::new(),
+            fft_power_dbfs: Vec::new(),
+            clipped: 0,
+        }
+    }
+
+    #[test]
+    fn history_is_bounded_by_seconds_rows_and_bytes() {
+        let by_time = HistoryLimits {
+            seconds: 1.0,
+            ..Default::default()
+        };
+        let mut h = WaterfallHistory::new(1000.0, by_time);
+        for i in 0..100 {
+            h.push(&frame(i, 8));
+        }
+        // 1 s at 1000 samples/s = 10 rows of 100 samples.
+        assert_eq!(h.len(), 10);
+        assert_eq!(h.rows().next().unwrap().start_sample, 9000);
+        let by_bytes = HistoryLimits {
+            max_bytes: 8 * 4 * 5,
+            ..Default::default()
+        };
+        let mut h = WaterfallHistory::new(1000.0, by_bytes);
+        for i in 0..100 {
+            h.push(&frame(i, 8));
+        }
+        assert_eq!(h.len(), 5);
+        let between = h.rows_between(9600, 9800, 1);
+        assert_eq!(between.len(), 1);
+        assert_eq!(
+            (between[0].start_sample, between[0].end_sample()),
+            (9600, 9800)
+        );
+        assert_eq!(between[0].dbfs[0], 97.0);
+        // A rewound stream or other bin count starts afresh.
+        h.push(&frame(3, 8));
+        assert_eq!(h.len(), 1);
+        h.push(&frame(4, 16));
+        assert_eq!(h.len(), 1);
+    }
 }
