@@ -59,12 +59,12 @@ fn frame(i: u64, rng: &mut ChaCha8Rng, rogue: std::ops::Range<u64>) -> PsdFrame 
     let mut mean: Vec<f32> = (0..BINS)
         .map(|_| -100.0 + rng.gen_range(-2.0..2.0))
         .collect();
-    for b in bin_of(KNOWN_HZ) - 2..=bin_of(KNOWN_HZ) + 2 {
-        mean[b] = -72.0 + rng.gen_range(-1.0..1.0);
+    for v in &mut mean[bin_of(KNOWN_HZ) - 2..=bin_of(KNOWN_HZ) + 2] {
+        *v = -72.0 + rng.gen_range(-1.0..1.0);
     }
     if rogue.contains(&i) {
-        for b in bin_of(ROGUE_LO)..=bin_of(ROGUE_HI) {
-            mean[b] = -60.0 + rng.gen_range(-1.0..1.0);
+        for v in &mut mean[bin_of(ROGUE_LO)..=bin_of(ROGUE_HI)] {
+            *v = -60.0 + rng.gen_range(-1.0..1.0);
         }
     }
     PsdFrame {
@@ -363,7 +363,9 @@ fn odd_inputs_still_make_a_picture() {
         (0, 10),
         (f64::NAN, f64::NAN),
     );
-    let cases: Vec<(&str, &[SpectrumRow], &AlertEvent, f64, &[f32])> = vec![
+    // (name, rows, alert, sample rate, psd)
+    type Case<'a> = (&'a str, &'a [SpectrumRow], &'a AlertEvent, f64, &'a [f32]);
+    let cases: Vec<Case> = vec![
         ("one_row", &one_row, &zero_width, 1e3, &[-50.0, -60.0]),
         ("no_rows", &[], &zero_width, 1e3, &[]),
         ("nan_rows", &nan_rows, &reversed, 1e3, &[f32::NAN]),

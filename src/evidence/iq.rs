@@ -102,6 +102,29 @@ struct Run {
     len: u64,
 }
 
+/// What became of a snippet after a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Still being written.
+    Open,
+    /// Complete (post-trigger time reached, or cut by a limit): finish it.
+    Done,
+    /// Writing failed: abandon it.
+    Failed,
+}
+
+/// How much a snippet may still write, and what it needs to stamp times.
+struct Room {
+    rate: f64,
+    start_time: Option<DateTime<Utc>>,
+    /// Most samples per snippet.
+    max_samples: u64,
+    /// Samples left in the run's byte budget.
+    run_samples: u64,
+    max_snippet_s: f64,
+    max_total_bytes: u64,
+}
+
 /// One snippet being written.
 struct Snippet {
     writer: SigmfWriter,
@@ -122,6 +145,89 @@ impl Snippet {
 
     fn samples_written(&self) -> u64 {
         self.writer.samples_written()
+    }
+
+    /// Write the part of `block` at or after `from` (and after what the
+    /// snippet already holds) within `room`. Returns the samples written and
+    /// what became of the snippet.
+    fn append(&mut self, id: &str, block: &IqBlock, from: u64, room: &Room) -> (u64, Outcome) {
+        let mut begin = block.start_sample.max(from);
+        if let Some(next) = self.next_stream_sample() {
+            begin = begin.max(next);
+        }
+        let mut end = block.end_sample();
+        if let Some(until) = self.post_until {
+            end = end.min(until);
+        }
+        let snippet_room = room.max_samples.saturating_sub(self.samples_written());
+        let mut limit_hit = None;
+        if end > begin && end - begin > snippet_room.min(room.run_samples) {
+            if room.run_samples < snippet_room {
+                end = begin + room.run_samples;
+                limit_hit = Some(format!(
+                    "the run's limit of {} bytes of IQ evidence was reached",
+                    room.max_total_bytes
+                ));
+            } else {
+                end = begin + snippet_room;
+                limit_hit = Some(format!(
+                    "the limit of {} s per snippet was reached",
+                    room.max_snippet_s
+                ));
+            }
+        }
+        let mut written = 0;
+        if end > begin {
+            let contiguous = self.next_stream_sample() == Some(begin);
+            let datetime = room.start_time.map(|t| {
+                t + chrono::Duration::nanoseconds((begin as f64 / room.rate * 1e9) as i64)
+            });
+            if self.runs.is_empty() {
+                if let Some(dt) = datetime {
+                    self.writer.set_datetime(dt);
+                }
+                self.center_hz = block.center_hz;
+            } else if !contiguous || block.center_hz != self.center_hz {
+                // A gap in the stream or a retune: a new capture marks the discontinuity.
+                self.writer.retune(block.center_hz, datetime);
+                self.center_hz = block.center_hz;
+            }
+            let slice = &block.samples
+                [(begin - block.start_sample) as usize..(end - block.start_sample) as usize];
+            let file_start = self.samples_written();
+            if let Err(e) = self.writer.write(slice) {
+                tracing::warn!("IQ evidence for alert {id} abandoned: {e}");
+                return (0, Outcome::Failed);
+            }
+            written = slice.len() as u64;
+            match self.runs.last_mut() {
+                Some(run) if contiguous => run.len += written,
+                _ => self.runs.push(Run {
+                    file_start,
+                    stream_start: begin,
+                    len: written,
+                }),
+            }
+        }
+        if let Some(reason) = limit_hit {
+            tracing::warn!(
+                "IQ evidence for alert {id} truncated after {:.2} s: {reason}",
+                self.samples_written() as f64 / room.rate
+            );
+            self.truncated = Some(reason);
+            return (written, Outcome::Done);
+        }
+        let post_done = self
+            .post_until
+            .is_some_and(|u| self.next_stream_sample().is_some_and(|n| n >= u));
+        (
+            written,
+            if post_done {
+                Outcome::Done
+            } else {
+                Outcome::Open
+            },
+        )
     }
 
     /// File sample of stream sample `s` (clamped into the written runs).
@@ -171,10 +277,7 @@ impl IqEvidenceRecorder {
     /// Feed the next block (in sample order). Blocks evicted from the
     /// pre-trigger ring are handed to `recycle`.
     pub fn push_block(&mut self, block: IqBlock, mut recycle: impl FnMut(Vec<Sample>)) {
-        let ids: Vec<String> = self.open.keys().cloned().collect();
-        for id in ids {
-            self.append(&id, &block, None);
-        }
+        self.write_to_open(&block, None);
         self.ring_bytes += block.samples.len() as u64 * SAMPLE_BYTES;
         self.ring.push_back(block);
         self.evict(&mut recycle);
@@ -233,6 +336,42 @@ impl IqEvidenceRecorder {
     /// Snippets being written now.
     pub fn open_snippets(&self) -> usize {
         self.open.len()
+    }
+
+    /// Write `block` (from sample `from`, or only to snippet `only`) to the
+    /// open snippets, then finish or abandon those that ended.
+    fn write_to_open(&mut self, block: &IqBlock, only: Option<(&str, u64)>) {
+        let mut ended: Vec<(String, Outcome)> = Vec::new();
+        for (id, snippet) in self.open.iter_mut() {
+            let from = match only {
+                Some((only_id, from)) if only_id == id => from,
+                Some(_) => continue,
+                None => 0,
+            };
+            let room = Room {
+                rate: self.stream.sample_rate,
+                start_time: self.stream.start_time,
+                max_samples: (self.limits.max_snippet_s.max(0.0) * self.stream.sample_rate) as u64,
+                run_samples: self
+                    .limits
+                    .max_total_bytes
+                    .saturating_sub(self.stats.bytes_written)
+                    / SAMPLE_BYTES,
+                max_snippet_s: self.limits.max_snippet_s,
+                max_total_bytes: self.limits.max_total_bytes,
+            };
+            let (written, outcome) = snippet.append(id, block, from, &room);
+            self.stats.bytes_written += written * SAMPLE_BYTES;
+            if outcome != Outcome::Open {
+                ended.push((id.clone(), outcome));
+            }
+        }
+        for (id, outcome) in ended {
+            match outcome {
+                Outcome::Failed => self.abandon(&id),
+                _ => self.finish(&id),
+            }
+        }
     }
 
     fn evict(&mut self, recycle: &mut impl FnMut(Vec<Sample>)) {
@@ -323,7 +462,7 @@ impl IqEvidenceRecorder {
             if !self.open.contains_key(&event.id) {
                 break;
             }
-            self.append(&event.id, block, Some(from));
+            self.write_to_open(block, Some((&event.id, from)));
         }
         self.ring = blocks;
     }
@@ -347,92 +486,6 @@ impl IqEvidenceRecorder {
         writer.set_global("rfsentry:site", self.stream.site.clone());
         writer.set_global("rfsentry:recording", self.stream.recording.clone());
         writer.set_global(ALERT_ID_KEY, event.id.clone());
-    }
-
-    /// Write the part of `block` at or after `from` (and after what the
-    /// snippet already holds) to snippet `id`, within its limits.
-    fn append(&mut self, id: &str, block: &IqBlock, from: Option<u64>) {
-        let rate = self.stream.sample_rate;
-        let max_samples = (self.limits.max_snippet_s.max(0.0) * rate) as u64;
-        let budget = self
-            .limits
-            .max_total_bytes
-            .saturating_sub(self.stats.bytes_written)
-            / SAMPLE_BYTES;
-        let start_time = self.stream.start_time;
-        let Some(s) = self.open.get_mut(id) else {
-            return;
-        };
-        let mut begin = block.start_sample.max(from.unwrap_or(0));
-        if let Some(next) = s.next_stream_sample() {
-            begin = begin.max(next);
-        }
-        let mut end = block.end_sample();
-        if let Some(until) = s.post_until {
-            end = end.min(until);
-        }
-        let room = max_samples.saturating_sub(s.samples_written()).min(budget);
-        let mut limit_hit = None;
-        if end > begin && end - begin > room {
-            end = begin + room;
-            limit_hit = Some(if room == budget {
-                format!(
-                    "the run's limit of {} bytes of IQ evidence was reached",
-                    self.limits.max_total_bytes
-                )
-            } else {
-                format!(
-                    "the limit of {} s per snippet was reached",
-                    self.limits.max_snippet_s
-                )
-            });
-        }
-        if end > begin {
-            let contiguous = s.next_stream_sample() == Some(begin);
-            let datetime = start_time
-                .map(|t| t + chrono::Duration::nanoseconds((begin as f64 / rate * 1e9) as i64));
-            if s.runs.is_empty() {
-                if let Some(dt) = datetime {
-                    s.writer.set_datetime(dt);
-                }
-                s.center_hz = block.center_hz;
-            } else if !contiguous || block.center_hz != s.center_hz {
-                // A gap in the stream or a retune: a new capture marks the discontinuity.
-                s.writer.retune(block.center_hz, datetime);
-                s.center_hz = block.center_hz;
-            }
-            let slice = &block.samples
-                [(begin - block.start_sample) as usize..(end - block.start_sample) as usize];
-            let file_start = s.samples_written();
-            if let Err(e) = s.writer.write(slice) {
-                tracing::warn!("IQ evidence for alert {id} abandoned: {e}");
-                self.abandon(id);
-                return;
-            }
-            match s.runs.last_mut() {
-                Some(run) if contiguous => run.len += slice.len() as u64,
-                _ => s.runs.push(Run {
-                    file_start,
-                    stream_start: begin,
-                    len: slice.len() as u64,
-                }),
-            }
-            self.stats.bytes_written += slice.len() as u64 * SAMPLE_BYTES;
-        }
-        let s = self.open.get_mut(id).expect("still open");
-        if let Some(reason) = limit_hit {
-            tracing::warn!(
-                "IQ evidence for alert {id} truncated after {:.2} s: {reason}",
-                s.samples_written() as f64 / rate
-            );
-            s.truncated = Some(reason);
-            self.finish(id);
-        } else if s
-            .post_until
-            .is_some_and(|u| s.next_stream_sample().is_some_and(|n| n >= u))
-        {
-            self.finish(id);
-        }
     }
 
     /// Drop a snippet whose writing failed, removing its partial files.

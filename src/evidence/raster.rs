@@ -193,7 +193,11 @@ impl ColumnMap {
                 let u1 = coord(view.low_hz + (x + 1) as f64 * hz_per_px);
                 let lo = u0.floor().max(0.0);
                 let hi = u1.ceil().max(lo + 1.0).min(bins as f64);
-                if u1 <= 0.0 || u0 >= bins as f64 || !(lo < hi) {
+                // NaN coordinates (a degenerate view) fail `lo < hi` and give no bins.
+                if u1 <= 0.0
+                    || u0 >= bins as f64
+                    || lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less)
+                {
                     (0, 0)
                 } else {
                     (lo as usize, hi as usize)
