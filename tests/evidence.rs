@@ -1055,3 +1055,31 @@ fn overview_stitches_the_tunings_of_a_scan_plan() {
         "tone at {tone_hz} Hz"
     );
 }
+
+#[test]
+fn iq_recorder_survives_a_nonsense_rate_and_empty_blocks() {
+    let (_tmp, dir) = out_dir("iq_odd");
+    let stream = IqStream {
+        sample_rate: 0.0,
+        ..iq_stream()
+    };
+    let mut rec = IqEvidenceRecorder::new(&dir, stream, EvidenceLimits::default());
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    rec.push_block(iq_block(0, &mut rng, 0..0), drop);
+    rec.push_block(
+        IqBlock {
+            start_sample: 10_000,
+            samples: Vec::new(),
+            segment: 0,
+            center_hz: IQ_CENTER,
+            nonfinite: 0,
+        },
+        drop,
+    );
+    rec.on_alert(&iq_alert("odd", EventType::Raised, (5_000, 5_000)));
+    rec.push_block(iq_block(1, &mut rng, 0..0), drop);
+    rec.on_alert(&iq_alert("odd", EventType::Cleared, (5_000, 6_000)));
+    let stats = rec.finish_all(drop);
+    assert_eq!(stats.snippets_written, 1);
+    no_part_files(&dir.join("iq"));
+}

@@ -7,7 +7,6 @@ use super::raster::{colourise, raster_values, PixelRect, PlotGeometry, RowSet, V
 use super::scale::ColourScale;
 use crate::atomic_file::write_atomic;
 use crate::{Error, Result};
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::BitMapElement;
 use plotters::prelude::*;
@@ -47,11 +46,6 @@ pub type DrawResult<T> = std::result::Result<T, DrawError>;
 
 /// A drawing area on the RGB canvas.
 pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
-
-/// The chart type of a waterfall panel: x in MHz, y in negated seconds
-/// (so that time runs downwards while plotters' y axis runs upwards).
-pub type WaterfallChart<'a, 'b> =
-    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// An RGB picture in memory.
 pub struct Canvas {
@@ -151,13 +145,9 @@ pub struct WaterfallPanel<'a> {
     pub x_label_area: u32,
 }
 
-/// Draw the waterfall (raster, axes, labels) into `area`. Returns the chart,
-/// for overlays in (MHz, [`TimeAxis::y`]) coordinates, and where the plot
-/// lies in the picture.
-pub fn draw_waterfall<'a, 'b>(
-    area: &'a Area<'b>,
-    panel: &WaterfallPanel,
-) -> DrawResult<(WaterfallChart<'a, 'b>, PlotGeometry)> {
+/// Draw the waterfall (raster, axes, labels) into `area`. Returns where the
+/// plot lies in the picture, for overlays drawn in picture pixels.
+pub fn draw_waterfall(area: &Area, panel: &WaterfallPanel) -> DrawResult<PlotGeometry> {
     let view = panel.view.sanitised();
     let time = &panel.time;
     let x_range = view.low_hz / 1e6..view.high_hz / 1e6;
@@ -202,11 +192,12 @@ pub fn draw_waterfall<'a, 'b>(
         .axis_desc_style(font::text(14.0, INK))
         .axis_style(INK)
         .draw()?;
-    Ok((chart, PlotGeometry { rect, view }))
+    Ok(PlotGeometry { rect, view })
 }
 
-/// Draw the colour scale as a vertical bar right of `plot`, spanning its height.
-pub fn draw_colour_bar(area: &Area, scale: &ColourScale, plot: PixelRect) -> DrawResult<()> {
+/// Draw the colour scale as a vertical bar right of `plot`, spanning its
+/// height. `root` is the whole picture (`plot` is in picture pixels).
+pub fn draw_colour_bar(root: &Area, scale: &ColourScale, plot: PixelRect) -> DrawResult<()> {
     let x0 = plot.right() + 22;
     let bar_w = 18u32;
     let h = plot.height.max(1);
@@ -219,9 +210,9 @@ pub fn draw_colour_bar(area: &Area, scale: &ColourScale, plot: PixelRect) -> Dra
         }
     }
     if let Some(bar) = BitMapElement::with_owned_buffer((x0, plot.top), (bar_w, h), rgb) {
-        area.draw(&bar)?;
+        root.draw(&bar)?;
     }
-    area.draw(&Rectangle::new(
+    root.draw(&Rectangle::new(
         [(x0, plot.top), (x0 + bar_w as i32, plot.top + h as i32)],
         INK.stroke_width(1),
     ))?;
@@ -233,11 +224,11 @@ pub fn draw_colour_bar(area: &Area, scale: &ColourScale, plot: PixelRect) -> Dra
         let y =
             plot.top + ((1.0 - (v - scale.low_db as f64) / span) * (h - 1) as f64).round() as i32;
         let xr = x0 + bar_w as i32;
-        area.draw(&PathElement::new(vec![(xr, y), (xr + 4, y)], INK))?;
-        area.draw_text(&trim_zero(format!("{v:.0}")), &label_style, (xr + 7, y))?;
+        root.draw(&PathElement::new(vec![(xr, y), (xr + 4, y)], INK))?;
+        root.draw_text(&trim_zero(format!("{v:.0}")), &label_style, (xr + 7, y))?;
         v += step;
     }
-    area.draw_text(
+    root.draw_text(
         "dBFS",
         &font::text(13.0, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
         (x0 + bar_w as i32 / 2, plot.top - 6),

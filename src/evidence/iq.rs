@@ -94,6 +94,15 @@ pub struct EvidenceStats {
     pub bytes_written: u64,
 }
 
+/// Wall-clock time of stream sample `sample`, when it is representable.
+fn time_of_sample(start: DateTime<Utc>, sample: u64, rate: f64) -> Option<DateTime<Utc>> {
+    let ns = sample as f64 / rate * 1e9;
+    if !(ns.is_finite() && ns.abs() < i64::MAX as f64) {
+        return None;
+    }
+    start.checked_add_signed(chrono::Duration::nanoseconds(ns as i64))
+}
+
 /// A contiguous run of stream samples written to a snippet.
 #[derive(Debug, Clone, Copy)]
 struct Run {
@@ -179,9 +188,9 @@ impl Snippet {
         let mut written = 0;
         if end > begin {
             let contiguous = self.next_stream_sample() == Some(begin);
-            let datetime = room.start_time.map(|t| {
-                t + chrono::Duration::nanoseconds((begin as f64 / room.rate * 1e9) as i64)
-            });
+            let datetime = room
+                .start_time
+                .and_then(|t| time_of_sample(t, begin, room.rate));
             if self.runs.is_empty() {
                 if let Some(dt) = datetime {
                     self.writer.set_datetime(dt);
@@ -570,5 +579,19 @@ impl IqEvidenceRecorder {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_times_are_exact_or_absent() {
+        let start: DateTime<Utc> = "2024-05-01T12:00:00Z".parse().unwrap();
+        let t = time_of_sample(start, 150_000, 100_000.0).unwrap();
+        assert_eq!(t.to_rfc3339(), "2024-05-01T12:00:01.500+00:00");
+        assert_eq!(time_of_sample(start, 1, 0.0), None);
+        assert_eq!(time_of_sample(start, u64::MAX, 1e-9), None);
     }
 }

@@ -12,6 +12,30 @@
 //!
 //! Evidence file names are derived from the alert id by [`file_stem`]; paths
 //! stored in [`crate::alert::EvidencePaths`] are relative to the alert directory.
+//!
+//! # How the sink thread uses these pieces
+//!
+//! Everything is fed in stream order, on one thread:
+//!
+//! ```text
+//! start:   spectro = SpectrogramRecorder::new(CaptureLimits)        one per stream
+//!          iq      = IqEvidenceRecorder::new(alert_dir, IqStream, EvidenceLimits)
+//!          overview = Overview::default()                          one per recording
+//! frame:   spectro.push_frame(&frame); overview.push_frame(&frame)
+//! block:   iq.push_block(block, |buf| pool.put(buf))               evicted buffers come back
+//! event:   event.evidence.iq = iq.on_alert(&event)                  Some("iq/<id>.sigmf-meta")
+//!          if let Some(rows) = spectro.on_alert(&event) {            Some on `cleared`
+//!              let rel = spectrogram_rel_path(&event.id);
+//!              render_alert_png(&alert_dir.join(&rel),
+//!                  &rows.picture(site, profile.segments.get(rows.segment).map(Baseline::from)))?;
+//!              event.evidence.spectrogram = Some(rel);
+//!          }
+//!          then write the event to the alert log
+//! end:     for rows in spectro.finish_all() { render as above }       alerts still open
+//!          iq.finish_all(|buf| pool.put(buf))                       -> EvidenceStats
+//!          render_overview_png(path, &OverviewPicture { .. all events of the recording .. })
+//!          write_report(out_dir, &Report { .. })                     offline analysis
+//! ```
 
 pub mod capture;
 pub mod chart;

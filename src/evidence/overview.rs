@@ -310,7 +310,7 @@ fn draw_overview(root: &Area, p: &OverviewPicture) -> DrawResult<OverviewLayout>
         y_label_area: 78,
         x_label_area: 46,
     };
-    let (_chart, geometry) = draw_waterfall(&wf_area, &panel)?;
+    let geometry = draw_waterfall(&wf_area, &panel)?;
     draw_colour_bar(root, &scale, geometry.rect)?;
     let labels_drawn = draw_alert_boxes(root, &alerts, &geometry)?;
     let when = p

@@ -418,7 +418,8 @@ fn analysis_span(recordings: &[ReportRecording]) -> String {
         .iter()
         .filter_map(|r| {
             let start = r.start_time?;
-            let end = start + chrono::Duration::milliseconds((r.duration_s() * 1e3) as i64);
+            let millis = (r.duration_s() * 1e3).clamp(0.0, 1e15) as i64;
+            let end = start.checked_add_signed(chrono::Duration::milliseconds(millis))?;
             Some((start, end))
         })
         .collect();

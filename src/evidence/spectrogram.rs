@@ -40,6 +40,16 @@ pub struct Baseline<'a> {
     pub p99_dbfs: &'a [f32],
 }
 
+impl<'a> From<&'a crate::profile::Segment> for Baseline<'a> {
+    /// The floor and p99 of a profile segment.
+    fn from(segment: &'a crate::profile::Segment) -> Self {
+        Baseline {
+            floor_dbfs: &segment.floor_dbfs,
+            p99_dbfs: &segment.p99_dbfs,
+        }
+    }
+}
+
 /// Everything an alert picture shows.
 #[derive(Debug, Clone, Copy)]
 pub struct AlertPicture<'a> {
@@ -156,7 +166,7 @@ fn draw_alert(root: &Area, p: &AlertPicture) -> DrawResult<AlertPictureLayout> {
         y_label_area: Y_LABEL_AREA,
         x_label_area: X_LABEL_AREA,
     };
-    let (_chart, geometry) = draw_waterfall(&wf_area, &panel)?;
+    let geometry = draw_waterfall(&wf_area, &panel)?;
     draw_colour_bar(root, &scale, geometry.rect)?;
     draw_alert_marks(root, alert, &geometry)?;
     if p.rows.is_empty() {
