@@ -1,0 +1,597 @@
+//! IQ evidence: the samples around each alert, as a SigMF recording an
+//! analyst can open in inspectrum, IQEngine or GNU Radio.
+//!
+//! [`IqEvidenceRecorder`] is fed every [`IqBlock`] in sample order and every
+//! alert event in the same stream order. It keeps a pre-trigger ring of
+//! recent blocks (bounded by seconds and bytes; evicted buffers go back to
+//! the caller for reuse). On `raised` it opens `iq/<id>.sigmf-meta` (cf32_le)
+//! and writes the ring from `pre_trigger_s` before the alert's start; it then
+//! appends blocks as they come; on `cleared` it goes on for `post_trigger_s`
+//! after the alert's end and finishes the file with one annotation describing
+//! the alert. Limits (seconds per snippet, bytes and snippets per run) drop
+//! evidence with a `warn` line, never the alert.
+
+use super::{describe_kind, file_stem, iq_rel_path, IQ_DIR};
+use crate::alert::{AlertEvent, EventType};
+use crate::atomic_file::part_path;
+use crate::iq::annotation::{EXCESS_KEY, KIND_KEY};
+use crate::iq::sigmf_writer::sigmf_paths;
+use crate::iq::{Annotation, Datatype, Sample, SigmfWriter};
+use crate::source::IqBlock;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+/// Bytes per sample of the evidence encoding (cf32_le).
+const SAMPLE_BYTES: u64 = 8;
+
+/// Annotation key: the alert's id.
+pub const ALERT_ID_KEY: &str = "rfsentry:alert_id";
+/// Annotation key: the alert's first sample in the original stream.
+pub const STREAM_SAMPLE_START_KEY: &str = "rfsentry:stream_sample_start";
+/// Annotation key: why the snippet ends before the alert's end plus post-trigger.
+pub const TRUNCATED_KEY: &str = "rfsentry:truncated";
+
+/// Bounds of IQ evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvidenceLimits {
+    /// Seconds written before an alert's start.
+    pub pre_trigger_s: f64,
+    /// Seconds written after an alert's end.
+    pub post_trigger_s: f64,
+    /// Seconds of recent IQ kept in memory; must cover `pre_trigger_s` plus
+    /// the detection delay (the time from an alert's start to its `raised` event).
+    pub ring_s: f64,
+    /// Most bytes of IQ kept in memory (the ring holds less than `ring_s` at high rates).
+    pub ring_max_bytes: u64,
+    /// Most seconds written per alert; a longer alert's snippet is finished early.
+    pub max_snippet_s: f64,
+    /// Most bytes of IQ evidence written per run.
+    pub max_total_bytes: u64,
+    /// Most snippets written per run.
+    pub max_snippets: usize,
+}
+
+impl Default for EvidenceLimits {
+    fn default() -> Self {
+        EvidenceLimits {
+            pre_trigger_s: 1.0,
+            post_trigger_s: 1.0,
+            ring_s: 3.0,
+            ring_max_bytes: 256 << 20,
+            max_snippet_s: 30.0,
+            max_total_bytes: 2 << 30,
+            max_snippets: 100,
+        }
+    }
+}
+
+/// What the recorder knows about the stream.
+#[derive(Debug, Clone)]
+pub struct IqStream {
+    pub site: String,
+    /// The recording's path or the device arguments.
+    pub recording: String,
+    pub sample_rate: f64,
+    /// Wall-clock time of sample 0, when known.
+    pub start_time: Option<DateTime<Utc>>,
+}
+
+/// What the recorder did during a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvidenceStats {
+    /// Snippets finished and renamed into place.
+    pub snippets_written: usize,
+    /// Snippets finished early by a limit.
+    pub snippets_truncated: usize,
+    /// Alerts raised without IQ evidence (a limit was reached).
+    pub alerts_without_evidence: usize,
+    /// Snippets abandoned because writing failed.
+    pub write_failures: usize,
+    /// Bytes of samples written.
+    pub bytes_written: u64,
+}
+
+/// Wall-clock time of stream sample `sample`, when it is representable.
+fn time_of_sample(start: DateTime<Utc>, sample: u64, rate: f64) -> Option<DateTime<Utc>> {
+    let ns = sample as f64 / rate * 1e9;
+    if !(ns.is_finite() && ns.abs() < i64::MAX as f64) {
+        return None;
+    }
+    start.checked_add_signed(chrono::Duration::nanoseconds(ns as i64))
+}
+
+/// A contiguous run of stream samples written to a snippet.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    file_start: u64,
+    stream_start: u64,
+    len: u64,
+}
+
+/// What became of a snippet after a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Still being written.
+    Open,
+    /// Complete (post-trigger time reached, or cut by a limit): finish it.
+    Done,
+    /// Writing failed: abandon it.
+    Failed,
+}
+
+/// How much a snippet may still write, and what it needs to stamp times.
+struct Room {
+    rate: f64,
+    start_time: Option<DateTime<Utc>>,
+    /// Most samples per snippet.
+    max_samples: u64,
+    /// Samples left in the run's byte budget.
+    run_samples: u64,
+    max_snippet_s: f64,
+    max_total_bytes: u64,
+}
+
+/// One snippet being written.
+struct Snippet {
+    writer: SigmfWriter,
+    meta_path: PathBuf,
+    event: AlertEvent,
+    runs: Vec<Run>,
+    center_hz: f64,
+    /// Finish once the stream reaches this sample (set by `cleared`).
+    post_until: Option<u64>,
+    truncated: Option<String>,
+}
+
+impl Snippet {
+    /// The stream sample the next write must start at to continue the last run.
+    fn next_stream_sample(&self) -> Option<u64> {
+        self.runs.last().map(|r| r.stream_start + r.len)
+    }
+
+    fn samples_written(&self) -> u64 {
+        self.writer.samples_written()
+    }
+
+    /// Write the part of `block` at or after `from` (and after what the
+    /// snippet already holds) within `room`. Returns the samples written and
+    /// what became of the snippet.
+    fn append(&mut self, id: &str, block: &IqBlock, from: u64, room: &Room) -> (u64, Outcome) {
+        let mut begin = block.start_sample.max(from);
+        if let Some(next) = self.next_stream_sample() {
+            begin = begin.max(next);
+        }
+        let mut end = block.end_sample();
+        if let Some(until) = self.post_until {
+            end = end.min(until);
+        }
+        let snippet_room = room.max_samples.saturating_sub(self.samples_written());
+        let mut limit_hit = None;
+        if end > begin && end - begin > snippet_room.min(room.run_samples) {
+            if room.run_samples < snippet_room {
+                end = begin + room.run_samples;
+                limit_hit = Some(format!(
+                    "the run's limit of {} bytes of IQ evidence was reached",
+                    room.max_total_bytes
+                ));
+            } else {
+                end = begin + snippet_room;
+                limit_hit = Some(format!(
+                    "the limit of {} s per snippet was reached",
+                    room.max_snippet_s
+                ));
+            }
+        }
+        let mut written = 0;
+        if end > begin {
+            let contiguous = self.next_stream_sample() == Some(begin);
+            let datetime = room
+                .start_time
+                .and_then(|t| time_of_sample(t, begin, room.rate));
+            if self.runs.is_empty() {
+                if let Some(dt) = datetime {
+                    self.writer.set_datetime(dt);
+                }
+                self.center_hz = block.center_hz;
+            } else if !contiguous || block.center_hz != self.center_hz {
+                // A gap in the stream or a retune: a new capture marks the discontinuity.
+                self.writer.retune(block.center_hz, datetime);
+                self.center_hz = block.center_hz;
+            }
+            let slice = &block.samples
+                [(begin - block.start_sample) as usize..(end - block.start_sample) as usize];
+            let file_start = self.samples_written();
+            if let Err(e) = self.writer.write(slice) {
+                tracing::warn!("IQ evidence for alert {id} abandoned: {e}");
+                return (0, Outcome::Failed);
+            }
+            written = slice.len() as u64;
+            match self.runs.last_mut() {
+                Some(run) if contiguous => run.len += written,
+                _ => self.runs.push(Run {
+                    file_start,
+                    stream_start: begin,
+                    len: written,
+                }),
+            }
+        }
+        if let Some(reason) = limit_hit {
+            tracing::warn!(
+                "IQ evidence for alert {id} truncated after {:.2} s: {reason}",
+                self.samples_written() as f64 / room.rate
+            );
+            self.truncated = Some(reason);
+            return (written, Outcome::Done);
+        }
+        let post_done = self
+            .post_until
+            .is_some_and(|u| self.next_stream_sample().is_some_and(|n| n >= u));
+        (
+            written,
+            if post_done {
+                Outcome::Done
+            } else {
+                Outcome::Open
+            },
+        )
+    }
+
+    /// File sample of stream sample `s` (clamped into the written runs).
+    fn file_sample_of(&self, s: u64) -> u64 {
+        for run in &self.runs {
+            if s < run.stream_start {
+                return run.file_start;
+            }
+            if s < run.stream_start + run.len {
+                return run.file_start + (s - run.stream_start);
+            }
+        }
+        self.samples_written()
+    }
+}
+
+/// Records IQ evidence snippets around alerts.
+pub struct IqEvidenceRecorder {
+    alert_dir: PathBuf,
+    stream: IqStream,
+    limits: EvidenceLimits,
+    ring: VecDeque<IqBlock>,
+    ring_bytes: u64,
+    open: BTreeMap<String, Snippet>,
+    /// Alerts whose snippet was started: id → path relative to the alert directory.
+    started: BTreeMap<String, String>,
+    stats: EvidenceStats,
+    warned_ring_bytes: bool,
+}
+
+impl IqEvidenceRecorder {
+    /// A recorder writing under `alert_dir/iq/`.
+    pub fn new(alert_dir: &Path, stream: IqStream, limits: EvidenceLimits) -> Self {
+        IqEvidenceRecorder {
+            alert_dir: alert_dir.to_path_buf(),
+            stream,
+            limits,
+            ring: VecDeque::new(),
+            ring_bytes: 0,
+            open: BTreeMap::new(),
+            started: BTreeMap::new(),
+            stats: EvidenceStats::default(),
+            warned_ring_bytes: false,
+        }
+    }
+
+    /// Feed the next block (in sample order). Blocks evicted from the
+    /// pre-trigger ring are handed to `recycle`.
+    pub fn push_block(&mut self, block: IqBlock, mut recycle: impl FnMut(Vec<Sample>)) {
+        self.write_to_open(&block, None);
+        self.ring_bytes += block.samples.len() as u64 * SAMPLE_BYTES;
+        self.ring.push_back(block);
+        self.evict(&mut recycle);
+    }
+
+    /// Feed an alert event (in stream order). Returns the IQ evidence path
+    /// relative to the alert directory (`iq/<id>.sigmf-meta`) when a snippet
+    /// is being or was written for this alert.
+    pub fn on_alert(&mut self, event: &AlertEvent) -> Option<String> {
+        match event.event {
+            EventType::Raised => self.start(event),
+            EventType::Updated => {
+                if let Some(s) = self.open.get_mut(&event.id) {
+                    s.event = event.clone();
+                }
+            }
+            EventType::Cleared => {
+                if let Some(s) = self.open.get_mut(&event.id) {
+                    s.event = event.clone();
+                    let post =
+                        (self.limits.post_trigger_s.max(0.0) * self.stream.sample_rate) as u64;
+                    let until = event.end_sample.saturating_add(post);
+                    s.post_until = Some(until);
+                    if s.next_stream_sample().is_some_and(|n| n >= until) {
+                        self.finish(&event.id);
+                    }
+                }
+            }
+        }
+        self.evidence_path(&event.id)
+    }
+
+    /// The IQ evidence path (relative to the alert directory) of alert `id`, if recorded.
+    pub fn evidence_path(&self, id: &str) -> Option<String> {
+        self.started.get(id).cloned()
+    }
+
+    /// Finish every open snippet (end of stream) and hand every ring buffer to `recycle`.
+    pub fn finish_all(&mut self, mut recycle: impl FnMut(Vec<Sample>)) -> EvidenceStats {
+        let ids: Vec<String> = self.open.keys().cloned().collect();
+        for id in ids {
+            self.finish(&id);
+        }
+        for block in self.ring.drain(..) {
+            recycle(block.samples);
+        }
+        self.ring_bytes = 0;
+        self.stats
+    }
+
+    /// What was done so far.
+    pub fn stats(&self) -> EvidenceStats {
+        self.stats
+    }
+
+    /// Snippets being written now.
+    pub fn open_snippets(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Write `block` (from sample `from`, or only to snippet `only`) to the
+    /// open snippets, then finish or abandon those that ended.
+    fn write_to_open(&mut self, block: &IqBlock, only: Option<(&str, u64)>) {
+        let mut ended: Vec<(String, Outcome)> = Vec::new();
+        for (id, snippet) in self.open.iter_mut() {
+            let from = match only {
+                Some((only_id, from)) if only_id == id => from,
+                Some(_) => continue,
+                None => 0,
+            };
+            let room = Room {
+                rate: self.stream.sample_rate,
+                start_time: self.stream.start_time,
+                max_samples: (self.limits.max_snippet_s.max(0.0) * self.stream.sample_rate) as u64,
+                run_samples: self
+                    .limits
+                    .max_total_bytes
+                    .saturating_sub(self.stats.bytes_written)
+                    / SAMPLE_BYTES,
+                max_snippet_s: self.limits.max_snippet_s,
+                max_total_bytes: self.limits.max_total_bytes,
+            };
+            let (written, outcome) = snippet.append(id, block, from, &room);
+            self.stats.bytes_written += written * SAMPLE_BYTES;
+            if outcome != Outcome::Open {
+                ended.push((id.clone(), outcome));
+            }
+        }
+        for (id, outcome) in ended {
+            match outcome {
+                Outcome::Failed => self.abandon(&id),
+                _ => self.finish(&id),
+            }
+        }
+    }
+
+    fn evict(&mut self, recycle: &mut impl FnMut(Vec<Sample>)) {
+        let keep = (self.limits.ring_s.max(self.limits.pre_trigger_s).max(0.0)
+            * self.stream.sample_rate) as u64;
+        let newest_end = self.ring.back().map_or(0, IqBlock::end_sample);
+        while self.ring.len() > 1 {
+            let front = &self.ring[0];
+            let too_old = newest_end.saturating_sub(front.end_sample()) >= keep;
+            let too_big = self.ring_bytes > self.limits.ring_max_bytes;
+            if !(too_old || too_big) {
+                break;
+            }
+            if too_big && !too_old && !self.warned_ring_bytes {
+                self.warned_ring_bytes = true;
+                tracing::warn!(
+                    "IQ evidence: the pre-trigger ring is limited to {} bytes, which holds less than \
+                     {} s at {} samples/s; snippets will start later than asked",
+                    self.limits.ring_max_bytes,
+                    self.limits.ring_s,
+                    self.stream.sample_rate
+                );
+            }
+            let block = self.ring.pop_front().expect("len > 1");
+            self.ring_bytes -= block.samples.len() as u64 * SAMPLE_BYTES;
+            recycle(block.samples);
+        }
+    }
+
+    /// Open a snippet for a raised alert and write its pre-trigger samples.
+    fn start(&mut self, event: &AlertEvent) {
+        if self.started.contains_key(&event.id) {
+            return;
+        }
+        if self.started.len() >= self.limits.max_snippets {
+            self.stats.alerts_without_evidence += 1;
+            tracing::warn!(
+                "IQ evidence for alert {} ({}) not recorded: the run's limit of {} snippets is reached",
+                event.id,
+                event.kind,
+                self.limits.max_snippets
+            );
+            return;
+        }
+        if self.stats.bytes_written >= self.limits.max_total_bytes {
+            self.stats.alerts_without_evidence += 1;
+            tracing::warn!(
+                "IQ evidence for alert {} ({}) not recorded: the run's limit of {} bytes of IQ evidence is reached",
+                event.id,
+                event.kind,
+                self.limits.max_total_bytes
+            );
+            return;
+        }
+        let rel = iq_rel_path(&event.id);
+        let base = self.alert_dir.join(IQ_DIR).join(file_stem(&event.id));
+        let center_hz = self.ring.back().map_or(event.center_hz, |b| b.center_hz);
+        let mut writer =
+            match SigmfWriter::create(&base, Datatype::CF32_LE, self.stream.sample_rate, center_hz)
+            {
+                Ok(w) => w,
+                Err(e) => {
+                    self.stats.write_failures += 1;
+                    self.stats.alerts_without_evidence += 1;
+                    tracing::warn!("IQ evidence for alert {} not recorded: {e}", event.id);
+                    return;
+                }
+            };
+        self.describe(&mut writer, event);
+        let (meta_path, _) = sigmf_paths(&base);
+        self.started.insert(event.id.clone(), rel);
+        self.open.insert(
+            event.id.clone(),
+            Snippet {
+                writer,
+                meta_path,
+                event: event.clone(),
+                runs: Vec::new(),
+                center_hz,
+                post_until: None,
+                truncated: None,
+            },
+        );
+        let pre = (self.limits.pre_trigger_s.max(0.0) * self.stream.sample_rate) as u64;
+        let from = event.start_sample.saturating_sub(pre);
+        let blocks = std::mem::take(&mut self.ring);
+        for block in blocks.iter().filter(|b| b.end_sample() > from) {
+            if !self.open.contains_key(&event.id) {
+                break;
+            }
+            self.write_to_open(block, Some((&event.id, from)));
+        }
+        self.ring = blocks;
+    }
+
+    /// The recording-wide metadata of a snippet.
+    fn describe(&self, writer: &mut SigmfWriter, event: &AlertEvent) {
+        let recorder = format!("rfsentry {}", crate::VERSION);
+        writer.set_global("core:recorder", recorder);
+        writer.set_global(
+            "core:description",
+            format!(
+                "rfsentry IQ evidence of alert {} ({}: {}) at site {}, {:.6} MHz, from {}",
+                event.id,
+                event.kind,
+                describe_kind(event.kind),
+                self.stream.site,
+                event.center_hz / 1e6,
+                self.stream.recording
+            ),
+        );
+        writer.set_global("rfsentry:site", self.stream.site.clone());
+        writer.set_global("rfsentry:recording", self.stream.recording.clone());
+        writer.set_global(ALERT_ID_KEY, event.id.clone());
+    }
+
+    /// Drop a snippet whose writing failed, removing its partial files.
+    fn abandon(&mut self, id: &str) {
+        if let Some(s) = self.open.remove(id) {
+            self.stats.write_failures += 1;
+            let (meta, data) = sigmf_paths(&s.meta_path);
+            drop(s);
+            for p in [part_path(&meta), part_path(&data)] {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+
+    /// Annotate and finish snippet `id`.
+    fn finish(&mut self, id: &str) {
+        let Some(mut s) = self.open.remove(id) else {
+            return;
+        };
+        let e = &s.event;
+        let first_stream = s.runs.first().map_or(e.start_sample, |r| r.stream_start);
+        let a0 = s.file_sample_of(e.start_sample);
+        // An alert not yet cleared (snippet cut by a limit, or the stream
+        // ended) lasts at least to the snippet's end.
+        let ongoing = s.post_until.is_none();
+        let a1 = if ongoing {
+            s.samples_written()
+        } else {
+            s.file_sample_of(e.end_sample.max(e.start_sample))
+        }
+        .max(a0);
+        let (lo, hi) = if e.freq_low_hz <= e.freq_high_hz {
+            (e.freq_low_hz, e.freq_high_hz)
+        } else {
+            (e.freq_high_hz, e.freq_low_hz)
+        };
+        let mut comment = format!(
+            "{}: peak {:.1} dBFS, {:+.1} dB over baseline, SNR {:.1} dB, confidence {:.2}; alert {} to {}",
+            describe_kind(e.kind),
+            e.peak_dbfs,
+            e.excess_db,
+            e.snr_db,
+            e.confidence,
+            e.start,
+            e.end
+        );
+        if let Some(reason) = &s.truncated {
+            comment.push_str(&format!("; evidence truncated: {reason}"));
+        }
+        let mut annotation = Annotation::new(a0, a1 - a0)
+            .with(KIND_KEY, e.kind.name())
+            .with(ALERT_ID_KEY, e.id.clone())
+            .with(STREAM_SAMPLE_START_KEY, e.start_sample)
+            .with(EXCESS_KEY, e.excess_db)
+            .with("rfsentry:peak_dbfs", e.peak_dbfs)
+            .with("rfsentry:snr_db", e.snr_db)
+            .with("rfsentry:confidence", e.confidence);
+        if let Some(reason) = &s.truncated {
+            annotation = annotation.with(TRUNCATED_KEY, reason.clone());
+        }
+        if lo.is_finite() && hi.is_finite() {
+            annotation.freq_lower_edge = Some(lo);
+            annotation.freq_upper_edge = Some(hi);
+        }
+        annotation.label = Some(e.kind.name().to_string());
+        annotation.comment = Some(comment);
+        s.writer.annotate(annotation);
+        s.writer.set_global(STREAM_SAMPLE_START_KEY, first_stream);
+        let truncated = s.truncated.is_some();
+        let meta_path = s.meta_path.clone();
+        match s.writer.finish() {
+            Ok(_) => {
+                self.stats.snippets_written += 1;
+                self.stats.snippets_truncated += truncated as usize;
+            }
+            Err(err) => {
+                self.stats.write_failures += 1;
+                tracing::warn!("IQ evidence for alert {id} could not be finished: {err}");
+                let (meta, data) = sigmf_paths(&meta_path);
+                for p in [part_path(&meta), part_path(&data)] {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_times_are_exact_or_absent() {
+        let start: DateTime<Utc> = "2024-05-01T12:00:00Z".parse().unwrap();
+        let t = time_of_sample(start, 150_000, 100_000.0).unwrap();
+        assert_eq!(t.to_rfc3339(), "2024-05-01T12:00:01.500+00:00");
+        assert_eq!(time_of_sample(start, 1, 0.0), None);
+        assert_eq!(time_of_sample(start, u64::MAX, 1e-9), None);
+    }
+}
