@@ -4,6 +4,7 @@
 //! whether or not it found anything.
 
 use super::common::{progress_bar, stop_flag, RecordingArgs, SiteArgs};
+use crate::evidence::{write_report, Report, ReportRecording};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -22,6 +23,9 @@ pub struct AnalyzeArgs {
     /// Output directory for alerts.jsonl, pictures and the report (default alerts/SITE).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write only the alert log: no IQ snippets, pictures or report.
+    #[arg(long)]
+    pub no_evidence: bool,
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
@@ -37,6 +41,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let stop = stop_flag();
     let mut next_id = 1;
     let mut total = WatchSummary::default();
+    let mut recordings = Vec::new();
     for (i, path) in args.input.recordings.iter().enumerate() {
         let reader = crate::iq::open(path, &opts)?;
         let source = Box::new(FileSource::new(reader));
@@ -52,6 +57,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             sink: SinkOptions {
                 truncate_log: i == 0,
                 echo_alerts: false,
+                evidence: !args.no_evidence,
+                ..Default::default()
             },
             pipeline: PipelineSettings::new(profile.capture.psd),
             profile: profile.clone(),
@@ -68,6 +75,14 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         bar.finish_and_clear();
         next_id = summary.next_id;
         print_summary(&info.name, &summary);
+        recordings.push(ReportRecording {
+            name: info.name.clone(),
+            overview_png: summary.overview_png.clone(),
+            samples: summary.samples,
+            sample_rate: info.sample_rate,
+            center_hz: info.tunings.first().copied().unwrap_or(0.0),
+            start_time: info.start_time,
+        });
         total.samples += summary.samples;
         total.elapsed_s += summary.elapsed_s;
         total.log_failed |= summary.log_failed;
@@ -76,6 +91,20 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         }
     }
     println!("alert log: {}", out_dir.join("alerts.jsonl").display());
+    if !args.no_evidence {
+        let report = Report {
+            site: profile.site.name.clone(),
+            profile: Some(args.site.profile_path().display().to_string()),
+            generated_by: format!("rfsentry {}", crate::VERSION),
+            generated_at: None,
+            recordings,
+            alerts: total.alert_list.clone(),
+            processing_s: Some(total.elapsed_s),
+            evidence_prefix: String::new(),
+        };
+        let path = write_report(&out_dir, &report)?;
+        println!("report: {}", path.display());
+    }
     if total.log_failed {
         return Err(Error::config(format!(
             "the alert log {} could not be written; alerts were printed to the terminal only",

@@ -84,6 +84,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         sink: SinkOptions {
             truncate_log: false,
             echo_alerts: true,
+            ..Default::default()
         },
         pipeline: PipelineSettings::new(profile.capture.psd),
         profile,

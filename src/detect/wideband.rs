@@ -4,8 +4,8 @@
 //! - **pulsed**: the total power of successive FFT segments switches between
 //!   two levels (on/off) with a regular period;
 //! - **swept**: a narrow signal moving fast leaves the per-bin max-hold far
-//!   above the average, and its max-hold over ~100 ms covers a wide span
-//!   (slow sweeps); or, when it sweeps the band within one FFT, a raised
+//!   above the average, its max-hold over ~100 ms covers a span, and what it
+//!   lights up moves from frame to frame (slow sweeps); or, when it sweeps the band within one FFT, a raised
 //!   spectrum with less of noise's FFT-to-FFT fluctuation (max-hold closer to
 //!   the average than the H(k) of Gaussian noise);
 //! - **barrage**: the average itself is raised over a large part of the band
@@ -41,6 +41,8 @@ pub struct WidebandDetector {
     maxholds: VecDeque<(u64, Vec<f32>)>,
     /// Per-bin max over `maxholds`.
     window_max: Vec<f32>,
+    /// Bins the max-hold lit up in the previous frame (to see a sweep move).
+    prev_visited: Vec<usize>,
 }
 
 /// The raised part of the band in one frame.
@@ -99,8 +101,11 @@ impl WidebandDetector {
             max_minus_mean(view, &open_in_band().collect::<Vec<_>>())
         };
         let noise_spread = noise_spread_db(ffts);
+        let moving = moved(&self.prev_visited, &visited);
         let sweep_slow = spread >= noise_spread + SLOW_SWEEP_SPREAD_DB
-            && band.max_fraction >= t.swept_min_span_fraction;
+            && band.max_fraction >= t.swept_min_span_fraction
+            && (band.max_fraction >= t.barrage_min_fraction || moving);
+        self.prev_visited = visited;
         let sweep_fast = ffts >= 8
             && band.mean_fraction >= t.barrage_min_fraction
             && spread <= noise_spread - FAST_SWEEP_SPREAD_DB;
@@ -124,7 +129,7 @@ impl WidebandDetector {
         details.insert("maxhold_fraction".into(), json!(round2(band.max_fraction)));
         details.insert("maxhold_spread_db".into(), json!(round2(spread)));
         details.insert("flatness".into(), json!(round2(flatness(&rise))));
-        let wide = band.max_fraction >= t.swept_min_span_fraction || band.protected_hit;
+        let wide = band.max_fraction >= t.barrage_min_fraction || band.protected_hit;
         let kind = if switching && (even || even_max) && wide {
             if let Some(p) = &pulse {
                 details.insert("duty".into(), json!(round2(p.duty)));
@@ -141,7 +146,14 @@ impl WidebandDetector {
         };
         let excess = match kind {
             AlertKind::JammingBarrage => median(&rise),
-            _ => median(&max_rise) + MAXHOLD_MARGIN_DB,
+            // Sweeps and pulses: how far the max-hold rose where the jammer was.
+            _ => median(
+                &self
+                    .prev_visited
+                    .iter()
+                    .map(|&b| frame.max_dbfs[b] - view.baseline.maxhold_p99_dbfs[b])
+                    .collect::<Vec<_>>(),
+            ),
         };
         let peak = (band.lo..=band.hi)
             .map(|b| frame.max_dbfs[b])
@@ -305,6 +317,20 @@ fn max_minus_mean(view: &FrameView, bins: &[usize]) -> f32 {
         .map(|&b| view.frame.max_dbfs[b] - view.frame.mean_dbfs[b])
         .collect();
     median(&d)
+}
+
+/// Whether the lit-up bins moved since the previous frame: little overlap
+/// (Jaccard index below one half) between two non-trivial sets.
+fn moved(previous: &[usize], current: &[usize]) -> bool {
+    if previous.len() < 3 || current.len() < 3 {
+        return false;
+    }
+    let common = current
+        .iter()
+        .filter(|b| previous.binary_search(b).is_ok())
+        .count();
+    let union = previous.len() + current.len() - common;
+    2 * common < union
 }
 
 /// Spread between the loud and quiet FFT segments (p90 − p10 of their powers), dB.

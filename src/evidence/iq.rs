@@ -60,7 +60,7 @@ impl Default for EvidenceLimits {
             pre_trigger_s: 1.0,
             post_trigger_s: 1.0,
             ring_s: 3.0,
-            ring_max_bytes: 256 << 20,
+            ring_max_bytes: 64 << 20,
             max_snippet_s: 30.0,
             max_total_bytes: 2 << 30,
             max_snippets: 100,

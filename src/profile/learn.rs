@@ -253,10 +253,35 @@ pub fn find_emitters(seg: &Segment, sample_rate: f64, margin_db: f32) -> Vec<Emi
         .collect();
     let bin_width = sample_rate / bins as f64;
     let dc = bins / 2;
-    runs(&active, 2)
+    let duty_of = |lo: usize, hi: usize| {
+        seg.occupancy[lo..=hi]
+            .iter()
+            .copied()
+            .fold(0.0f32, f32::max)
+    };
+    let pieces: Vec<(usize, usize)> = runs(&active, (bins / 256).max(2))
         .into_iter()
         // The receiver's own DC offset spur is not a transmitter.
         .filter(|&(lo, hi)| !(lo + 3 >= dc && hi <= dc + 3))
+        .collect();
+    // Lobes of one transmitter (an FSK sensor's two tones) sit close together
+    // and are on at the same rate: join neighbours whose gap is no wider than
+    // twice the wider of them and whose duty matches.
+    let mut joined: Vec<(usize, usize)> = Vec::new();
+    for (lo, hi) in pieces {
+        if let Some(last) = joined.last_mut() {
+            let gap = lo - last.1;
+            let widest = (last.1 - last.0 + 1).max(hi - lo + 1);
+            let (da, db) = (duty_of(last.0, last.1), duty_of(lo, hi));
+            if gap <= 2 * widest && (da - db).abs() <= 0.1 * da.max(db) + 0.02 {
+                last.1 = hi;
+                continue;
+            }
+        }
+        joined.push((lo, hi));
+    }
+    joined
+        .into_iter()
         .map(|(lo, hi)| {
             let range = lo..=hi;
             let peak = seg.max_dbfs[range.clone()]

@@ -24,7 +24,9 @@ pub struct Profile {
     pub site: Site,
     /// Capture settings the statistics were learned with.
     pub capture: CaptureSettings,
-    #[serde(default)]
+    /// Per-site overrides; only values that differ from the defaults are written,
+    /// so a profile follows improved defaults unless the site chose otherwise.
+    #[serde(default, serialize_with = "thresholds::serialize_overrides")]
     pub thresholds: Thresholds,
     #[serde(default)]
     pub protected: Vec<ProtectedBand>,

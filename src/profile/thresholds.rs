@@ -28,7 +28,8 @@ pub struct Thresholds {
     pub tone_margin_db: f32,
     /// Tone: widest a carrier's main lobe (within 10 dB of its peak) may be, in bins.
     pub tone_max_bins: usize,
-    /// Swept: smallest fraction of the band a sweep's max-hold must cover.
+    /// Swept: smallest fraction of the band a sweep's max-hold must cover in ~100 ms
+    /// (below `barrage_min_fraction` it must also be seen moving).
     pub swept_min_span_fraction: f32,
     /// Pulsed: smallest on/off contrast of the band power, dB.
     pub pulsed_contrast_db: f32,
@@ -59,7 +60,7 @@ impl Default for Thresholds {
             barrage_min_fraction: 0.2,
             tone_margin_db: 10.0,
             tone_max_bins: 4,
-            swept_min_span_fraction: 0.2,
+            swept_min_span_fraction: 0.05,
             pulsed_contrast_db: 6.0,
             overload_clip_fraction: 0.001,
             signal_loss_drop_db: 10.0,
@@ -128,5 +129,57 @@ impl Thresholds {
             return Err("tone_max_bins = 0: expected at least 1".into());
         }
         Ok(())
+    }
+}
+
+/// Serialise only the fields of `t` that differ from [`Thresholds::default`].
+pub fn serialize_overrides<S: serde::Serializer>(
+    t: &Thresholds,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    let mine = toml::Value::try_from(t).map_err(S::Error::custom)?;
+    let defaults = toml::Value::try_from(Thresholds::default()).map_err(S::Error::custom)?;
+    let mut table = toml::Table::new();
+    if let (toml::Value::Table(mine), toml::Value::Table(defaults)) = (mine, defaults) {
+        for (k, v) in mine {
+            if defaults.get(&k) != Some(&v) {
+                table.insert(k, v);
+            }
+        }
+    }
+    table.serialize(serializer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Holder {
+        #[serde(default, serialize_with = "serialize_overrides")]
+        thresholds: Thresholds,
+    }
+
+    #[test]
+    fn only_overrides_are_written_and_defaults_fill_the_rest() {
+        let mut t = Thresholds::default();
+        t.tone_margin_db = 15.0;
+        let text = toml::to_string(&Holder {
+            thresholds: t.clone(),
+        })
+        .unwrap();
+        assert!(text.contains("tone_margin_db = 15.0"), "{text}");
+        assert!(!text.contains("barrage_rise_db"), "{text}");
+        let back: Holder = toml::from_str(&text).unwrap();
+        assert_eq!(back.thresholds, t);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let err = toml::from_str::<Holder>("[thresholds]\ntone_margn_db = 3\n")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("tone_margn_db"), "{err}");
     }
 }

@@ -1,20 +1,29 @@
-//! The sink thread: writes every alert event to the alert log (and, when
-//! asked, echoes it to the terminal), keeps the run's summary, calls the live
-//! status callback, and recycles IQ buffers.
+//! The sink thread: attaches evidence to alert events (IQ snippets from a
+//! pre-trigger ring, spectrogram PNGs when an alert clears), writes every
+//! event to the alert log (and, when asked, echoes it to the terminal), keeps
+//! the run's summary and its overview spectrogram, calls the live status
+//! callback, and recycles IQ buffers.
 //!
 //! Output failures (a full disk, an unwritable directory) are reported once,
 //! clearly, and do not stop monitoring: alerts keep reaching the terminal and
-//! the tracing log.
+//! the tracing log. Evidence failures never drop an alert.
 
 use super::detect_stage::SinkItem;
 use super::summary::WatchSummary;
 use super::WatchConfig;
 use crate::alert::log::AlertLog;
-use crate::alert::AlertEvent;
+use crate::alert::{AlertEvent, EventType};
+use crate::evidence::{
+    render_alert_png, render_overview_png, spectrogram_rel_path, AlertRows, Baseline,
+    CaptureLimits, EvidenceLimits, IqEvidenceRecorder, IqStream, Overview, OverviewPicture,
+    SpectrogramRecorder,
+};
+use crate::profile::Profile;
 use crate::source::{BufferPool, SourceInfo};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use crossbeam_channel::Receiver;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A live status snapshot, for the terminal's status line.
@@ -42,6 +51,10 @@ pub struct SinkOptions {
     pub truncate_log: bool,
     /// Print each raised/cleared alert on stderr.
     pub echo_alerts: bool,
+    /// Write evidence (IQ snippets, spectrogram PNGs, the overview picture).
+    pub evidence: bool,
+    pub iq_limits: EvidenceLimits,
+    pub capture_limits: CaptureLimits,
 }
 
 impl Default for SinkOptions {
@@ -49,8 +62,18 @@ impl Default for SinkOptions {
         SinkOptions {
             truncate_log: true,
             echo_alerts: false,
+            evidence: true,
+            iq_limits: EvidenceLimits::default(),
+            capture_limits: CaptureLimits::default(),
         }
     }
+}
+
+/// Evidence writers of one stream.
+struct Evidence {
+    iq: IqEvidenceRecorder,
+    spectro: SpectrogramRecorder,
+    overview: Overview,
 }
 
 /// Run the sink until the detect thread ends.
@@ -58,51 +81,83 @@ pub fn run(
     items: Receiver<SinkItem>,
     config: &WatchConfig,
     info: &SourceInfo,
-    _start_time: DateTime<Utc>,
+    start_time: DateTime<Utc>,
     pool: BufferPool,
     mut status: Option<StatusFn>,
 ) -> Result<WatchSummary> {
     let started = Instant::now();
-    let log_path = config.out_dir.join("alerts.jsonl");
-    let mut log = match if config.sink.truncate_log {
+    let out = &config.out_dir;
+    let site = config.profile.site.name.as_str();
+    let log_path = out.join("alerts.jsonl");
+    let opened = if config.sink.truncate_log {
         AlertLog::create(&log_path)
     } else {
         AlertLog::append(&log_path)
-    } {
+    };
+    let mut log = match opened {
         Ok(l) => Some(l),
         Err(e) => {
             tracing::error!("cannot write the alert log: {e}; alerts go to the terminal only");
+            eprintln!("rfsentry: {e}: alerts go to the terminal only");
             None
         }
     };
+    let mut evidence = config.sink.evidence.then(|| Evidence {
+        iq: IqEvidenceRecorder::new(
+            out,
+            IqStream {
+                site: site.to_string(),
+                recording: info.name.clone(),
+                sample_rate: info.sample_rate,
+                start_time: Some(start_time),
+            },
+            config.sink.iq_limits,
+        ),
+        spectro: SpectrogramRecorder::new(config.sink.capture_limits),
+        overview: Overview::default(),
+    });
     let mut summary = WatchSummary::default();
     let mut live = Status::default();
     let mut last_status = Instant::now();
     let mut active = std::collections::BTreeSet::new();
+    let mut events: Vec<AlertEvent> = Vec::new();
     for item in items {
         match item {
             SinkItem::Block(b) => {
                 summary.samples += b.samples.len() as u64;
-                pool.put(b.samples);
+                match evidence.as_mut() {
+                    Some(ev) => ev.iq.push_block(b, |buf| pool.put(buf)),
+                    None => pool.put(b.samples),
+                }
             }
             SinkItem::Frame(f) => {
                 summary.frames += 1;
                 live.noise_floor_dbfs = crate::profile::learn::median(&f.mean_dbfs);
                 live.seconds = f.end_sample() as f64 / info.sample_rate;
+                if let Some(ev) = evidence.as_mut() {
+                    ev.spectro.push_frame(&f);
+                    ev.overview.push_frame(&f);
+                }
             }
             SinkItem::Gap(g) => {
                 summary.gaps += 1;
                 summary.lost_samples += g.lost_samples;
             }
-            SinkItem::Alert(e) => {
+            SinkItem::Alert(mut e) => {
                 match e.event {
-                    crate::alert::EventType::Raised => {
+                    EventType::Raised => {
                         active.insert(e.id.clone());
                     }
-                    crate::alert::EventType::Cleared => {
+                    EventType::Cleared => {
                         active.remove(&e.id);
                     }
-                    _ => {}
+                    EventType::Updated => {}
+                }
+                if let Some(ev) = evidence.as_mut() {
+                    e.evidence.iq = ev.iq.on_alert(&e);
+                    if let Some(rows) = ev.spectro.on_alert(&e) {
+                        e.evidence.spectrogram = draw_alert(out, site, &config.profile, &rows);
+                    }
                 }
                 report(&e, config.sink.echo_alerts);
                 if let Some(l) = log.as_mut() {
@@ -113,6 +168,7 @@ pub fn run(
                     }
                 }
                 summary.record(&e);
+                events.push(e);
             }
         }
         if let Some(cb) = status.as_mut() {
@@ -128,17 +184,53 @@ pub fn run(
             }
         }
     }
-    summary.elapsed_s = started.elapsed().as_secs_f64();
-    if log.is_none() {
-        summary.log_failed = true;
+    if let Some(mut ev) = evidence {
+        // Alerts still open at the end of the stream were cleared by the
+        // tracker already; anything the recorder still holds is drawn now.
+        for rows in ev.spectro.finish_all() {
+            draw_alert(out, site, &config.profile, &rows);
+        }
+        let stats = ev.iq.finish_all(|buf| pool.put(buf));
+        summary.evidence_dropped = (stats.alerts_without_evidence + stats.write_failures) as u64;
+        let stem = crate::evidence::file_stem(&crate::score::recording_stem(&info.name));
+        let rel = format!("overview-{stem}.png");
+        let picture = OverviewPicture {
+            site,
+            recording: &info.name,
+            overview: &ev.overview,
+            alerts: &events,
+            start_time: Some(start_time),
+        };
+        match render_overview_png(&out.join(&rel), &picture) {
+            Ok(_) => summary.overview_png = Some(rel),
+            Err(e) => tracing::warn!("cannot draw the overview picture: {e}"),
+        }
     }
+    summary.elapsed_s = started.elapsed().as_secs_f64();
+    summary.log_failed = log.is_none();
     Ok(summary)
+}
+
+/// Draw an alert's spectrogram; returns its path relative to `out`, or `None`
+/// (with a warning) when it could not be written.
+fn draw_alert(out: &Path, site: &str, profile: &Profile, rows: &AlertRows) -> Option<String> {
+    let rel = spectrogram_rel_path(&rows.event.id);
+    let baseline = profile
+        .segment_for(rows.center_hz)
+        .map(|(_, s)| Baseline::from(s));
+    match render_alert_png(&out.join(&rel), &rows.picture(site, baseline)) {
+        Ok(_) => Some(rel),
+        Err(e) => {
+            tracing::warn!("alert {}: cannot draw its spectrogram: {e}", rows.event.id);
+            None
+        }
+    }
 }
 
 /// Log an alert event for operators (and echo raised/cleared ones to the terminal).
 fn report(e: &AlertEvent, echo: bool) {
     tracing::info!(id = %e.id, kind = %e.kind, event = ?e.event, center_mhz = e.center_hz / 1e6, excess_db = e.excess_db, "alert");
-    if echo && e.event != crate::alert::EventType::Updated {
+    if echo && e.event != EventType::Updated {
         eprintln!(
             "\r\x1b[K{:<8} {:<21} {:<12} {:>10.4} MHz  {:+6.1} dB  {}",
             format!("{:?}", e.event).to_lowercase(),

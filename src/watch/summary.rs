@@ -20,6 +20,8 @@ pub struct WatchSummary {
     pub next_id: u64,
     /// Evidence that a limit dropped.
     pub evidence_dropped: u64,
+    /// The recording's overview picture, relative to the output directory.
+    pub overview_png: Option<String>,
     /// The alert log could not be written (alerts reached only the terminal).
     pub log_failed: bool,
 }

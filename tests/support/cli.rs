@@ -1,0 +1,65 @@
+//! Running the built `rfsentry` binary from integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where `recordings/`, `profiles/` and `tests/scenarios/` live).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path under `tests/scenarios/`.
+pub fn scenario(name: &str) -> PathBuf {
+    repo().join("tests/scenarios").join(name)
+}
+
+/// Run `rfsentry ARGS` and return its output, whatever the exit status.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rfsentry"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the rfsentry binary runs")
+}
+
+/// Run `rfsentry ARGS`, asserting success; returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "rfsentry {} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `p` as a &str.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Generate `scenario` into `dir/name.sigmf-meta` (optionally at another seed / datatype).
+pub fn synth(
+    dir: &Path,
+    scenario_file: &Path,
+    name: &str,
+    seed: Option<u64>,
+    datatype: Option<&str>,
+) -> PathBuf {
+    let out = dir.join(format!("{name}.sigmf-meta"));
+    let seed_s = seed.map(|x| x.to_string());
+    let mut args = vec!["synth", s(scenario_file), "-o", s(&out)];
+    if let Some(sd) = &seed_s {
+        args.extend(["--seed", sd]);
+    }
+    if let Some(dt) = datatype {
+        args.extend(["--datatype", dt]);
+    }
+    ok(&args);
+    out
+}
