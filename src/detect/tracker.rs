@@ -4,6 +4,12 @@
 //! every `update_interval_s` while it lasts, and *cleared* once it has been
 //! absent for `clear_holdoff_s` — so one jammer makes one alert, not thousands.
 //! A jammer's kind is decided by the votes of its frames before it is raised.
+//!
+//! Monitoring gaps follow the same lifecycle: a gap raises a `monitoring_gap`
+//! alert at once; further gaps of the same cause within `clear_holdoff_s`
+//! (a device outage is reported piecemeal while it lasts, overflows come in
+//! bursts) extend it, with `details.lost_samples` the running total; it is
+//! cleared once samples have flowed for `clear_holdoff_s` without another.
 
 use super::Detection;
 use crate::alert::{AlertEvent, AlertKind, EventType, EvidencePaths};
@@ -119,6 +125,8 @@ pub struct Tracker {
     sample_rate: f64,
     start_time: DateTime<Utc>,
     tracks: Vec<Track>,
+    /// The raised `monitoring_gap` alert that later gaps may still extend.
+    gap: Option<Track>,
     next_id: u64,
 }
 
@@ -140,6 +148,7 @@ impl Tracker {
             sample_rate,
             start_time,
             tracks: Vec::new(),
+            gap: None,
             next_id: 1,
         }
     }
@@ -157,7 +166,7 @@ impl Tracker {
 
     /// Alerts currently raised.
     pub fn active(&self) -> usize {
-        self.tracks.iter().filter(|t| t.id.is_some()).count()
+        self.tracks.iter().filter(|t| t.id.is_some()).count() + usize::from(self.gap.is_some())
     }
 
     fn secs(&self, s: f64) -> u64 {
@@ -183,6 +192,10 @@ impl Tracker {
         detections: &[Detection],
     ) -> Vec<AlertEvent> {
         let mut events = Vec::new();
+        let holdoff = self.secs(self.thresholds.clear_holdoff_s);
+        if let Some(gap) = self.gap.take_if(|g| frame_end >= g.last_sample + holdoff) {
+            events.push(self.event(&gap, EventType::Cleared));
+        }
         for t in self.tracks.iter_mut().filter(|t| t.segment == segment) {
             t.elapsed += 1;
         }
@@ -223,7 +236,6 @@ impl Tracker {
             }
         }
         self.merge_pending(segment, 3.0 * bin_hz);
-        let holdoff = self.secs(self.thresholds.clear_holdoff_s);
         let update = self.secs(self.thresholds.update_interval_s);
         let mut i = 0;
         while i < self.tracks.len() {
@@ -301,17 +313,46 @@ impl Tracker {
         }
     }
 
-    /// A monitoring gap: raised and cleared at once.
+    /// A monitoring gap: raises a `monitoring_gap` alert, or extends the one
+    /// raised for an earlier gap of the same cause less than `clear_holdoff_s`
+    /// before (updated at most every `update_interval_s`). A gap of another
+    /// cause clears the open one first.
     pub fn on_gap(&mut self, gap: &Gap, center_hz: f64) -> Vec<AlertEvent> {
+        let mut events = Vec::new();
+        let holdoff = self.secs(self.thresholds.clear_holdoff_s);
+        let update = self.secs(self.thresholds.update_interval_s);
+        let rate = self.sample_rate;
+        let end = gap.start_sample + gap.lost_samples;
+        let count = |t: &Track, key: &str| t.details.get(key).and_then(|v| v.as_u64());
+        if let Some(open) = self.gap.as_mut().filter(|t| {
+            t.details.get("cause").and_then(|c| c.as_str()) == Some(gap.cause.name())
+                && gap.start_sample <= t.last_sample + holdoff
+        }) {
+            let lost = count(open, "lost_samples").unwrap_or(0) + gap.lost_samples;
+            let gaps = count(open, "gaps").unwrap_or(1) + 1;
+            open.details.insert("lost_samples".into(), lost.into());
+            open.details
+                .insert("lost_s".into(), lost_s(lost, rate).into());
+            open.details.insert("gaps".into(), gaps.into());
+            open.last_sample = open.last_sample.max(end);
+            if open.last_sample >= open.last_update_sample + update {
+                open.last_update_sample = open.last_sample;
+                if let Some(open) = &self.gap {
+                    events.push(self.event(open, EventType::Updated));
+                }
+            }
+            return events;
+        }
+        if let Some(open) = self.gap.take() {
+            events.push(self.event(&open, EventType::Cleared));
+        }
         let id = format!("{}{:04}", self.id_prefix, self.next_id);
         self.next_id += 1;
         let mut details = serde_json::Map::new();
         details.insert("cause".into(), gap.cause.name().into());
         details.insert("lost_samples".into(), gap.lost_samples.into());
-        details.insert(
-            "lost_s".into(),
-            ((gap.lost_samples as f64 / self.sample_rate * 1e3).round() / 1e3).into(),
-        );
+        details.insert("lost_s".into(), lost_s(gap.lost_samples, rate).into());
+        details.insert("gaps".into(), 1.into());
         if let crate::source::GapCause::StreamError(msg) = &gap.cause {
             details.insert("error".into(), msg.clone().into());
         }
@@ -324,7 +365,7 @@ impl Tracker {
             low_hz: center_hz - 0.5 * self.sample_rate,
             high_hz: center_hz + 0.5 * self.sample_rate,
             first_sample: gap.start_sample,
-            last_sample: gap.start_sample + gap.lost_samples,
+            last_sample: end,
             seen: 1,
             elapsed: 1,
             peak_dbfs: 0.0,
@@ -332,21 +373,22 @@ impl Tracker {
             snr_db: 0.0,
             confidence: 1.0,
             details,
-            last_update_sample: 0,
+            last_update_sample: end,
             changed: false,
         };
-        vec![
-            self.event(&track, EventType::Raised),
-            self.event(&track, EventType::Cleared),
-        ]
+        events.push(self.event(&track, EventType::Raised));
+        self.gap = Some(track);
+        events
     }
 
     /// End of stream: clear every raised alert.
     pub fn finish(&mut self) -> Vec<AlertEvent> {
         let tracks = std::mem::take(&mut self.tracks);
+        let gap = self.gap.take();
         tracks
             .iter()
             .filter(|t| t.id.is_some())
+            .chain(gap.as_ref())
             .map(|t| self.event(t, EventType::Cleared))
             .collect()
     }
@@ -381,6 +423,11 @@ impl Tracker {
             details: t.details.clone(),
         }
     }
+}
+
+/// Seconds of `lost` samples at `rate`, to the millisecond.
+fn lost_s(lost: u64, rate: f64) -> f64 {
+    (lost as f64 / rate * 1e3).round() / 1e3
 }
 
 #[cfg(test)]
@@ -503,19 +550,90 @@ mod tests {
         assert_eq!(ids.len(), 2);
     }
 
+    fn gap(start_sample: u64, lost_samples: u64, cause: crate::source::GapCause) -> Gap {
+        Gap {
+            start_sample,
+            lost_samples,
+            cause,
+        }
+    }
+
     #[test]
-    fn gaps_are_raised_and_cleared_at_once() {
+    fn a_gap_is_raised_at_once_and_cleared_when_samples_flow_again() {
+        use crate::source::GapCause;
         let mut t = tracker();
-        let gap = Gap {
-            start_sample: 1000,
-            lost_samples: 500_000,
-            cause: crate::source::GapCause::Overflow,
-        };
-        let events = t.on_gap(&gap, 100e6);
-        assert_eq!(events.len(), 2);
+        let events = t.on_gap(&gap(1000, 500_000, GapCause::Overflow), 100e6);
+        assert_eq!(events.len(), 1);
         assert_eq!(events[0].kind, AlertKind::MonitoringGap);
-        assert_eq!(events[1].event, EventType::Cleared);
-        assert_eq!(events[1].end_sample, 501_000);
+        assert_eq!(events[0].event, EventType::Raised);
+        assert_eq!(events[0].end_sample, 501_000);
         assert_eq!(events[0].details["cause"], "overflow");
+        assert_eq!(t.active(), 1);
+        // Samples flow: still open within the hold-off (1 s), cleared after it.
+        assert!(t.on_frame(0, 501_000, 1_000_000, 1000.0, &[]).is_empty());
+        let events = t.on_frame(0, 1_000_000, 1_501_000, 1000.0, &[]);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event, EventType::Cleared);
+        assert_eq!(events[0].id, "site-0001");
+        assert_eq!(events[0].end_sample, 501_000);
+        assert_eq!(t.active(), 0);
+        assert!(t.finish().is_empty());
+    }
+
+    #[test]
+    fn one_outage_reported_piecemeal_is_one_gap_alert() {
+        use crate::source::GapCause;
+        let mut t = tracker();
+        // A disconnect reported as it lasts: 2 s in five pieces, then samples.
+        let mut events = Vec::new();
+        let mut at = 10_000;
+        for lost in [4, 400_000, 600_000, 2_500, 997_496] {
+            events.extend(t.on_gap(&gap(at, lost, GapCause::Disconnected), 100e6));
+            at += lost;
+        }
+        for i in 0..30 {
+            let start = at + i * FRAME;
+            events.extend(t.on_frame(0, start, start + FRAME, 1000.0, &[]));
+        }
+        let kinds: Vec<_> = events.iter().map(|e| (e.event, e.id.as_str())).collect();
+        assert_eq!(events.first().map(|e| e.event), Some(EventType::Raised));
+        assert_eq!(events.last().map(|e| e.event), Some(EventType::Cleared));
+        assert!(events.iter().all(|e| e.id == "site-0001"), "{kinds:?}");
+        let cleared = events.last().unwrap();
+        assert_eq!((cleared.start_sample, cleared.end_sample), (10_000, at));
+        assert_eq!(cleared.details["lost_samples"], 2_000_000);
+        assert_eq!(cleared.details["lost_s"], 2.0);
+        assert_eq!(cleared.details["gaps"], 5);
+        // Updated while it lasted, at most once a second.
+        let updates = events
+            .iter()
+            .filter(|e| e.event == EventType::Updated)
+            .count();
+        assert!((1..=2).contains(&updates), "{kinds:?}");
+    }
+
+    #[test]
+    fn gaps_of_another_cause_or_after_the_holdoff_are_new_alerts() {
+        use crate::source::GapCause;
+        let mut t = tracker();
+        let mut events = t.on_gap(&gap(0, 100, GapCause::Overflow), 100e6);
+        // Another cause: the overflow alert is cleared, a timeout alert raised.
+        events.extend(t.on_gap(&gap(200_000, 600_000, GapCause::Timeout), 100e6));
+        // 1.2 s later (past the hold-off, no frames in between): a new alert.
+        events.extend(t.on_gap(&gap(2_000_000, 100, GapCause::Timeout), 100e6));
+        events.extend(t.finish());
+        let seq: Vec<_> = events.iter().map(|e| (e.event, e.id.as_str())).collect();
+        assert_eq!(
+            seq,
+            [
+                (EventType::Raised, "site-0001"),
+                (EventType::Cleared, "site-0001"),
+                (EventType::Raised, "site-0002"),
+                (EventType::Cleared, "site-0002"),
+                (EventType::Raised, "site-0003"),
+                (EventType::Cleared, "site-0003"),
+            ]
+        );
+        assert_eq!(events[3].details["cause"], "timeout");
     }
 }
