@@ -85,7 +85,8 @@ public:
           overflow_every_(count_arg(args, "overflow_every")),
           overflow_skip_(args.count("overflow_skip") ? count_arg(args, "overflow_skip") : 1000),
           timeout_after_(count_arg(args, "timeout_after")), timeout_s_(seconds_arg(args, "timeout_s")),
-          vanish_after_(count_arg(args, "vanish_after")), absent_s_(seconds_arg(args, "absent_s")) {
+          vanish_after_(count_arg(args, "vanish_after")), absent_s_(seconds_arg(args, "absent_s")),
+          buffer_(count_arg(args, "buffer")) {
         const std::string pace = arg(args, "pace", "fast");
         if (pace != "fast" && pace != "realtime") throw std::runtime_error("rfsentry_replay: pace must be fast or realtime");
         {
@@ -172,6 +173,14 @@ public:
             if (at > s.pos) n = std::min(n, at - s.pos);
         if (realtime_) {  // only what the sample clock has produced by the deadline
             const double elapsed = std::chrono::duration<double>(Clock::now() - anchor_).count();
+            const double backlog = elapsed * rate_ - delivered_;
+            if (buffer_ > 0 && backlog > buffer_) {  // the reader fell behind: the device buffer overflowed
+                unsigned long long lost = static_cast<unsigned long long>(backlog);
+                if (!loop_) lost = std::min<unsigned long long>(lost, samples_.size() - s.pos);
+                s.pos += lost;
+                delivered_ += lost;  // the sample clock keeps running: no reanchor
+                return SOAPY_SDR_OVERFLOW;
+            }
             const double avail = (elapsed + timeout) * rate_ - delivered_;
             n = std::min<unsigned long long>(n, avail > 0 ? static_cast<unsigned long long>(avail) : 0);
             const double ready = (delivered_ + n) / rate_ - elapsed;
@@ -181,7 +190,12 @@ public:
             lock.lock();
         }
         Sample *out = static_cast<Sample *>(buffs[0]);
-        for (unsigned long long i = 0; i < n; i++) out[i] = samples_[(s.pos + i) % samples_.size()];
+        for (unsigned long long done = 0; done < n;) {  // at most two runs: up to the file end, then from its start
+            const size_t at = static_cast<size_t>((s.pos + done) % samples_.size());
+            const size_t run = static_cast<size_t>(std::min<unsigned long long>(n - done, samples_.size() - at));
+            std::copy_n(samples_.data() + at, run, out + done);
+            done += run;
+        }
         time_ns = static_cast<long long>(s.pos / rate_ * 1e9);
         flags = SOAPY_SDR_HAS_TIME;
         s.pos += n;
@@ -263,6 +277,7 @@ private:
     const double timeout_s_;
     const unsigned long long vanish_after_;
     const double absent_s_;
+    const unsigned long long buffer_;  // realtime: samples the device holds before it overflows (0: unlimited)
     bool active_ = false, dead_ = false;
     unsigned long long reads_ = 0, delivered_ = 0;
     Clock::time_point anchor_ = Clock::now();
