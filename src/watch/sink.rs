@@ -12,7 +12,7 @@ use super::detect_stage::SinkItem;
 use super::summary::WatchSummary;
 use super::WatchConfig;
 use crate::alert::log::AlertLog;
-use crate::alert::{AlertEvent, EventType};
+use crate::alert::{AlertEvent, AlertKind, EventType};
 use crate::evidence::{
     render_alert_png, render_overview_png, spectrogram_rel_path, AlertRows, Baseline,
     CaptureLimits, EvidenceLimits, IqEvidenceRecorder, IqStream, Overview, OverviewPicture,
@@ -153,7 +153,11 @@ pub fn run(
                     }
                     EventType::Updated => {}
                 }
-                if let Some(ev) = evidence.as_mut() {
+                // A monitoring gap has no samples to keep, and recording the
+                // stream around it would add disk and drawing work just when
+                // the pipeline is behind; the overview picture marks gaps.
+                let wants_evidence = e.kind != AlertKind::MonitoringGap;
+                if let Some(ev) = evidence.as_mut().filter(|_| wants_evidence) {
                     e.evidence.iq = ev.iq.on_alert(&e);
                     if let Some(rows) = ev.spectro.on_alert(&e) {
                         e.evidence.spectrogram = draw_alert(out, site, &config.profile, &rows);
