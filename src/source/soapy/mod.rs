@@ -56,8 +56,21 @@ pub struct DeviceConfig {
     pub bandwidth_hz: Option<f64>,
     /// Seconds of samples discarded after each (re)tune, while the tuner settles.
     pub settle_s: f64,
-    /// Samples per block sent downstream (create the pool with this length).
+    /// Samples per block sent downstream (create the pool with
+    /// [`SoapySource::block_len`]). `0` (the default): about 10 ms of samples,
+    /// a power of two from 16 Ki to 1 Mi, so the pipeline's bounded channels
+    /// (a few blocks each) hold tens of milliseconds at any sample rate and a
+    /// briefly descheduled stage does not make the source drop blocks.
     pub block_len: usize,
+}
+
+/// Seconds of samples in an automatic block ([`DeviceConfig::block_len`] `0`).
+const AUTO_BLOCK_S: f64 = 0.01;
+
+/// The automatic block length at `sample_rate`.
+fn auto_block_len(sample_rate: f64) -> usize {
+    let want = (sample_rate * AUTO_BLOCK_S).clamp(1.0, (1 << 20) as f64) as usize;
+    want.next_power_of_two().clamp(1 << 14, 1 << 20)
 }
 
 impl Default for DeviceConfig {
@@ -70,7 +83,7 @@ impl Default for DeviceConfig {
             ppm: 0.0,
             bandwidth_hz: None,
             settle_s: 0.01,
-            block_len: 16384,
+            block_len: 0,
         }
     }
 }
@@ -112,8 +125,15 @@ impl SoapySource {
     /// antenna, ppm, bandwidth), tune it to the first tuning of `plan` and
     /// start its stream. Errors: [`Error::Config`] for invalid settings or a
     /// channel/antenna the device lacks, [`Error::Device`] when SoapySDR fails.
-    pub fn open(config: DeviceConfig, sample_rate: f64, plan: Vec<Tuning>) -> Result<SoapySource> {
+    pub fn open(
+        mut config: DeviceConfig,
+        sample_rate: f64,
+        plan: Vec<Tuning>,
+    ) -> Result<SoapySource> {
         validate(&config, sample_rate, &plan)?;
+        if config.block_len == 0 {
+            config.block_len = auto_block_len(sample_rate);
+        }
         let mut receiver = Receiver::open(&config, sample_rate)?;
         receiver.tune(plan[0].center_hz)?;
         receiver.activate()?;
@@ -189,9 +209,6 @@ fn validate(config: &DeviceConfig, sample_rate: f64, plan: &[Tuning]) -> Result<
             )));
         }
     }
-    if config.block_len == 0 {
-        return Err(Error::config("device.block_len must be at least 1"));
-    }
     if !(config.settle_s.is_finite() && config.settle_s >= 0.0) {
         return Err(Error::config(format!(
             "device.settle_s must be zero or more seconds, not {}",
@@ -228,7 +245,12 @@ mod tests {
         assert_eq!(c.gain_db, Some(30.0));
         assert_eq!(c.ppm, -1.5);
         assert_eq!(c.settle_s, 0.01);
-        assert_eq!(c.block_len, 16384);
+        assert_eq!(c.block_len, 0);
+        assert_eq!(auto_block_len(250e3), 1 << 14);
+        assert_eq!(auto_block_len(2.4e6), 1 << 15);
+        assert_eq!(auto_block_len(20e6), 1 << 18);
+        assert_eq!(auto_block_len(80e6), 1 << 20);
+        assert_eq!(auto_block_len(1e9), 1 << 20);
         assert!(toml::from_str::<DeviceConfig>("gain = 3.0").is_err());
         let t: Tuning = toml::from_str("center_hz = 433.92e6").unwrap();
         assert_eq!(t, Tuning::fixed(433.92e6));
@@ -246,11 +268,6 @@ mod tests {
         assert!(err(&c, 1e6, &[]).contains("no tunings"));
         let scan = [Tuning::fixed(100e6), Tuning::fixed(200e6)];
         assert!(err(&c, 1e6, &scan).contains("dwell_s"));
-        let bad = DeviceConfig {
-            block_len: 0,
-            ..c.clone()
-        };
-        assert!(err(&bad, 1e6, &one).contains("block_len"));
         let bad = DeviceConfig {
             settle_s: -1.0,
             ..c.clone()
