@@ -291,7 +291,10 @@ fn raised_band(view: &FrameView, window_max: &[f32]) -> Option<RaisedBand> {
     // Runs are found over the open bins only, so a known emitter inside the
     // jammed band neither splits it nor cuts it short.
     let open_bins = &view.masks.open_bins;
-    let hot: Vec<bool> = open_bins.iter().map(|&b| mean_hot[b] || max_hot[b]).collect();
+    let hot: Vec<bool> = open_bins
+        .iter()
+        .map(|&b| mean_hot[b] || max_hot[b])
+        .collect();
     // The span from the first to the last substantial run (ignore isolated bins).
     let min_run = (bins / 200).max(3);
     let big: Vec<(usize, usize)> = runs(&hot, (bins / 100).max(2))
