@@ -127,13 +127,20 @@ pub fn print_summary(name: &str, s: &WatchSummary) {
     if s.alert_list.is_empty() {
         return;
     }
+    let w = s
+        .alert_list
+        .iter()
+        .map(|a| a.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
     println!(
-        "  {:<16} {:<21} {:>9} {:>8} {:>12} {:>9} {:>8}",
-        "id", "kind", "start s", "dur s", "centre MHz", "BW kHz", "excess"
+        "  {:<w$} {:<21} {:>12} {:>8} {:>12} {:>9} {:>8}",
+        "id", "kind", "start", "dur s", "centre MHz", "BW kHz", "excess"
     );
     for a in &s.alert_list {
         println!(
-            "  {:<16} {:<21} {:>9} {:>8} {:>12.4} {:>9.1} {:>+7.1}",
+            "  {:<w$} {:<21} {:>12} {:>8} {:>12.4} {:>9.1} {:>+7.1}",
             a.id,
             a.kind.name(),
             a.start

@@ -1,7 +1,8 @@
 //! Tone jammers: strong unmodulated carriers — clusters whose main lobe (the
 //! bins within 10 dB of the peak) is no wider than a few bins and whose
 //! occupied bandwidth is narrow, far above the baseline, not explained by a
-//! known emitter. Stability
+//! known emitter, and steady through the frame (its max-hold close to its
+//! average: an on/off keyed carrier is an emitter, not a tone jammer). Stability
 //! over time is judged by the tracker's persistence rule.
 
 use super::clusters::Cluster;
@@ -17,6 +18,16 @@ pub fn is_tone(view: &FrameView, c: &Cluster) -> bool {
         && c.peak_width_bins <= t.tone_max_bins
         && c.width_bins() <= 4 * t.tone_max_bins
         && c.excess_db >= t.tone_margin_db - view.bonus(c.peak_bin)
+        && steady(view, c)
+}
+
+/// Most the peak bin's max-hold may stand over its average for a steady
+/// carrier, dB (a keyed carrier — OOK — swings far more).
+const STEADY_DB: f32 = 2.0;
+
+/// Whether the carrier held its power through the frame.
+fn steady(view: &FrameView, c: &Cluster) -> bool {
+    view.frame.max_dbfs[c.peak_bin] - view.frame.mean_dbfs[c.peak_bin] <= STEADY_DB
 }
 
 /// A `jamming.tone` detection for cluster `c`.

@@ -41,7 +41,8 @@ fn class_of(kind: AlertKind) -> Class {
     }
 }
 
-/// Order of preference when votes tie (the more specific kind first).
+/// Order of preference when votes tie (the more specific kind first; an
+/// unknown emitter after every jammer).
 const KIND_PRIORITY: [AlertKind; 4] = [
     AlertKind::JammingPulsed,
     AlertKind::JammingSwept,
@@ -89,28 +90,44 @@ impl Track {
         self.changed = true;
     }
 
+    /// Whether a detection of `class`/`kind` may continue this track: the same
+    /// class, or a narrow carrier seen either as a steady tone or, in the
+    /// frames where it starts, stops or is keyed, as an unknown emitter.
+    fn continues_with(&self, class: Class, kind: AlertKind) -> bool {
+        self.class == class
+            || (self.class == Class::Unknown && kind == AlertKind::JammingTone)
+            || (self.class == Class::Jamming
+                && self.kind == AlertKind::JammingTone
+                && kind == AlertKind::EmitterUnknown)
+    }
+
     fn overlaps(&self, d: &Detection, tolerance_hz: f64) -> bool {
         let tol = tolerance_hz.max(0.1 * (self.high_hz - self.low_hz));
         d.low_hz <= self.high_hz + tol && d.high_hz >= self.low_hz - tol
     }
 
-    /// A jammer's kind: pulsing or sweeping seen in at least a third of its
-    /// frames wins (those patterns take a few frames to show), else the
-    /// plurality of votes.
+    /// The kind to raise: for jammers, pulsing or sweeping seen in at least a
+    /// third of the frames wins (those patterns take a few frames to show);
+    /// otherwise the plurality of votes (a narrow carrier is a tone jammer
+    /// when most of its frames saw it steady, else an unknown emitter).
     fn vote(&self) -> AlertKind {
+        let count = |k: &AlertKind| self.votes.get(k).copied().unwrap_or(0);
         let total: u32 = self.votes.values().sum();
-        let specific = [AlertKind::JammingPulsed, AlertKind::JammingSwept]
-            .into_iter()
-            .filter(|k| 3 * self.votes.get(k).copied().unwrap_or(0) >= total)
-            .max_by_key(|k| self.votes.get(k).copied().unwrap_or(0));
-        if let Some(k) = specific {
-            return k;
+        if self.class == Class::Jamming {
+            let specific = [AlertKind::JammingPulsed, AlertKind::JammingSwept]
+                .into_iter()
+                .filter(|k| 3 * count(k) >= total && count(k) > 0)
+                .max_by_key(count);
+            if let Some(k) = specific {
+                return k;
+            }
         }
         let best = self.votes.values().copied().max().unwrap_or(0);
         KIND_PRIORITY
             .iter()
+            .chain(&[AlertKind::EmitterUnknown])
             .copied()
-            .find(|k| self.votes.get(k) == Some(&best))
+            .find(|k| count(k) == best)
             .or_else(|| self.votes.iter().find(|(_, &v)| v == best).map(|(k, _)| *k))
             .unwrap_or(self.kind)
     }
@@ -202,11 +219,9 @@ impl Tracker {
         for d in detections {
             let class = class_of(d.kind);
             let tolerance = 3.0 * bin_hz;
-            match self
-                .tracks
-                .iter_mut()
-                .find(|t| t.segment == segment && t.class == class && t.overlaps(d, tolerance))
-            {
+            match self.tracks.iter_mut().find(|t| {
+                t.segment == segment && t.continues_with(class, d.kind) && t.overlaps(d, tolerance)
+            }) {
                 Some(t) => {
                     if t.last_sample != frame_end {
                         t.seen += 1;
@@ -255,11 +270,8 @@ impl Tracker {
                     && 2 * t.seen >= t.elapsed
                     && t.last_sample - t.first_sample >= min_dur
                 {
-                    t.kind = if t.class == Class::Jamming {
-                        t.vote()
-                    } else {
-                        t.kind
-                    };
+                    t.kind = t.vote();
+                    t.class = class_of(t.kind);
                     t.id = Some(format!("{}{:04}", self.id_prefix, self.next_id));
                     self.next_id += 1;
                     t.last_update_sample = t.last_sample;

@@ -288,10 +288,12 @@ fn raised_band(view: &FrameView, window_max: &[f32]) -> Option<RaisedBand> {
         );
         return None;
     }
-    let hot: Vec<bool> = mean_hot
+    // Runs are found over the open bins only, so a known emitter inside the
+    // jammed band neither splits it nor cuts it short.
+    let open_bins = &view.masks.open_bins;
+    let hot: Vec<bool> = open_bins
         .iter()
-        .zip(&max_hot)
-        .map(|(a, b)| *a || *b)
+        .map(|&b| mean_hot[b] || max_hot[b])
         .collect();
     // The span from the first to the last substantial run (ignore isolated bins).
     let min_run = (bins / 200).max(3);
@@ -299,8 +301,8 @@ fn raised_band(view: &FrameView, window_max: &[f32]) -> Option<RaisedBand> {
         .into_iter()
         .filter(|(lo, hi)| hi - lo + 1 >= min_run)
         .collect();
-    let lo = big.first()?.0;
-    let hi = big.last()?.1;
+    let lo = open_bins[big.first()?.0];
+    let hi = open_bins[big.last()?.1];
     Some(RaisedBand {
         lo,
         hi,

@@ -4,6 +4,7 @@
 //! detector thresholds. [`learn`] builds and merges them.
 
 pub mod learn;
+mod rounded;
 pub mod thresholds;
 
 use crate::dsp::PsdConfig;
@@ -28,7 +29,7 @@ pub struct Profile {
     /// so a profile follows improved defaults unless the site chose otherwise.
     #[serde(default, serialize_with = "thresholds::serialize_overrides")]
     pub thresholds: Thresholds,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protected: Vec<ProtectedBand>,
     #[serde(default)]
     pub emitters: Vec<Emitter>,
@@ -81,15 +82,22 @@ pub struct Segment {
     /// Frames the statistics summarise.
     pub frames: u64,
     /// Median of the frame power per bin (the robust floor), dBFS.
+    #[serde(serialize_with = "rounded::vec")]
     pub floor_dbfs: Vec<f32>,
+    #[serde(serialize_with = "rounded::vec")]
     pub p95_dbfs: Vec<f32>,
+    #[serde(serialize_with = "rounded::vec")]
     pub p99_dbfs: Vec<f32>,
+    #[serde(serialize_with = "rounded::vec")]
     pub max_dbfs: Vec<f32>,
     /// 99th percentile of the per-frame max-hold, dBFS (what short bursts reach).
+    #[serde(serialize_with = "rounded::vec")]
     pub maxhold_p99_dbfs: Vec<f32>,
     /// Fraction of frames in which the bin stood above floor + occupancy margin.
+    #[serde(serialize_with = "rounded::vec")]
     pub occupancy: Vec<f32>,
     /// Median total power per FFT over the band, dBFS.
+    #[serde(serialize_with = "rounded::scalar")]
     pub total_power_dbfs: f32,
     /// 1st percentile of the total power per FFT, dBFS: how quiet the band ever got.
     #[serde(default = "floor_dbfs")]
@@ -98,6 +106,7 @@ pub struct Segment {
     #[serde(default)]
     pub clipped_fraction_max: f32,
     /// Median over bins of the floor: the band's noise floor, dBFS per bin.
+    #[serde(serialize_with = "rounded::scalar")]
     pub noise_floor_dbfs: f32,
 }
 
@@ -119,12 +128,15 @@ pub struct Emitter {
     pub high_hz: f64,
     /// Strongest level seen, dBFS per bin.
     #[serde(default)]
+    #[serde(serialize_with = "rounded::scalar")]
     pub peak_dbfs: f32,
     /// Typical level while on (median of its on-frames), dBFS per bin.
     #[serde(default)]
+    #[serde(serialize_with = "rounded::scalar")]
     pub power_dbfs: f32,
     /// Fraction of time on.
     #[serde(default)]
+    #[serde(serialize_with = "rounded::scalar")]
     pub duty: f32,
     #[serde(default = "manual")]
     pub source: EmitterSource,

@@ -235,8 +235,15 @@ fn draw_alert(out: &Path, site: &str, profile: &Profile, rows: &AlertRows) -> Op
 fn report(e: &AlertEvent, echo: bool) {
     tracing::info!(id = %e.id, kind = %e.kind, event = ?e.event, center_mhz = e.center_hz / 1e6, excess_db = e.excess_db, "alert");
     if echo && e.event != EventType::Updated {
+        use std::io::IsTerminal;
+        // On a terminal, first wipe the live status line this message replaces.
+        let wipe = if std::io::stderr().is_terminal() {
+            "\r\x1b[K"
+        } else {
+            ""
+        };
         eprintln!(
-            "\r\x1b[K{:<8} {:<21} {:<12} {:>10.4} MHz  {:+6.1} dB  {}",
+            "{wipe}{:<8} {:<21} {:<12} {:>10.4} MHz  {:+6.1} dB  {}",
             format!("{:?}", e.event).to_lowercase(),
             e.kind.name(),
             e.id,
