@@ -10,9 +10,11 @@
 use super::Window;
 use crate::iq::Sample;
 use crate::{Error, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use rustfft::{Fft, FftPlanner};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// Lowest level reported, so exact-zero input (squelched recordings) stays finite.
 pub const FLOOR_DBFS: f32 = -200.0;
@@ -167,25 +169,48 @@ pub fn to_db(power: f32) -> f32 {
     }
 }
 
+/// Samples (segments × FFT size) windowed and transformed per FFT call: a few
+/// segments, so the per-segment work is amortised and the batch stays in the
+/// L2 cache between the transform and the squaring.
+const BATCH_SAMPLES: usize = 16 * 1024;
+
+/// Samples each thread takes on per round (several batches): with two
+/// threads, one hand-over per round.
+const ROUND_SAMPLES: usize = 32 * 1024;
+
+/// Smallest share of a round worth handing to the helper thread, in samples.
+const MIN_HELPER_SAMPLES: usize = 8 * 1024;
+
 /// The streaming Welch estimator.
+///
+/// Segments are processed in batches: the segments of a batch are windowed
+/// into one buffer, transformed by one rustfft call, and their |X|² folded
+/// into the average and the max-hold in time order. Every bin's sum and every
+/// segment's total power are accumulated in exactly the order a plain
+/// one-segment-at-a-time loop uses, so the frames do not depend on block
+/// sizes, batch sizes, the instruction set or the number of threads: they are
+/// bit-identical (`tests/speed_equivalence.rs`).
 pub struct PsdEngine {
     config: PsdConfig,
     sample_rate: f64,
-    fft: Arc<dyn Fft<f32>>,
-    window: Vec<f32>,
-    buf: Vec<Sample>,
-    scratch: Vec<Sample>,
+    /// The transform, window and kernels, shared with the helper thread.
+    shared: Arc<Shared>,
+    /// This thread's buffers.
+    work: Work,
+    /// A second thread for the later half of each round (see [`PsdEngine::with_threads`]).
+    helper: Option<Helper>,
     acc: Vec<f32>,
     maxhold: Vec<f32>,
     powers: Vec<f32>,
     hop: usize,
+    /// Segments per thread and round.
+    round: usize,
     ffts_per_frame: usize,
     ffts_in_frame: usize,
     /// Normalises |X|² so a full-scale tone reads 1.0: 1 / (Σw)².
     tone_norm: f32,
     /// Normalises Σ|X|² to mean sample power: 1 / (N·Σw²).
     power_norm: f32,
-    clip_level: f32,
     clipped: u64,
     /// Samples not yet consumed by a complete FFT segment, starting at `carry_start`.
     carry: Vec<Sample>,
@@ -199,6 +224,119 @@ pub struct PsdEngine {
     center_hz: f64,
 }
 
+/// What every thread of an engine transforms with.
+struct Shared {
+    fft: Arc<dyn Fft<f32>>,
+    /// The window, each coefficient twice (for I and Q).
+    window2: Vec<f32>,
+    kernels: Kernels,
+    n: usize,
+    hop: usize,
+    clip_level: f32,
+    /// Segments per FFT call.
+    batch: usize,
+}
+
+/// A thread's buffers, and what its last round produced.
+struct Work {
+    /// Windowed segments of one batch, transformed in place.
+    buf: Vec<Sample>,
+    scratch: Vec<Sample>,
+    /// |X|² of each segment of the round, segment after segment.
+    pow: Vec<f32>,
+    /// Σ|X|² of each segment of the round (not normalised).
+    totals: Vec<f32>,
+    /// Clipped samples among the first `hop` of each segment of the round.
+    clipped: u64,
+    /// Segments in the round.
+    segments: usize,
+}
+
+impl Work {
+    fn new(shared: &Shared, round: usize) -> Self {
+        Work {
+            buf: vec![Sample::default(); shared.batch * shared.n],
+            scratch: vec![Sample::default(); shared.fft.get_inplace_scratch_len()],
+            pow: vec![0.0; round * shared.n],
+            totals: Vec::with_capacity(round),
+            clipped: 0,
+            segments: 0,
+        }
+    }
+
+    /// Window, transform and square `segments` segments, batch by batch;
+    /// `parts(j)` gives segment `j` as two slices (carry, then block) of `n`
+    /// samples in all. With `fold`, each segment's |X|² is also added to the
+    /// average and the max-hold, in time order.
+    fn run<'a>(
+        &mut self,
+        shared: &Shared,
+        segments: usize,
+        parts: impl Fn(usize) -> (&'a [Sample], &'a [Sample]),
+        mut fold: Option<(&mut [f32], &mut [f32])>,
+    ) {
+        let n = shared.n;
+        let k = &shared.kernels;
+        self.clipped = 0;
+        self.segments = segments;
+        for first in (0..segments).step_by(shared.batch) {
+            let count = shared.batch.min(segments - first);
+            for j in 0..count {
+                let (a, b) = parts(first + j);
+                let dst = &mut self.buf[j * n..(j + 1) * n];
+                self.clipped += window_segment(shared, dst, a, b);
+            }
+            let buf = &mut self.buf[..count * n];
+            shared.fft.process_with_scratch(buf, &mut self.scratch);
+            let x = as_f32(buf);
+            let pow = &mut self.pow[first * n..(first + count) * n];
+            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+            unsafe {
+                match fold.as_mut() {
+                    Some((acc, maxhold)) => {
+                        for (x, p) in x.chunks_exact(2 * n).zip(pow.chunks_exact_mut(n)) {
+                            (k.power_fold)(x, p, acc, maxhold);
+                        }
+                    }
+                    None => (k.power)(x, pow),
+                }
+            }
+        }
+        self.totals.clear();
+        segment_totals(k, &self.pow[..segments * n], n, &mut self.totals);
+    }
+
+    /// Add the round's |X|² to the average and the max-hold, in time order.
+    fn fold(&self, shared: &Shared, acc: &mut [f32], maxhold: &mut [f32]) {
+        for p in self.pow[..self.segments * shared.n].chunks_exact(shared.n) {
+            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+            unsafe { (shared.kernels.fold)(p, acc, maxhold) };
+        }
+    }
+}
+
+/// Window the segment made of `a` then `b` into `dst`; returns the clipped
+/// samples among its first `hop` (so that each sample is counted once).
+fn window_segment(shared: &Shared, dst: &mut [Sample], a: &[Sample], b: &[Sample]) -> u64 {
+    debug_assert_eq!(a.len() + b.len(), dst.len());
+    let k = &shared.kernels;
+    let mut clipped = 0;
+    let mut from = 0;
+    for src in [a, b] {
+        let to = from + src.len();
+        let counted = shared.hop.clamp(from, to) - from;
+        let (d0, d1) = as_f32_mut(&mut dst[from..to]).split_at_mut(2 * counted);
+        let (w0, w1) = shared.window2[2 * from..2 * to].split_at(2 * counted);
+        // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+        unsafe {
+            clipped += (k.window_clipped)(d0, &src[..counted], w0, shared.clip_level);
+            (k.window)(d1, as_f32(&src[counted..]), w1);
+        }
+        from = to;
+    }
+    clipped
+}
+
 impl PsdEngine {
     /// A new engine for a stream at `sample_rate` tuned to `center_hz`.
     /// `clip_level` is the |I| or |Q| counted as clipped (see `Datatype::clip_level`).
@@ -208,28 +346,57 @@ impl PsdEngine {
         center_hz: f64,
         clip_level: f32,
     ) -> Result<Self> {
+        Self::with_threads(config, sample_rate, center_hz, clip_level, 1)
+    }
+
+    /// Like [`PsdEngine::new`], transforming on `threads` threads (1 or 2):
+    /// with 2, a helper thread windows, transforms and squares the later half
+    /// of each round of segments while the calling thread does the earlier
+    /// half. The frames are bit-identical to a one-thread engine's.
+    pub fn with_threads(
+        config: PsdConfig,
+        sample_rate: f64,
+        center_hz: f64,
+        clip_level: f32,
+        threads: usize,
+    ) -> Result<Self> {
         config.validate(sample_rate)?;
         let n = config.fft_size;
         let fft = FftPlanner::<f32>::new().plan_fft_forward(n);
         let window = config.window.coefficients(n);
         let s1: f64 = window.iter().map(|&w| w as f64).sum();
         let s2: f64 = window.iter().map(|&w| (w as f64).powi(2)).sum();
-        let scratch = vec![Sample::default(); fft.get_inplace_scratch_len()];
+        let hop = config.hop();
+        let shared = Arc::new(Shared {
+            fft,
+            window2: window.iter().flat_map(|&w| [w, w]).collect(),
+            kernels: Kernels::detect(),
+            n,
+            hop,
+            clip_level,
+            batch: (BATCH_SAMPLES / n).max(1),
+        });
+        let round = (ROUND_SAMPLES / n).max(1);
+        let helper = if threads >= 2 {
+            Some(Helper::start(shared.clone(), round)?)
+        } else {
+            None
+        };
         Ok(PsdEngine {
             config,
             sample_rate,
-            window,
-            buf: vec![Sample::default(); n],
-            scratch,
+            work: Work::new(&shared, round),
+            shared,
+            helper,
             acc: vec![0.0; n],
             maxhold: vec![0.0; n],
             powers: Vec::new(),
-            hop: config.hop(),
+            hop,
+            round,
             ffts_per_frame: config.ffts_per_frame(sample_rate),
             ffts_in_frame: 0,
             tone_norm: (1.0 / (s1 * s1)) as f32,
             power_norm: (1.0 / (n as f64 * s2)) as f32,
-            clip_level,
             clipped: 0,
             carry: Vec::with_capacity(n),
             carry_start: 0,
@@ -238,7 +405,6 @@ impl PsdEngine {
             frame_start: 0,
             segment: 0,
             center_hz,
-            fft,
         })
     }
 
@@ -280,10 +446,12 @@ impl PsdEngine {
         let end = start + samples.len() as u64;
         self.expected_next = Some(end);
         let n = self.config.fft_size as u64;
+        let hop = self.hop as u64;
         while self.next_fft + n <= end {
-            self.load_segment(start, samples);
-            self.transform_and_accumulate();
-            self.next_fft += self.hop as u64;
+            // Segments wholly available, up to the end of the frame.
+            let ready = ((end - n - self.next_fft) / hop + 1) as usize;
+            let count = ready.min(self.ffts_per_frame - self.ffts_in_frame);
+            self.round(start, samples, count);
             if self.ffts_in_frame == self.ffts_per_frame {
                 emit(self.finish_frame());
                 self.frame_start = self.next_fft;
@@ -302,65 +470,53 @@ impl PsdEngine {
         self.carry_start = keep_from;
     }
 
-    /// Window the segment starting at `next_fft` into `buf`, counting clipped
-    /// samples among the first `hop` (so each sample is counted once).
-    fn load_segment(&mut self, block_start: u64, block: &[Sample]) {
-        let n = self.config.fft_size;
-        let seg = self.next_fft;
-        let from_carry = if seg < block_start {
-            (block_start - seg) as usize
-        } else {
-            0
-        };
-        let mut clipped = 0u64;
-        let clip = self.clip_level;
-        let hop = self.hop;
-        let mut fill = |dst: &mut [Sample], src: &[Sample], win: &[f32], offset: usize| {
-            for (k, ((d, s), w)) in dst.iter_mut().zip(src).zip(win).enumerate() {
-                *d = s * *w;
-                if k + offset < hop {
-                    clipped += (s.re.abs() >= clip || s.im.abs() >= clip) as u64;
-                }
+    /// Transform and accumulate up to `count` segments starting at
+    /// `next_fft`, all within the carry and `block`: one round per thread.
+    fn round(&mut self, block_start: u64, block: &[Sample], count: usize) {
+        let (n, hop) = (self.shared.n, self.hop);
+        let first = self.next_fft;
+        let carry = (&self.carry[..], self.carry_start);
+        let parts = |seg: u64, len: usize| span(carry, (block, block_start), seg, len);
+        // The helper takes the later half; this thread the earlier one.
+        let mut theirs = 0;
+        if self.helper.is_some() {
+            theirs = (count / 2).min(self.round);
+            if theirs * n < MIN_HELPER_SAMPLES {
+                theirs = 0;
             }
-        };
-        if from_carry > 0 {
-            let c0 = (seg - self.carry_start) as usize;
-            fill(
-                &mut self.buf[..from_carry],
-                &self.carry[c0..c0 + from_carry],
-                &self.window[..from_carry],
-                0,
-            );
-            fill(
-                &mut self.buf[from_carry..],
-                &block[..n - from_carry],
-                &self.window[from_carry..],
-                from_carry,
-            );
-        } else {
-            let b0 = (seg - block_start) as usize;
-            fill(&mut self.buf[..], &block[b0..b0 + n], &self.window[..], 0);
         }
-        self.clipped += clipped;
+        let mine = (count - theirs).min(self.round);
+        if theirs > 0 {
+            let (a, b) = parts(first + (mine * hop) as u64, (theirs - 1) * hop + n);
+            self.helper.as_mut().expect("a helper").send(a, b);
+        }
+        let fold = Some((&mut self.acc[..], &mut self.maxhold[..]));
+        self.work.run(
+            &self.shared,
+            mine,
+            |j| parts(first + (j * hop) as u64, n),
+            fold,
+        );
+        let (segments, clipped) = (self.work.segments, self.work.clipped);
+        let totals = std::mem::take(&mut self.work.totals);
+        self.count_in(segments, clipped, &totals);
+        self.work.totals = totals;
+        if theirs > 0 {
+            let job = self.helper.as_mut().expect("a helper").receive();
+            job.work
+                .fold(&self.shared, &mut self.acc, &mut self.maxhold);
+            self.count_in(job.work.segments, job.work.clipped, &job.work.totals);
+            self.helper.as_mut().expect("a helper").idle = Some(job);
+        }
     }
 
-    fn transform_and_accumulate(&mut self) {
-        self.fft
-            .process_with_scratch(&mut self.buf, &mut self.scratch);
-        let mut total = 0.0f32;
-        for ((x, a), m) in self
-            .buf
-            .iter()
-            .zip(self.acc.iter_mut())
-            .zip(self.maxhold.iter_mut())
-        {
-            let p = x.norm_sqr();
-            *a += p;
-            *m = m.max(p);
-            total += p;
-        }
-        self.powers.push(to_db(total * self.power_norm));
-        self.ffts_in_frame += 1;
+    /// Account for `segments` more segments of the frame.
+    fn count_in(&mut self, segments: usize, clipped: u64, totals: &[f32]) {
+        let norm = self.power_norm;
+        self.powers.extend(totals.iter().map(|&t| to_db(t * norm)));
+        self.clipped += clipped;
+        self.ffts_in_frame += segments;
+        self.next_fft += (segments * self.hop) as u64;
     }
 
     fn finish_frame(&mut self) -> PsdFrame {
@@ -382,6 +538,302 @@ impl PsdEngine {
         debug_assert_eq!(frame.mean_dbfs.len(), n);
         self.clear_frame();
         frame
+    }
+}
+
+/// The `len` samples starting at absolute index `from`, as the part held in
+/// the carry and the part in the block (either may be empty).
+fn span<'a>(
+    (carry, carry_start): (&'a [Sample], u64),
+    (block, block_start): (&'a [Sample], u64),
+    from: u64,
+    len: usize,
+) -> (&'a [Sample], &'a [Sample]) {
+    if from < block_start {
+        let c0 = (from - carry_start) as usize;
+        let in_carry = ((block_start - from) as usize).min(len);
+        (&carry[c0..c0 + in_carry], &block[..len - in_carry])
+    } else {
+        let b0 = (from - block_start) as usize;
+        (&[], &block[b0..b0 + len])
+    }
+}
+
+/// Σ|X|² of each `n`-bin segment of `pow`, each summed bin after bin from 0
+/// (as a plain loop would), eight segments side by side so the additions do
+/// not wait on one another.
+fn segment_totals(kernels: &Kernels, pow: &[f32], n: usize, out: &mut Vec<f32>) {
+    for rows in pow.chunks(8 * n) {
+        let k = rows.len() / n;
+        // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+        let sums = if k == 8 {
+            unsafe { (kernels.totals8)(rows, n) }
+        } else {
+            row_sums(rows, n)
+        };
+        out.extend_from_slice(&sums[..k]);
+    }
+}
+
+/// The sums of up to eight `n`-value rows, each in index order, by plain
+/// scalar chains (interleaved, so they run side by side).
+fn row_sums(rows: &[f32], n: usize) -> [f32; 8] {
+    let k = rows.len() / n;
+    let mut t = [0.0f32; 8];
+    if n == 0 {
+        return t;
+    }
+    let lanes: Vec<&[f32]> = rows.chunks_exact(n).collect();
+    for i in 0..n {
+        for (l, lane) in lanes.iter().enumerate().take(k.min(8)) {
+            t[l] += lane[i];
+        }
+    }
+    t
+}
+
+/// A thread that transforms the later half of each round.
+struct Helper {
+    jobs: Option<Sender<Job>>,
+    done: Receiver<Job>,
+    /// The job when it is not with the helper.
+    idle: Option<Job>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// One round for the helper: its samples (copied) and its results.
+struct Job {
+    input: Vec<Sample>,
+    work: Work,
+}
+
+impl Helper {
+    fn start(shared: Arc<Shared>, round: usize) -> Result<Self> {
+        let (jobs, job_rx) = bounded::<Job>(1);
+        let (done_tx, done) = bounded::<Job>(1);
+        let job = Job {
+            input: Vec::with_capacity((round - 1) * shared.hop + shared.n),
+            work: Work::new(&shared, round),
+        };
+        let thread = std::thread::Builder::new()
+            .name("rfsentry-psd2".into())
+            .spawn(move || {
+                for mut job in job_rx {
+                    let (n, hop) = (shared.n, shared.hop);
+                    let segments = (job.input.len() - n) / hop + 1;
+                    let Job { input, work } = &mut job;
+                    let parts = |j: usize| (&[][..], &input[j * hop..j * hop + n]);
+                    work.run(&shared, segments, parts, None);
+                    if done_tx.send(job).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::config(format!("cannot start a PSD helper thread: {e}")))?;
+        Ok(Helper {
+            jobs: Some(jobs),
+            done,
+            idle: Some(job),
+            thread: Some(thread),
+        })
+    }
+
+    /// Hand the helper the segments whose samples are `a` then `b`.
+    fn send(&mut self, a: &[Sample], b: &[Sample]) {
+        let mut job = self.idle.take().expect("one job in flight at most");
+        job.input.clear();
+        job.input.extend_from_slice(a);
+        job.input.extend_from_slice(b);
+        let jobs = self.jobs.as_ref().expect("the helper is running");
+        jobs.send(job).expect("the PSD helper thread is running");
+    }
+
+    /// Wait for the job sent last (hand it back through `idle` once read).
+    fn receive(&mut self) -> Job {
+        self.done.recv().expect("the PSD helper thread is running")
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        // Closing the job channel ends the thread.
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `samples` as interleaved I/Q floats.
+fn as_f32(samples: &[Sample]) -> &[f32] {
+    // SAFETY: `Complex<f32>` is `#[repr(C)]` { re, im }: two f32s, no padding.
+    unsafe { std::slice::from_raw_parts(samples.as_ptr().cast(), 2 * samples.len()) }
+}
+
+fn as_f32_mut(samples: &mut [Sample]) -> &mut [f32] {
+    // SAFETY: as in `as_f32`.
+    unsafe { std::slice::from_raw_parts_mut(samples.as_mut_ptr().cast(), 2 * samples.len()) }
+}
+
+/// The inner loops, compiled twice: for the baseline x86-64 (SSE2) or any
+/// other target, and for AVX2, picked at run time. They only multiply, add,
+/// compare and move (no fused multiply-add, no reordered sums), so both
+/// variants give the same bits.
+#[derive(Clone, Copy)]
+struct Kernels {
+    /// dst = src · w (interleaved floats).
+    window: unsafe fn(&mut [f32], &[f32], &[f32]),
+    /// dst = src · w, returning how many samples have |I| or |Q| ≥ the level.
+    window_clipped: unsafe fn(&mut [f32], &[Sample], &[f32], f32) -> u64,
+    /// pow = re² + im² of interleaved floats.
+    power: unsafe fn(&[f32], &mut [f32]),
+    /// pow = re² + im²; acc += pow; maxhold = max(maxhold, pow).
+    power_fold: unsafe fn(&[f32], &mut [f32], &mut [f32], &mut [f32]),
+    /// acc += pow; maxhold = max(maxhold, pow).
+    fold: unsafe fn(&[f32], &mut [f32], &mut [f32]),
+    /// The sums of eight consecutive `n`-bin rows, each in index order.
+    totals8: unsafe fn(&[f32], usize) -> [f32; 8],
+}
+
+macro_rules! kernel_variants {
+    ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block)*) => {
+        mod portable {
+            use super::*;
+            $($(#[$attr])* pub fn $name($($arg: $ty),*) $(-> $ret)? $body)*
+        }
+        #[cfg(target_arch = "x86_64")]
+        mod avx2 {
+            use super::*;
+            $($(#[$attr])*
+            #[target_feature(enable = "avx2")]
+            pub unsafe fn $name($($arg: $ty),*) $(-> $ret)? $body)*
+        }
+    };
+}
+
+kernel_variants! {
+    fn window(dst: &mut [f32], src: &[f32], w: &[f32]) {
+        for ((d, s), w) in dst.iter_mut().zip(src).zip(w) {
+            *d = s * w;
+        }
+    }
+
+    fn window_clipped(dst: &mut [f32], src: &[Sample], w: &[f32], clip: f32) -> u64 {
+        let mut count = 0u32;
+        for ((d, s), w) in dst.chunks_exact_mut(2).zip(src).zip(w.chunks_exact(2)) {
+            d[0] = s.re * w[0];
+            d[1] = s.im * w[1];
+            count += ((s.re.abs() >= clip) | (s.im.abs() >= clip)) as u32;
+        }
+        count as u64
+    }
+
+    fn power(x: &[f32], pow: &mut [f32]) {
+        for (p, c) in pow.iter_mut().zip(x.chunks_exact(2)) {
+            *p = c[0] * c[0] + c[1] * c[1];
+        }
+    }
+
+    fn power_fold(x: &[f32], pow: &mut [f32], acc: &mut [f32], maxhold: &mut [f32]) {
+        let it = pow.iter_mut().zip(x.chunks_exact(2)).zip(acc.iter_mut().zip(maxhold.iter_mut()));
+        for ((p, c), (a, m)) in it {
+            let v = c[0] * c[0] + c[1] * c[1];
+            *p = v;
+            *a += v;
+            *m = m.max(v);
+        }
+    }
+
+    fn fold(pow: &[f32], acc: &mut [f32], maxhold: &mut [f32]) {
+        for ((a, m), &p) in acc.iter_mut().zip(maxhold.iter_mut()).zip(pow) {
+            *a += p;
+            *m = m.max(p);
+        }
+    }
+}
+
+fn totals8_portable(rows: &[f32], n: usize) -> [f32; 8] {
+    row_sums(&rows[..8 * n], n)
+}
+
+/// Eight row sums, each accumulated in index order: 8×8 tiles are transposed
+/// in registers so one vector addition advances all eight sums by one bin.
+///
+/// # Safety
+/// The CPU must support AVX2; `rows` must hold at least `8 * n` values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn totals8_avx2(rows: &[f32], n: usize) -> [f32; 8] {
+    use std::arch::x86_64::*;
+    assert!(rows.len() >= 8 * n);
+    let p = rows.as_ptr();
+    let mut t = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * n + i)));
+        // Rows a..h → columns 0..7.
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]); // a0 b0 a1 b1 | a4 b4 a5 b5
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]); // a2 b2 a3 b3 | a6 b6 a7 b7
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2); // a0 b0 c0 d0 | a4 b4 c4 d4
+        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2); // a1 b1 c1 d1 | a5 …
+        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3); // a2 … | a6 …
+        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3); // a3 … | a7 …
+        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6); // e0 f0 g0 h0 | e4 …
+        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        // In bin order: column i, i+1, … i+7.
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s0, s4));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s1, s5));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s2, s6));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s3, s7));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s0, s4));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s1, s5));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s2, s6));
+        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s3, s7));
+        i += 8;
+    }
+    let mut out = [0.0f32; 8];
+    _mm256_storeu_ps(out.as_mut_ptr(), t);
+    for i in i..n {
+        for (l, o) in out.iter_mut().enumerate() {
+            *o += rows[l * n + i];
+        }
+    }
+    out
+}
+
+impl Kernels {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            return Kernels {
+                window: avx2::window,
+                window_clipped: avx2::window_clipped,
+                power: avx2::power,
+                power_fold: avx2::power_fold,
+                fold: avx2::fold,
+                totals8: totals8_avx2,
+            };
+        }
+        Self::portable()
+    }
+
+    fn portable() -> Self {
+        Kernels {
+            window: portable::window,
+            window_clipped: portable::window_clipped,
+            power: portable::power,
+            power_fold: portable::power_fold,
+            fold: portable::fold,
+            totals8: totals8_portable,
+        }
     }
 }
 
@@ -509,6 +961,57 @@ mod tests {
         let counted: u64 = frames.iter().map(|f| f.clipped).sum();
         let covered = frames.last().unwrap().end_sample();
         assert_eq!(counted, (100..covered).step_by(100).count() as u64);
+    }
+
+    #[test]
+    fn kernel_variants_give_the_same_bits() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let normal = Normal::new(0.0f32, 1.0).unwrap();
+        let (fast, plain) = (Kernels::detect(), Kernels::portable());
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for n in [1usize, 7, 16, 100, 1024, 1031] {
+            let mut v =
+                |len: usize| -> Vec<f32> { (0..len).map(|_| normal.sample(&mut rng)).collect() };
+            let x = v(2 * n);
+            let w = v(2 * n);
+            let rows: Vec<f32> = v(8 * n).iter().map(|a| a * a).collect();
+            let samples: Vec<Sample> = x.chunks(2).map(|c| Sample::new(c[0], c[1])).collect();
+            let (acc0, max0) = (v(n), v(n));
+            // SAFETY: `detect` only picks variants this CPU supports.
+            unsafe {
+                let mut out = [vec![0.0; 2 * n], vec![0.0; 2 * n]];
+                for (k, o) in [(&fast, 0), (&plain, 1)] {
+                    (k.window)(&mut out[o], &x, &w);
+                }
+                assert_eq!(bits(&out[0]), bits(&out[1]));
+                let mut counts = [0, 0];
+                for (k, o) in [(&fast, 0), (&plain, 1)] {
+                    counts[o] = (k.window_clipped)(&mut out[o], &samples, &w, 1.0);
+                }
+                assert_eq!(bits(&out[0]), bits(&out[1]));
+                assert_eq!(counts[0], counts[1]);
+                let mut pow = [vec![0.0; n], vec![0.0; n]];
+                let mut acc = [acc0.clone(), acc0.clone()];
+                let mut max = [max0.clone(), max0.clone()];
+                for (k, o) in [(&fast, 0), (&plain, 1)] {
+                    (k.power_fold)(&x, &mut pow[o], &mut acc[o], &mut max[o]);
+                    (k.fold)(&rows[..n], &mut acc[o], &mut max[o]);
+                }
+                assert_eq!(bits(&pow[0]), bits(&pow[1]));
+                assert_eq!(bits(&acc[0]), bits(&acc[1]));
+                assert_eq!(bits(&max[0]), bits(&max[1]));
+                for (k, o) in [(&fast, 0), (&plain, 1)] {
+                    (k.power)(&x, &mut pow[o]);
+                }
+                assert_eq!(bits(&pow[0]), bits(&pow[1]));
+                let sums = (fast.totals8)(&rows, n);
+                assert_eq!(bits(&sums), bits(&(plain.totals8)(&rows, n)));
+                for (l, s) in sums.iter().enumerate() {
+                    let plain_sum = rows[l * n..(l + 1) * n].iter().fold(0.0f32, |a, &b| a + b);
+                    assert_eq!(s.to_bits(), plain_sum.to_bits());
+                }
+            }
+        }
     }
 
     #[test]

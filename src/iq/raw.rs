@@ -13,9 +13,14 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// Samples decoded per underlying read: large enough for few system calls,
-/// small enough to keep the byte buffer in cache-friendly territory.
-const CHUNK_SAMPLES: usize = 1 << 16;
+/// Bytes read and decoded per underlying read: large enough for few system
+/// calls, small enough that the byte buffer stays in the L2 cache between the
+/// kernel's copy into it and the decoding out of it.
+const CHUNK_BYTES: usize = 128 * 1024;
+
+/// Samples per read for the smallest (2-byte) samples.
+#[cfg(test)]
+const CHUNK_SAMPLES: usize = CHUNK_BYTES / 2;
 
 /// Streams whole samples of one [`Datatype`] from the byte region
 /// `[data_offset, data_offset + data_len)` of `source`, through one reusable
@@ -67,7 +72,7 @@ impl<R: Read + Seek> ByteSampleReader<R> {
         info.total_samples = Some(total_samples);
         let buffer_samples = usize::try_from(total_samples)
             .unwrap_or(usize::MAX)
-            .min(CHUNK_SAMPLES);
+            .min((CHUNK_BYTES / sample_bytes as usize).max(1));
         Ok(ByteSampleReader {
             source,
             path: path.to_path_buf(),
@@ -129,7 +134,8 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
         let datatype = self.info.datatype;
         let sample_bytes = datatype.sample_bytes();
         let mut stats = ReadStats::default();
-        for chunk in out[..wanted].chunks_mut(CHUNK_SAMPLES) {
+        let chunk_len = self.bytes.len() / sample_bytes;
+        for chunk in out[..wanted].chunks_mut(chunk_len) {
             let bytes = &mut self.bytes[..chunk.len() * sample_bytes];
             if let Err(e) = self.source.read_exact(bytes) {
                 return Err(self.read_error(e));

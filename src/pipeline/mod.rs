@@ -33,6 +33,9 @@ pub struct PipelineSettings {
     pub block_len: usize,
     /// Capacity of each bounded channel, in items.
     pub channel_capacity: usize,
+    /// Threads transforming FFT segments in the PSD stage (1 or 2). Frames
+    /// are bit-identical whatever the count (see [`PsdEngine::with_threads`]).
+    pub psd_threads: usize,
 }
 
 impl PipelineSettings {
@@ -41,6 +44,7 @@ impl PipelineSettings {
             psd,
             block_len: 1 << 16,
             channel_capacity: 8,
+            psd_threads: 1,
         }
     }
 }
@@ -122,11 +126,12 @@ pub fn start(
         .spawn(move || source.run(ctx))
         .map_err(|e| Error::config(format!("cannot start the source thread: {e}")))?;
 
-    let mut engine = PsdEngine::new(
+    let mut engine = PsdEngine::with_threads(
         settings.psd,
         info.sample_rate,
         info.tunings.first().copied().unwrap_or(0.0),
         info.clip_level,
+        settings.psd_threads,
     )?;
     let psd_thread = std::thread::Builder::new()
         .name("rfsentry-psd".into())
