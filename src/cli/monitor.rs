@@ -123,5 +123,13 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         eprintln!();
     }
     super::analyze::print_summary(&info.name, &summary);
+    if summary.log_failed {
+        // Monitoring went on and every alert reached the terminal, but the
+        // record on disk is incomplete: say so, and exit non-zero.
+        return Err(Error::config(format!(
+            "the alert log {} could not be written (see the error above); alerts were printed to the terminal only",
+            out_dir.join("alerts.jsonl").display()
+        )));
+    }
     Ok(())
 }
