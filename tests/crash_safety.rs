@@ -181,6 +181,17 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
     let check = check_outputs(&s.path().join("monitor"));
     assert!(check.torn_tail.is_none());
     assert!(check.events.len() > before);
+    // Runs started within the same second share an id prefix: their alerts
+    // still have distinct ids.
+    let (mut raised, _) = raised_and_cleared(&check.events);
+    let n = raised.len();
+    raised.sort();
+    raised.dedup();
+    assert_eq!(
+        raised.len(),
+        n,
+        "an alert id was reused in the appended log"
+    );
     println!(
         "monitor: {} runs killed, {} events in the shared log",
         killed,

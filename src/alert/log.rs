@@ -88,6 +88,41 @@ impl AlertLog {
     }
 }
 
+/// The first free alert number for ids `{prefix}{n}` in the log at `path`:
+/// one more than the highest already there, 1 if there is none (or no log).
+/// A monitor restarted within the same second as an earlier run (same
+/// prefix) thus never reuses an id in the log it appends to.
+pub fn next_free_number(path: &Path, prefix: &str) -> u64 {
+    use std::io::BufRead;
+    // Only a regular file is read: the log may be a device (`/dev/full` in
+    // tests, `/dev/null`), and reading `/dev/full` never ends.
+    let Ok(file) = File::open(path) else {
+        return 1;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return 1;
+    }
+    let prefix_bytes = prefix.as_bytes();
+    let highest = std::io::BufReader::new(file)
+        .split(b'\n')
+        .map_while(|line| line.ok())
+        .filter(|line| {
+            prefix_bytes.is_empty() || line.windows(prefix_bytes.len()).any(|w| w == prefix_bytes)
+        })
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(&line).ok())
+        .filter_map(|event| {
+            event
+                .get("id")?
+                .as_str()?
+                .strip_prefix(prefix)?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    highest + 1
+}
+
 /// The length of `file` up to and including its last newline (0 if it has none).
 fn whole_lines_len(file: &mut File) -> std::io::Result<u64> {
     let len = file.metadata()?.len();
@@ -189,6 +224,26 @@ mod tests {
         let mut log = AlertLog::append(&path).unwrap();
         log.write(&event("b-1", EventType::Raised)).unwrap();
         assert_eq!(read_alert_log(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn numbering_continues_after_ids_of_the_same_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        assert_eq!(next_free_number(&path, "s-20240501T120000Z-"), 1);
+        let mut log = AlertLog::create(&path).unwrap();
+        for id in [
+            "s-20240501T120000Z-0002",
+            "s-20240501T120000Z-0011",
+            "s-20240501T115959Z-0040",
+            "other-0099",
+        ] {
+            log.write(&event(id, EventType::Raised)).unwrap();
+        }
+        assert_eq!(next_free_number(&path, "s-20240501T120000Z-"), 12);
+        assert_eq!(next_free_number(&path, "s-20240501T120001Z-"), 1);
+        // A device is not read (reading /dev/full never ends).
+        assert_eq!(next_free_number(Path::new("/dev/full"), "s-"), 1);
     }
 
     #[test]
