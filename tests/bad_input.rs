@@ -44,6 +44,7 @@
 //! | learn merge with another rate | learn | `cannot merge into profile "demo": it was learned with different capture settings …` |
 //! | recording shorter than one frame | learn | `no complete spectrum frame in the input: recordings shorter than one integration time (0.05 s)?` |
 //! | NaN/Inf samples | analyze | exit 0; `x.sigmf-data: NaN or infinite sample(s) among samples …` and `x.sigmf-data: N non-finite sample(s) (NaN or infinity) in all were replaced by 0` |
+//! | annotation span past the last sample index | score | `x.sigmf-meta: annotations[0].core:sample_count: a span that ends within the range of sample indices; … overflows` (was a panic) |
 //! | alert log that is not JSON | score | `alerts.jsonl: line 1: an alert event as JSON (…)` |
 //! | scenario not TOML | synth | `s.toml: toml: expected valid TOML (at line 1): …` |
 //! | scenario sample rate 0 / NaN | synth | `s.toml: sample_rate: expected a number greater than 0, got 0` |
@@ -666,6 +667,21 @@ const CASES: &[Case] = &[
             "x.sigmf-data: NaN or infinite sample(s) among samples 0..",
             "x.sigmf-data: 189 non-finite sample(s) (NaN or infinity) in all were replaced by 0",
         ],
+    },
+    Case {
+        name: "annotation span past the last sample index",
+        setup: |fx, dir| {
+            let mut meta = fx.meta.clone();
+            meta["annotations"] = serde_json::json!([
+                { "core:sample_start": 18446744073709551610u64, "core:sample_count": 100,
+                  "rfsentry:kind": "jamming.tone" }
+            ]);
+            sigmf(dir, &meta, &fx.data);
+            std::fs::write(dir.join("alerts.jsonl"), "").unwrap();
+            args(&["score", "alerts.jsonl", "x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["x.sigmf-meta: annotations[0].core:sample_count", "overflows"],
     },
     Case {
         name: "alert log that is not JSON",
