@@ -1,11 +1,18 @@
 //! The alert log: JSON Lines, one [`AlertEvent`] per line, appended and
 //! flushed after every line and synced to disk on `raised`/`cleared`, so a
 //! crash never loses or corrupts an event already written.
+//!
+//! Every line is written with one `write` call, so a crash (even SIGKILL)
+//! leaves whole lines. Should a line still be torn — a write cut short by a
+//! full disk, a power loss — the log repairs itself: a failed write is rolled
+//! back to the last whole line, and [`AlertLog::append`] removes an
+//! unterminated last line (with a warning) before appending, so a new event
+//! is never glued onto the fragment of an old one.
 
 use super::{AlertEvent, EventType};
 use crate::{Error, Result};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Appends alert events to a `.jsonl` file.
@@ -13,6 +20,8 @@ pub struct AlertLog {
     path: PathBuf,
     file: File,
     line: Vec<u8>,
+    /// Length of the log up to its last whole line.
+    len: u64,
 }
 
 impl AlertLog {
@@ -21,15 +30,28 @@ impl AlertLog {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
+        let len = whole_lines_len(&mut file).map_err(|e| Error::io(path, e))?;
+        let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if len < file_len {
+            tracing::warn!(
+                "{}: removing an incomplete last line ({} bytes, not a whole alert event) left by an earlier run",
+                path.display(),
+                file_len - len
+            );
+            file.set_len(len).map_err(|e| Error::io(path, e))?;
+            file.sync_data().map_err(|e| Error::io(path, e))?;
+        }
         Ok(AlertLog {
             path: path.to_path_buf(),
             file,
             line: Vec::with_capacity(1024),
+            len,
         })
     }
 
@@ -51,9 +73,12 @@ impl AlertLog {
         self.line.clear();
         serde_json::to_writer(&mut self.line, event).expect("alert events serialise");
         self.line.push(b'\n');
-        self.file
-            .write_all(&self.line)
-            .map_err(|e| Error::io(&self.path, e))?;
+        if let Err(e) = self.file.write_all(&self.line) {
+            // Roll back a partly written line so the log stays whole lines.
+            let _ = self.file.set_len(self.len);
+            return Err(Error::io(&self.path, e));
+        }
+        self.len += self.line.len() as u64;
         if event.event != EventType::Updated {
             self.file
                 .sync_data()
@@ -61,6 +86,59 @@ impl AlertLog {
         }
         Ok(())
     }
+}
+
+/// The first free alert number for ids `{prefix}{n}` in the log at `path`:
+/// one more than the highest already there, 1 if there is none (or no log).
+/// A monitor restarted within the same second as an earlier run (same
+/// prefix) thus never reuses an id in the log it appends to.
+pub fn next_free_number(path: &Path, prefix: &str) -> u64 {
+    use std::io::BufRead;
+    // Only a regular file is read: the log may be a device (`/dev/full` in
+    // tests, `/dev/null`), and reading `/dev/full` never ends.
+    let Ok(file) = File::open(path) else {
+        return 1;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return 1;
+    }
+    let prefix_bytes = prefix.as_bytes();
+    let highest = std::io::BufReader::new(file)
+        .split(b'\n')
+        .map_while(|line| line.ok())
+        .filter(|line| {
+            prefix_bytes.is_empty() || line.windows(prefix_bytes.len()).any(|w| w == prefix_bytes)
+        })
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(&line).ok())
+        .filter_map(|event| {
+            event
+                .get("id")?
+                .as_str()?
+                .strip_prefix(prefix)?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    highest + 1
+}
+
+/// The length of `file` up to and including its last newline (0 if it has none).
+fn whole_lines_len(file: &mut File) -> std::io::Result<u64> {
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut buf = [0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// Read an alert log back; lines that are not complete JSON (a torn last line) are skipped.
@@ -86,4 +164,100 @@ pub fn read_alert_log(path: &Path) -> Result<Vec<AlertEvent>> {
         }
     }
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AlertKind, EvidencePaths};
+
+    fn event(id: &str, event: EventType) -> AlertEvent {
+        AlertEvent {
+            id: id.into(),
+            event,
+            kind: AlertKind::JammingTone,
+            site: "s".into(),
+            recording: "r".into(),
+            start: "2024-05-01T12:00:00Z".into(),
+            end: "2024-05-01T12:00:01Z".into(),
+            start_sample: 0,
+            end_sample: 10,
+            freq_low_hz: 1.0,
+            freq_high_hz: 2.0,
+            center_hz: 1.5,
+            peak_dbfs: -20.0,
+            excess_db: 10.0,
+            snr_db: 12.0,
+            confidence: 0.9,
+            evidence: EvidencePaths::default(),
+            details: Default::default(),
+        }
+    }
+
+    #[test]
+    fn append_removes_a_torn_last_line_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        let mut log = AlertLog::create(&path).unwrap();
+        log.write(&event("a-1", EventType::Raised)).unwrap();
+        drop(log);
+        // A crash in the middle of a line.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"id":"a-1","event":"clea"#).unwrap();
+        drop(f);
+        let mut log = AlertLog::append(&path).unwrap();
+        log.write(&event("a-1", EventType::Cleared)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        for line in text.lines() {
+            serde_json::from_str::<AlertEvent>(line).unwrap();
+        }
+        let events = read_alert_log(&path).unwrap();
+        assert_eq!(events[1].event, EventType::Cleared);
+    }
+
+    #[test]
+    fn a_log_that_is_only_a_fragment_starts_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        std::fs::write(&path, br#"{"id":"#).unwrap();
+        let mut log = AlertLog::append(&path).unwrap();
+        log.write(&event("b-1", EventType::Raised)).unwrap();
+        assert_eq!(read_alert_log(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn numbering_continues_after_ids_of_the_same_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        assert_eq!(next_free_number(&path, "s-20240501T120000Z-"), 1);
+        let mut log = AlertLog::create(&path).unwrap();
+        for id in [
+            "s-20240501T120000Z-0002",
+            "s-20240501T120000Z-0011",
+            "s-20240501T115959Z-0040",
+            "other-0099",
+        ] {
+            log.write(&event(id, EventType::Raised)).unwrap();
+        }
+        assert_eq!(next_free_number(&path, "s-20240501T120000Z-"), 12);
+        assert_eq!(next_free_number(&path, "s-20240501T120001Z-"), 1);
+        // A device is not read (reading /dev/full never ends).
+        assert_eq!(next_free_number(Path::new("/dev/full"), "s-"), 1);
+    }
+
+    #[test]
+    fn a_full_disk_is_an_error_naming_the_log() {
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        let mut log = AlertLog::append(full).unwrap();
+        let msg = log
+            .write(&event("c-1", EventType::Raised))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("/dev/full"), "{msg}");
+        assert!(msg.contains("No space left"), "{msg}");
+    }
 }

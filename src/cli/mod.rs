@@ -70,8 +70,11 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour codes only on a terminal: logs redirected to a file or a
+    // journal stay plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         // Colour codes only for a terminal, not for a log file or journald.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

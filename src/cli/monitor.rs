@@ -76,10 +76,14 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     }
     let info = source.info();
     let now = chrono::Utc::now();
+    let id_prefix = format!("{}-{}-", profile.site.name, now.format("%Y%m%dT%H%M%SZ"));
+    // A run restarted within the same second appends to the same log: go on
+    // numbering after it rather than reuse its ids.
+    let first_id = crate::alert::log::next_free_number(&out_dir.join("alerts.jsonl"), &id_prefix);
     let config = WatchConfig {
         out_dir: out_dir.clone(),
-        id_prefix: format!("{}-{}-", profile.site.name, now.format("%Y%m%dT%H%M%SZ")),
-        first_id: 1,
+        id_prefix,
+        first_id,
         fallback_start: now,
         sink: SinkOptions {
             truncate_log: false,
@@ -124,5 +128,13 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         eprintln!();
     }
     super::analyze::print_summary(&info.name, &summary);
+    if summary.log_failed {
+        // Monitoring went on and every alert reached the terminal, but the
+        // record on disk is incomplete: say so, and exit non-zero.
+        return Err(Error::config(format!(
+            "the alert log {} could not be written (see the error above); alerts were printed to the terminal only",
+            out_dir.join("alerts.jsonl").display()
+        )));
+    }
     Ok(())
 }

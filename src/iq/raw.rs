@@ -25,7 +25,10 @@ const CHUNK_SAMPLES: usize = CHUNK_BYTES / 2;
 /// Streams whole samples of one [`Datatype`] from the byte region
 /// `[data_offset, data_offset + data_len)` of `source`, through one reusable
 /// byte buffer. Trailing bytes that do not make a whole sample are ignored
-/// and reported once, with a warning, when the end is reached.
+/// and reported once, with a warning, when the reader is created (the whole
+/// samples are still analysed). Non-finite samples (NaN, ±Inf) are replaced
+/// by 0 and counted: the first is reported with a warning as it is read, the
+/// total when the reader is dropped.
 pub struct ByteSampleReader<R> {
     source: R,
     /// The file (or archive member) named in errors and warnings.
@@ -38,6 +41,8 @@ pub struct ByteSampleReader<R> {
     position: u64,
     bytes: Vec<u8>,
     stray_reported: bool,
+    /// Non-finite samples read so far (replaced by 0).
+    nonfinite: u64,
 }
 
 /// The reader every file format returns.
@@ -73,7 +78,7 @@ impl<R: Read + Seek> ByteSampleReader<R> {
         let buffer_samples = usize::try_from(total_samples)
             .unwrap_or(usize::MAX)
             .min((CHUNK_BYTES / sample_bytes as usize).max(1));
-        Ok(ByteSampleReader {
+        let mut reader = ByteSampleReader {
             source,
             path: path.to_path_buf(),
             info,
@@ -83,18 +88,24 @@ impl<R: Read + Seek> ByteSampleReader<R> {
             position: 0,
             bytes: vec![0; buffer_samples * sample_bytes as usize],
             stray_reported: false,
-        })
+            nonfinite: 0,
+        };
+        // Said now, not at the end: a file source stops after the last whole
+        // sample and never asks for more.
+        reader.report_stray_bytes_once();
+        Ok(reader)
     }
 
     fn report_stray_bytes_once(&mut self) {
         if self.stray_bytes > 0 && !self.stray_reported {
             self.stray_reported = true;
             tracing::warn!(
-                "{}: ignoring {} trailing byte(s) at the end: not a whole {} sample ({} bytes)",
+                "{}: ignoring {} trailing byte(s) at the end: not a whole {} sample ({} bytes); analysing the {} whole samples",
                 self.path.display(),
                 self.stray_bytes,
                 self.info.datatype,
-                self.info.datatype.sample_bytes()
+                self.info.datatype.sample_bytes(),
+                self.total_samples
             );
         }
     }
@@ -140,7 +151,17 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
             if let Err(e) = self.source.read_exact(bytes) {
                 return Err(self.read_error(e));
             }
-            stats.nonfinite += datatype.decode(bytes, chunk);
+            let nonfinite = datatype.decode(bytes, chunk);
+            if nonfinite > 0 && self.nonfinite == 0 {
+                tracing::warn!(
+                    "{}: NaN or infinite sample(s) among samples {}..{}: such samples are replaced by 0 and counted; the total is reported at the end",
+                    self.path.display(),
+                    self.position,
+                    self.position + chunk.len() as u64
+                );
+            }
+            self.nonfinite += nonfinite as u64;
+            stats.nonfinite += nonfinite;
             stats.samples += chunk.len();
             self.position += chunk.len() as u64;
         }
@@ -161,6 +182,18 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
             .map_err(|e| Error::io(&self.path, e))?;
         self.position = sample;
         Ok(())
+    }
+}
+
+impl<R> Drop for ByteSampleReader<R> {
+    fn drop(&mut self) {
+        if self.nonfinite > 0 {
+            tracing::warn!(
+                "{}: {} non-finite sample(s) (NaN or infinity) in all were replaced by 0",
+                self.path.display(),
+                self.nonfinite
+            );
+        }
     }
 }
 
@@ -459,6 +492,54 @@ pub(crate) mod tests {
         assert_eq!(logs.matches("trailing byte").count(), 1, "{logs}");
         assert!(logs.contains("odd_433.92M_250k.cs16"), "{logs}");
         assert!(logs.contains("ignoring 3 trailing"), "{logs}");
+    }
+
+    #[test]
+    fn nonfinite_samples_are_reported_first_as_read_and_in_total_at_the_end() {
+        let mut bytes = Vec::new();
+        for v in [
+            0.5f32,
+            0.5,
+            f32::NAN,
+            0.0,
+            0.1,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1.0,
+        ] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let len = bytes.len() as u64;
+        let (stats, logs) = capture_logs(|| {
+            let mut r = ByteSampleReader::new(
+                Cursor::new(bytes),
+                Path::new("nan.cf32"),
+                0,
+                len,
+                info(Datatype::CF32_LE),
+            )
+            .unwrap();
+            let mut total = ReadStats::default();
+            let mut one = [Sample::default(); 1];
+            loop {
+                let s = r.read(&mut one).unwrap();
+                if s.samples == 0 {
+                    break total;
+                }
+                assert!(one[0].re.is_finite() && one[0].im.is_finite());
+                total.samples += s.samples;
+                total.nonfinite += s.nonfinite;
+            }
+        });
+        assert_eq!(stats.samples, 4);
+        assert_eq!(stats.nonfinite, 3);
+        assert_eq!(
+            logs.matches("NaN or infinite sample(s) among samples 1..2")
+                .count(),
+            1,
+            "{logs}"
+        );
+        assert!(logs.contains("nan.cf32: 3 non-finite sample(s)"), "{logs}");
     }
 
     #[test]

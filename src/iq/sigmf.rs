@@ -302,6 +302,20 @@ fn parse_annotations(meta_path: &Path, annotations: Option<&Value>) -> Result<Ve
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    for (index, a) in parsed.iter().enumerate() {
+        if let Some(count) = a.sample_count {
+            if a.sample_start.checked_add(count).is_none() {
+                return Err(Error::format(
+                    meta_path,
+                    format!("annotations[{index}].core:sample_count"),
+                    format!(
+                        "a span that ends within the range of sample indices; core:sample_start {} + core:sample_count {count} overflows",
+                        a.sample_start
+                    ),
+                ));
+            }
+        }
+    }
     parsed.sort_by_key(|a| a.sample_start);
     Ok(parsed)
 }
@@ -672,6 +686,15 @@ mod tests {
                 json!({ "global": { "core:datatype": "cu8", "core:sample_rate": 1e6 },
                         "annotations": [ { "core:sample_start": "soon" } ] }),
                 "annotations[0]",
+            ),
+            // Found by review, then made a fuzz invariant: the end of this
+            // span overflowed u64 and `score` panicked.
+            (
+                json!({ "global": { "core:datatype": "cu8", "core:sample_rate": 1e6 },
+                        "annotations": [ { "core:sample_start": 0, "core:sample_count": 5 },
+                                         { "core:sample_start": 18446744073709551610u64,
+                                           "core:sample_count": 100 } ] }),
+                "annotations[1].core:sample_count: a span that ends within the range",
             ),
         ];
         for (meta, expected) in cases {

@@ -175,7 +175,26 @@ impl Profile {
 
     /// Load and validate a profile.
     pub fn load(path: &Path) -> Result<Profile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::format(
+                path,
+                "profile",
+                format!(
+                    "a baseline profile; the file does not exist (learn one first: rfsentry learn --site {} --profile-dir {} RECORDING, or pass the --profile-dir that holds it)",
+                    path.file_stem().unwrap_or_default().to_string_lossy(),
+                    path.parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."))
+                        .display()
+                ),
+            ),
+            std::io::ErrorKind::InvalidData => Error::format(
+                path,
+                "profile",
+                "a baseline profile in TOML (UTF-8 text); the file is not text",
+            ),
+            _ => Error::io(path, e),
+        })?;
         let profile: Profile = toml::from_str(&text).map_err(|e| {
             let field = e
                 .span()
@@ -204,14 +223,72 @@ impl Profile {
                 ),
             );
         }
+        if !crate::iq::open::is_plausible_sample_rate(self.capture.sample_rate) {
+            return err(
+                "capture.sample_rate",
+                format!(
+                    "a positive number of samples per second, at most {:e}; found {}",
+                    crate::iq::open::MAX_SAMPLE_RATE,
+                    self.capture.sample_rate
+                ),
+            );
+        }
         if let Err(e) = self.capture.psd.validate(self.capture.sample_rate) {
             return err("capture", e.to_string());
+        }
+        if self.capture.gain_db.is_some_and(|g| !g.is_finite()) {
+            return err("capture.gain_db", "a finite gain in dB".into());
         }
         if self.segments.is_empty() {
             return err("segments", "at least one [[segments]] table".into());
         }
         let n = self.capture.psd.fft_size;
         for (i, s) in self.segments.iter().enumerate() {
+            if !(s.center_hz.is_finite() && s.center_hz >= 0.0) {
+                return err(
+                    &format!("segments[{i}].center_hz"),
+                    format!(
+                        "a centre frequency in Hz (finite, not negative); found {}",
+                        s.center_hz
+                    ),
+                );
+            }
+            if !(s.dwell_s.is_finite() && s.dwell_s >= 0.0) {
+                return err(
+                    &format!("segments[{i}].dwell_s"),
+                    format!("a dwell time in seconds, 0 or more; found {}", s.dwell_s),
+                );
+            }
+            for (name, v) in [
+                ("total_power_dbfs", s.total_power_dbfs),
+                ("total_power_p01_dbfs", s.total_power_p01_dbfs),
+                ("noise_floor_dbfs", s.noise_floor_dbfs),
+            ] {
+                if !v.is_finite() {
+                    return err(
+                        &format!("segments[{i}].{name}"),
+                        format!("a finite level in dBFS; found {v}"),
+                    );
+                }
+            }
+            if !(0.0..=1.0).contains(&s.clipped_fraction_max) {
+                return err(
+                    &format!("segments[{i}].clipped_fraction_max"),
+                    format!("a fraction from 0 to 1; found {}", s.clipped_fraction_max),
+                );
+            }
+            if let Some(j) = self.segments[..i]
+                .iter()
+                .position(|o| (o.center_hz - s.center_hz).abs() < 1.0)
+            {
+                return err(
+                    &format!("segments[{i}].center_hz"),
+                    format!(
+                        "one segment per tuning; {} Hz is also segments[{j}]'s",
+                        s.center_hz
+                    ),
+                );
+            }
             for (name, v) in [
                 ("floor_dbfs", &s.floor_dbfs),
                 ("p95_dbfs", &s.p95_dbfs),
@@ -235,7 +312,25 @@ impl Profile {
             if !(e.low_hz.is_finite() && e.high_hz.is_finite() && e.low_hz <= e.high_hz) {
                 return err(
                     &format!("emitters[{i}] ({})", e.name),
-                    "low_hz ≤ high_hz".into(),
+                    format!(
+                        "finite low_hz ≤ high_hz; found low_hz = {}, high_hz = {}",
+                        e.low_hz, e.high_hz
+                    ),
+                );
+            }
+            if !(e.peak_dbfs.is_finite() && e.power_dbfs.is_finite()) {
+                return err(
+                    &format!("emitters[{i}] ({})", e.name),
+                    format!(
+                        "finite peak_dbfs and power_dbfs; found {} and {}",
+                        e.peak_dbfs, e.power_dbfs
+                    ),
+                );
+            }
+            if !(0.0..=1.0).contains(&e.duty) {
+                return err(
+                    &format!("emitters[{i}] ({}).duty", e.name),
+                    format!("a fraction of time from 0 to 1; found {}", e.duty),
                 );
             }
         }
@@ -252,8 +347,10 @@ impl Profile {
             .map_err(|e| Error::format(path, "thresholds", e))
     }
 
-    /// Write the profile atomically.
+    /// Check the profile, then write it atomically: a profile that would not
+    /// load again is an error now, not at the next `monitor`.
     pub fn save(&self, path: &Path) -> Result<()> {
+        self.validate(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
@@ -317,4 +414,151 @@ fn locate(text: &str, offset: usize) -> String {
         .map(|l| l.chars().count() + 1)
         .unwrap_or(1);
     format!("line {line}, column {col}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small valid profile (16 bins, one segment, one emitter).
+    fn profile() -> Profile {
+        let bins = |v: f32| vec![v; 16];
+        Profile {
+            format: FORMAT,
+            site: Site {
+                name: "t".into(),
+                ..Site::default()
+            },
+            capture: CaptureSettings {
+                sample_rate: 250e3,
+                psd: PsdConfig {
+                    fft_size: 16,
+                    ..PsdConfig::default()
+                },
+                gain_db: None,
+            },
+            thresholds: Thresholds::default(),
+            protected: Vec::new(),
+            emitters: vec![Emitter {
+                name: "e".into(),
+                low_hz: 1e6,
+                high_hz: 1.1e6,
+                peak_dbfs: -30.0,
+                power_dbfs: -35.0,
+                duty: 0.5,
+                source: EmitterSource::Learned,
+            }],
+            device: None,
+            segments: vec![Segment {
+                center_hz: 433.92e6,
+                dwell_s: 0.0,
+                frames: 10,
+                floor_dbfs: bins(-60.0),
+                p95_dbfs: bins(-58.0),
+                p99_dbfs: bins(-57.0),
+                max_dbfs: bins(-50.0),
+                maxhold_p99_dbfs: bins(-52.0),
+                occupancy: bins(0.0),
+                total_power_dbfs: -30.0,
+                total_power_p01_dbfs: -31.0,
+                clipped_fraction_max: 0.0,
+                noise_floor_dbfs: -60.0,
+            }],
+        }
+    }
+
+    #[test]
+    fn valid_profile_round_trips_through_save_and_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        profile().save(&path).unwrap();
+        assert_eq!(Profile::load(&path).unwrap(), profile());
+    }
+
+    #[test]
+    fn nonsense_values_are_errors_naming_the_field() {
+        let cases: Vec<(fn(&mut Profile), &str)> = vec![
+            (|p| p.format = 7, "format"),
+            (|p| p.capture.sample_rate = 0.0, "capture.sample_rate"),
+            (|p| p.capture.sample_rate = 1e30, "capture.sample_rate"),
+            (|p| p.capture.psd.fft_size = 3, "capture"),
+            (|p| p.segments.clear(), "segments"),
+            (
+                |p| p.segments[0].center_hz = f64::NAN,
+                "segments[0].center_hz",
+            ),
+            (|p| p.segments[0].dwell_s = -1.0, "segments[0].dwell_s"),
+            (
+                |p| {
+                    p.segments[0].floor_dbfs.pop();
+                },
+                "segments[0].floor_dbfs: 16 values",
+            ),
+            (
+                |p| p.segments[0].p99_dbfs[3] = f32::NAN,
+                "segments[0].p99_dbfs: finite",
+            ),
+            (
+                |p| p.segments[0].noise_floor_dbfs = f32::INFINITY,
+                "segments[0].noise_floor_dbfs",
+            ),
+            (
+                |p| p.segments[0].total_power_dbfs = f32::NAN,
+                "segments[0].total_power_dbfs",
+            ),
+            (
+                |p| p.segments[0].clipped_fraction_max = 2.0,
+                "clipped_fraction_max",
+            ),
+            (
+                |p| p.segments.push(p.segments[0].clone()),
+                "segments[1].center_hz: one segment per tuning",
+            ),
+            (
+                |p| p.emitters[0].high_hz = 0.0,
+                "emitters[0] (e): finite low_hz",
+            ),
+            (
+                |p| p.emitters[0].peak_dbfs = f32::NAN,
+                "emitters[0] (e): finite peak_dbfs",
+            ),
+            (|p| p.emitters[0].duty = 1.5, "emitters[0] (e).duty"),
+            (|p| p.thresholds.barrage_rise_db = -1.0, "thresholds"),
+        ];
+        for (spoil, expected) in cases {
+            let mut p = profile();
+            spoil(&mut p);
+            let msg = p.validate(Path::new("x.toml")).unwrap_err().to_string();
+            assert!(msg.starts_with("x.toml: "), "{msg}");
+            assert!(msg.contains(expected), "{expected}: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_missing_profile_says_how_to_make_one() {
+        let msg = Profile::load(Path::new("nowhere/venue-b.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("nowhere/venue-b.toml: profile"), "{msg}");
+        assert!(
+            msg.contains("rfsentry learn --site venue-b --profile-dir nowhere"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn toml_errors_give_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        let text = toml::to_string(&profile())
+            .unwrap()
+            .replace("fft_size = 16", "fft_size = \"many\"");
+        std::fs::write(&path, text).unwrap();
+        let msg = Profile::load(&path).unwrap_err().to_string();
+        assert!(msg.contains("t.toml: line "), "{msg}");
+        assert!(msg.contains("a valid rfsentry profile"), "{msg}");
+        std::fs::write(&path, [0xff, 0xfe, 0x00]).unwrap();
+        let msg = Profile::load(&path).unwrap_err().to_string();
+        assert!(msg.contains("not text"), "{msg}");
+    }
 }

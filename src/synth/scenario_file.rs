@@ -120,8 +120,16 @@ fn read_layers(
                 ),
             ));
         }
-        let base_text =
-            std::fs::read_to_string(&base_path).map_err(|e| Error::io(&base_path, e))?;
+        let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+            Error::format(
+                &path,
+                "base",
+                format!(
+                    "expected a readable scenario file to inherit from; {}: {e}",
+                    base_path.display()
+                ),
+            )
+        })?;
         let base_dir = base_path.parent().unwrap_or(Path::new("")).to_path_buf();
         layers = read_layers(&base_text, base_path, &base_dir, chain)?;
         chain.pop();

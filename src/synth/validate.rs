@@ -305,7 +305,8 @@ impl Checker<'_> {
                         "burst_s",
                         format!(
                             "expected bursts shorter than 90 % of period_s ({} s) so jittered bursts never overlap, got {} s",
-                            0.9 * burst.period_s,
+                            // Shown to the microsecond: 0.9 × 0.01 is 0.009, not 0.009000000000000001.
+                            (0.9 * burst.period_s * 1e6).round() / 1e6,
                             burst.burst_s
                         ),
                     ));

@@ -1,0 +1,438 @@
+//! Nothing lost: what rfsentry leaves on disk when it is killed, stopped or
+//! cannot write.
+//!
+//! - SIGKILL at a fixed list of moments during `analyze`, `monitor --fast`
+//!   and `learn`: every complete line of the alert log is valid JSON, no
+//!   evidence file under its final name is half written (`.part` files are
+//!   the temporaries), and a profile is either the old one or a whole new one.
+//!   `monitor` appends: the runs killed one after another share one log.
+//! - SIGTERM during a real-time `monitor`: exit 0, every raised alert has its
+//!   `cleared` line, the summary is printed.
+//! - An unwritable output directory or a full disk: a clear error naming
+//!   the path, analysis/monitoring goes on, alerts reach the terminal, and
+//!   the command exits non-zero at the end.
+
+#[path = "support/long_run.rs"]
+mod long_run;
+
+use long_run::{check_outputs, raised_and_cleared, rfsentry_ok, BIN};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A 60 s recording with an event every 3 s, and the demo profile, made once.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        long_run::learn_demo(dir.path(), 8.0);
+        let scenario = long_run::write_scenario(dir.path(), "busy", 60.0, 3.0, 1.0, 5);
+        long_run::synth(dir.path(), &scenario, "busy");
+        Setup { dir }
+    })
+}
+
+impl Setup {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Kill delays in milliseconds after the start (a fixed list, so a failure
+/// can be replayed): early (opening), during, and near the end of the run.
+const KILL_AFTER_MS: [u64; 10] = [2, 15, 35, 60, 90, 130, 180, 260, 400, 700];
+
+fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rfsentry")
+}
+
+/// Start `args`, SIGKILL it after `delay` (if still running); returns
+/// whether it was killed before it finished.
+fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
+    let mut child = spawn(dir, args);
+    let deadline = Instant::now() + delay;
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    true
+}
+
+#[test]
+fn sigkill_during_analyze_leaves_whole_lines_and_whole_files() {
+    let s = setup();
+    let mut killed = 0;
+    for (i, ms) in KILL_AFTER_MS.iter().enumerate() {
+        let out = format!("analyze-{i}");
+        let args = [
+            "analyze",
+            "--site",
+            "demo",
+            "--profile-dir",
+            "profiles",
+            "--out",
+            &out,
+            "busy.sigmf-meta",
+        ];
+        killed += kill_after(s.path(), &args, Duration::from_millis(*ms)) as usize;
+        let check = check_outputs(&s.path().join(&out));
+        assert!(
+            check.torn_tail.is_none(),
+            "{out}: torn line {:?}",
+            check.torn_tail
+        );
+        println!(
+            "analyze killed after {ms} ms: {} events, {} whole evidence files, {} .part",
+            check.events.len(),
+            check.files.len(),
+            check.parts.len()
+        );
+    }
+    assert!(
+        killed >= 2,
+        "only {killed} runs were killed before they ended"
+    );
+    // A run to the end afterwards: its log is complete and fresh.
+    rfsentry_ok(
+        s.path(),
+        &[
+            "analyze",
+            "--site",
+            "demo",
+            "--profile-dir",
+            "profiles",
+            "--out",
+            "analyze-0",
+            "busy.sigmf-meta",
+        ],
+    );
+    let check = check_outputs(&s.path().join("analyze-0"));
+    let (raised, cleared) = raised_and_cleared(&check.events);
+    assert!(raised.len() >= 15, "{} alerts", raised.len());
+    assert_eq!(raised, cleared);
+}
+
+#[test]
+fn sigkill_during_monitor_keeps_the_appended_log_whole() {
+    let s = setup();
+    let mut killed = 0;
+    for ms in KILL_AFTER_MS {
+        let args = [
+            "monitor",
+            "--fast",
+            "--site",
+            "demo",
+            "--profile-dir",
+            "profiles",
+            "--out",
+            "monitor",
+            "busy.sigmf-meta",
+        ];
+        killed += kill_after(s.path(), &args, Duration::from_millis(ms)) as usize;
+        let check = check_outputs(&s.path().join("monitor"));
+        assert!(check.torn_tail.is_none(), "torn line {:?}", check.torn_tail);
+    }
+    assert!(
+        killed >= 2,
+        "only {killed} runs were killed before they ended"
+    );
+    // Simulate the worst case the kernel does not give us with SIGKILL (one
+    // write per line): a line torn by a power cut. The next run repairs it.
+    let log = s.path().join("monitor/alerts.jsonl");
+    let before = check_outputs(&s.path().join("monitor")).events.len();
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(br#"{"id":"demo-torn","event":"rai"#);
+    std::fs::write(&log, bytes).unwrap();
+    let out = rfsentry_ok(
+        s.path(),
+        &[
+            "monitor",
+            "--fast",
+            "--site",
+            "demo",
+            "--profile-dir",
+            "profiles",
+            "--out",
+            "monitor",
+            "busy.sigmf-meta",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("removing an incomplete last line"),
+        "{stderr}"
+    );
+    let check = check_outputs(&s.path().join("monitor"));
+    assert!(check.torn_tail.is_none());
+    assert!(check.events.len() > before);
+    // Runs started within the same second share an id prefix: their alerts
+    // still have distinct ids.
+    let (mut raised, _) = raised_and_cleared(&check.events);
+    let n = raised.len();
+    raised.sort();
+    raised.dedup();
+    assert_eq!(
+        raised.len(),
+        n,
+        "an alert id was reused in the appended log"
+    );
+    println!(
+        "monitor: {} runs killed, {} events in the shared log",
+        killed,
+        check.events.len()
+    );
+}
+
+#[test]
+fn sigkill_during_learn_leaves_the_old_profile_or_a_whole_new_one() {
+    let s = setup();
+    let dir = s.path().join("learn-kill");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rec = s.path().join("busy.sigmf-meta");
+    for ms in KILL_AFTER_MS {
+        kill_after(
+            &dir,
+            &[
+                "learn",
+                "--site",
+                "k",
+                "--profile-dir",
+                "p",
+                rec.to_str().unwrap(),
+            ],
+            Duration::from_millis(ms),
+        );
+        check_outputs(&dir);
+        if dir.join("p/k.toml").exists() {
+            // Loadable by rfsentry itself, not only TOML.
+            rfsentry_ok(
+                &dir,
+                &[
+                    "analyze",
+                    "--site",
+                    "k",
+                    "--profile-dir",
+                    "p",
+                    "--out",
+                    "o",
+                    rec.to_str().unwrap(),
+                ],
+            );
+        }
+    }
+}
+
+#[test]
+fn sigterm_during_monitor_clears_every_alert_and_prints_the_summary() {
+    let s = setup();
+    // Real time: the 60 s recording is stopped after a few seconds, while
+    // an alert is open (events run 1.5–2.5 s, 4.5–5.5 s, …).
+    for (i, after_s) in [2.0f64, 5.2].into_iter().enumerate() {
+        let out_dir = format!("term-{i}");
+        let child = Command::new(BIN)
+            .args([
+                "monitor",
+                "--site",
+                "demo",
+                "--profile-dir",
+                "profiles",
+                "--out",
+                &out_dir,
+                "busy.sigmf-meta",
+            ])
+            .current_dir(s.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs_f64(after_s));
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let started = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(5), "slow to stop");
+        assert!(
+            stdout.contains("samples in") && stdout.contains("alert(s)"),
+            "{stdout}"
+        );
+        let check = check_outputs(&s.path().join(&out_dir));
+        let (raised, cleared) = raised_and_cleared(&check.events);
+        assert!(!raised.is_empty(), "no alert within {after_s} s: {stderr}");
+        assert_eq!(raised, cleared, "an alert left open after SIGTERM");
+        println!(
+            "SIGTERM after {after_s} s: {} raised, all cleared",
+            raised.len()
+        );
+    }
+}
+
+/// Run and return (exit code, stdout, stderr).
+fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Alerts echoed on the terminal by `monitor`: (event, id).
+fn echoed(stderr: &str) -> Vec<(String, String)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start_matches('\r').trim_start_matches("\x1b[K");
+            let mut words = l.split_whitespace();
+            let event = words.next()?;
+            if event != "raised" && event != "cleared" {
+                return None;
+            }
+            let _kind = words.next()?;
+            Some((event.to_string(), words.next()?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn unwritable_output_is_reported_and_monitoring_goes_on() {
+    let s = setup();
+    let dir = s.path().join("unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Tests may run as root, where permission bits do not bite: make the
+    // output impossible by construction instead.
+    std::fs::write(dir.join("a-file"), "not a directory").unwrap();
+    let rec = s.path().join("busy.sigmf-meta");
+    let rec = rec.to_str().unwrap();
+    let profiles = s.path().join("profiles");
+    let profiles = profiles.to_str().unwrap();
+
+    // The output directory's parent is a regular file.
+    let (code, stdout, stderr) = run(
+        &dir,
+        &[
+            "analyze",
+            "--site",
+            "demo",
+            "--profile-dir",
+            profiles,
+            "--out",
+            "a-file/out",
+            rec,
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("a-file/out") && stderr.contains("Not a directory"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("could not be written"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    assert!(
+        stdout.contains("alert(s)") && stdout.contains("jamming.tone"),
+        "analysis went on: {stdout}"
+    );
+
+    let (code, _, stderr) = run(
+        &dir,
+        &[
+            "monitor",
+            "--fast",
+            "--site",
+            "demo",
+            "--profile-dir",
+            profiles,
+            "--out",
+            "a-file/out",
+            rec,
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("Not a directory"), "{stderr}");
+    let alerts = echoed(&stderr);
+    assert!(alerts.len() >= 30, "alerts reach the terminal: {stderr}");
+
+    // alerts.jsonl is a directory.
+    std::fs::create_dir_all(dir.join("dir-log/alerts.jsonl")).unwrap();
+    let (code, _, stderr) = run(
+        &dir,
+        &[
+            "analyze",
+            "--site",
+            "demo",
+            "--profile-dir",
+            profiles,
+            "--out",
+            "dir-log",
+            rec,
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("dir-log/alerts.jsonl"), "{stderr}");
+
+    // A full disk: the log is /dev/full (ENOSPC on every write).
+    if Path::new("/dev/full").exists() {
+        std::fs::create_dir_all(dir.join("full")).unwrap();
+        std::os::unix::fs::symlink("/dev/full", dir.join("full/alerts.jsonl")).unwrap();
+        let (code, stdout, stderr) = run(
+            &dir,
+            &[
+                "monitor",
+                "--fast",
+                "--site",
+                "demo",
+                "--profile-dir",
+                profiles,
+                "--out",
+                "full",
+                rec,
+            ],
+        );
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("full/alerts.jsonl: No space left on device"),
+            "{stderr}"
+        );
+        let failed_at = stderr.find("No space left").unwrap();
+        let after = echoed(&stderr[failed_at..]);
+        assert!(
+            after.len() >= 30,
+            "monitoring went on after the disk filled: {stderr}"
+        );
+        let (raised, cleared): (Vec<_>, Vec<_>) = echoed(&stderr)
+            .into_iter()
+            .partition(|(e, _)| e == "raised");
+        assert_eq!(raised.len(), cleared.len());
+        assert!(
+            stdout.contains(&format!("{} alert(s)", raised.len())),
+            "{stdout}"
+        );
+    }
+}
