@@ -91,6 +91,14 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         }
     }
     println!("alert log: {}", out_dir.join("alerts.jsonl").display());
+    // Output failures are reported together at the end; the analysis itself ran.
+    let mut failures = Vec::new();
+    if total.log_failed {
+        failures.push(format!(
+            "the alert log {} could not be written; alerts were printed to the terminal only",
+            out_dir.join("alerts.jsonl").display()
+        ));
+    }
     if !args.no_evidence {
         let report = Report {
             site: profile.site.name.clone(),
@@ -102,16 +110,16 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             processing_s: Some(total.elapsed_s),
             evidence_prefix: String::new(),
         };
-        let path = write_report(&out_dir, &report)?;
-        println!("report: {}", path.display());
+        match write_report(&out_dir, &report) {
+            Ok(path) => println!("report: {}", path.display()),
+            Err(e) => failures.push(format!("the report could not be written: {e}")),
+        }
     }
-    if total.log_failed {
-        return Err(Error::config(format!(
-            "the alert log {} could not be written; alerts were printed to the terminal only",
-            out_dir.join("alerts.jsonl").display()
-        )));
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::config(failures.join("; ")))
     }
-    Ok(())
 }
 
 /// Print one recording's summary table.
