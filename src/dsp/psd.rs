@@ -267,7 +267,8 @@ impl Work {
     /// Window, transform and square `segments` segments, batch by batch;
     /// `parts(j)` gives segment `j` as two slices (carry, then block) of `n`
     /// samples in all. With `fold`, each segment's |X|² is also added to the
-    /// average and the max-hold, in time order.
+    /// average and the max-hold, in time order (and `pow` is left undefined);
+    /// without, `pow` holds it for [`Work::fold`].
     fn run<'a>(
         &mut self,
         shared: &Shared,
@@ -279,6 +280,7 @@ impl Work {
         let k = &shared.kernels;
         self.clipped = 0;
         self.segments = segments;
+        self.totals.clear();
         for first in (0..segments).step_by(shared.batch) {
             let count = shared.batch.min(segments - first);
             for j in 0..count {
@@ -294,16 +296,26 @@ impl Work {
             unsafe {
                 match fold.as_mut() {
                     Some((acc, maxhold)) => {
+                        // Eight segments at a time: squared, folded and summed
+                        // in one pass; the rest one by one.
+                        let grouped = count / 8 * 8;
+                        for (x, p) in x.chunks_exact(16 * n).zip(pow.chunks_exact_mut(8 * n)) {
+                            let sums = (k.fold8)(x, n, acc, maxhold, p);
+                            self.totals.extend_from_slice(&sums);
+                        }
+                        let (x, pow) = (&x[2 * grouped * n..], &mut pow[grouped * n..]);
                         for (x, p) in x.chunks_exact(2 * n).zip(pow.chunks_exact_mut(n)) {
                             (k.power_fold)(x, p, acc, maxhold);
                         }
+                        segment_totals(k, pow, n, &mut self.totals);
                     }
-                    None => (k.power)(x, pow),
+                    None => {
+                        (k.power)(x, pow);
+                        segment_totals(k, pow, n, &mut self.totals);
+                    }
                 }
             }
         }
-        self.totals.clear();
-        segment_totals(k, &self.pow[..segments * n], n, &mut self.totals);
     }
 
     /// Add the round's |X|² to the average and the max-hold, in time order.
@@ -374,9 +386,11 @@ impl PsdEngine {
             n,
             hop,
             clip_level,
-            batch: (BATCH_SAMPLES / n).max(1),
+            // At least eight segments (one group for the eight-segment kernel)
+            // while they fit in L2.
+            batch: (BATCH_SAMPLES / n).max(if n <= 1 << 14 { 8 } else { 1 }),
         });
-        let round = (ROUND_SAMPLES / n).max(1);
+        let round = (ROUND_SAMPLES / n).max(shared.batch);
         let helper = if threads >= 2 {
             Some(Helper::start(shared.clone(), round)?)
         } else {
@@ -693,6 +707,9 @@ struct Kernels {
     fold: unsafe fn(&[f32], &mut [f32], &mut [f32]),
     /// The sums of eight consecutive `n`-bin rows, each in index order.
     totals8: unsafe fn(&[f32], usize) -> [f32; 8],
+    /// `power_fold` of eight consecutive `n`-bin segments in time order,
+    /// returning their Σ|X|² (the last argument is scratch room for 8n values).
+    fold8: unsafe fn(&[f32], usize, &mut [f32], &mut [f32], &mut [f32]) -> [f32; 8],
 }
 
 macro_rules! kernel_variants {
@@ -740,27 +757,92 @@ kernel_variants! {
             let v = c[0] * c[0] + c[1] * c[1];
             *p = v;
             *a += v;
-            *m = m.max(v);
+            *m = max(*m, v);
         }
     }
 
     fn fold(pow: &[f32], acc: &mut [f32], maxhold: &mut [f32]) {
         for ((a, m), &p) in acc.iter_mut().zip(maxhold.iter_mut()).zip(pow) {
             *a += p;
-            *m = m.max(p);
+            *m = max(*m, p);
         }
     }
+}
+
+/// The max-hold update: `f32::max(m, p)` as one instruction. The same
+/// result here: the max-hold starts at +0 and only ever takes values of `p`,
+/// so it is never NaN (a NaN `p` leaves it unchanged either way), and
+/// `p = re² + im²` is never −0.
+#[inline(always)]
+fn max(m: f32, p: f32) -> f32 {
+    if p > m {
+        p
+    } else {
+        m
+    }
+}
+
+fn fold8_portable(
+    x: &[f32],
+    n: usize,
+    acc: &mut [f32],
+    maxhold: &mut [f32],
+    pow: &mut [f32],
+) -> [f32; 8] {
+    for (x, p) in x.chunks_exact(2 * n).zip(pow.chunks_exact_mut(n)).take(8) {
+        portable::power_fold(x, p, acc, maxhold);
+    }
+    row_sums(&pow[..8 * n], n)
 }
 
 fn totals8_portable(rows: &[f32], n: usize) -> [f32; 8] {
     row_sums(&rows[..8 * n], n)
 }
 
+/// `t` plus the columns of the 8×8 tile whose rows are `r`, column 0 first:
+/// lane `l` of the result is `t[l] + r[l][0] + r[l][1] + … + r[l][7]`, added
+/// in that order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn add_columns(
+    t: std::arch::x86_64::__m256,
+    r: &[std::arch::x86_64::__m256; 8],
+) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    // Rows a..h → columns 0..7.
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]); // a0 b0 a1 b1 | a4 b4 a5 b5
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]); // a2 b2 a3 b3 | a6 b6 a7 b7
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2); // a0 b0 c0 d0 | a4 b4 c4 d4
+    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2); // a1 b1 c1 d1 | a5 …
+    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3); // a2 … | a6 …
+    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3); // a3 … | a7 …
+    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6); // e0 f0 g0 h0 | e4 …
+    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    let mut t = t;
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s0, s4));
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s1, s5));
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s2, s6));
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s3, s7));
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s0, s4));
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s1, s5));
+    t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s2, s6));
+    _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s3, s7))
+}
+
 /// Eight row sums, each accumulated in index order: 8×8 tiles are transposed
 /// in registers so one vector addition advances all eight sums by one bin.
 ///
 /// # Safety
-/// The CPU must support AVX2; `rows` must hold at least `8 * n` values.
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn totals8_avx2(rows: &[f32], n: usize) -> [f32; 8] {
@@ -771,32 +853,7 @@ unsafe fn totals8_avx2(rows: &[f32], n: usize) -> [f32; 8] {
     let mut i = 0;
     while i + 8 <= n {
         let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * n + i)));
-        // Rows a..h → columns 0..7.
-        let t0 = _mm256_unpacklo_ps(r[0], r[1]); // a0 b0 a1 b1 | a4 b4 a5 b5
-        let t1 = _mm256_unpackhi_ps(r[0], r[1]); // a2 b2 a3 b3 | a6 b6 a7 b7
-        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
-        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
-        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
-        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
-        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
-        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
-        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2); // a0 b0 c0 d0 | a4 b4 c4 d4
-        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2); // a1 b1 c1 d1 | a5 …
-        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3); // a2 … | a6 …
-        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3); // a3 … | a7 …
-        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6); // e0 f0 g0 h0 | e4 …
-        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-        // In bin order: column i, i+1, … i+7.
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s0, s4));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s1, s5));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s2, s6));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x20>(s3, s7));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s0, s4));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s1, s5));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s2, s6));
-        t = _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s3, s7));
+        t = add_columns(t, &r);
         i += 8;
     }
     let mut out = [0.0f32; 8];
@@ -804,6 +861,64 @@ unsafe fn totals8_avx2(rows: &[f32], n: usize) -> [f32; 8] {
     for i in i..n {
         for (l, o) in out.iter_mut().enumerate() {
             *o += rows[l * n + i];
+        }
+    }
+    out
+}
+
+/// `power_fold` of eight segments and their sums in one pass, eight bins at
+/// a time: each segment's |X|² is added to the average and the max-hold in
+/// time order, then the tile of 8 × 8 values is added column by column to
+/// the eight running sums (each in bin order, as [`totals8_avx2`]).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fold8_avx2(
+    x: &[f32],
+    n: usize,
+    acc: &mut [f32],
+    maxhold: &mut [f32],
+    _pow: &mut [f32],
+) -> [f32; 8] {
+    use std::arch::x86_64::*;
+    assert!(x.len() >= 16 * n && acc.len() >= n && maxhold.len() >= n);
+    let xp = x.as_ptr();
+    let mut t = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        let mut a = _mm256_loadu_ps(acc.as_ptr().add(i));
+        let mut m = _mm256_loadu_ps(maxhold.as_ptr().add(i));
+        let p: [__m256; 8] = std::array::from_fn(|l| {
+            let base = xp.add(2 * (l * n + i));
+            let lo = _mm256_loadu_ps(base); // r0 i0 r1 i1 | r2 i2 r3 i3
+            let hi = _mm256_loadu_ps(base.add(8)); // r4 i4 r5 i5 | r6 i6 r7 i7
+            let re = _mm256_shuffle_ps::<0x88>(lo, hi); // r0 r1 r4 r5 | r2 r3 r6 r7
+            let im = _mm256_shuffle_ps::<0xDD>(lo, hi);
+            let v = _mm256_add_ps(_mm256_mul_ps(re, re), _mm256_mul_ps(im, im));
+            // 64-bit blocks 0 2 1 3: bins 0 … 7 in order.
+            _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(v)))
+        });
+        for v in &p {
+            a = _mm256_add_ps(a, *v);
+            // max(p, m): m unless p > m, as `max` above.
+            m = _mm256_max_ps(*v, m);
+        }
+        _mm256_storeu_ps(acc.as_mut_ptr().add(i), a);
+        _mm256_storeu_ps(maxhold.as_mut_ptr().add(i), m);
+        t = add_columns(t, &p);
+        i += 8;
+    }
+    let mut out = [0.0f32; 8];
+    _mm256_storeu_ps(out.as_mut_ptr(), t);
+    for i in i..n {
+        for (l, o) in out.iter_mut().enumerate() {
+            let (re, im) = (x[2 * (l * n + i)], x[2 * (l * n + i) + 1]);
+            let v = re * re + im * im;
+            acc[i] += v;
+            maxhold[i] = max(maxhold[i], v);
+            *o += v;
         }
     }
     out
@@ -820,6 +935,7 @@ impl Kernels {
                 power_fold: avx2::power_fold,
                 fold: avx2::fold,
                 totals8: totals8_avx2,
+                fold8: fold8_avx2,
             };
         }
         Self::portable()
@@ -833,6 +949,7 @@ impl Kernels {
             power_fold: portable::power_fold,
             fold: portable::fold,
             totals8: totals8_portable,
+            fold8: fold8_portable,
         }
     }
 }
@@ -1004,6 +1121,25 @@ mod tests {
                     (k.power)(&x, &mut pow[o]);
                 }
                 assert_eq!(bits(&pow[0]), bits(&pow[1]));
+                // Eight segments folded and summed in one pass, against one by one.
+                let x8 = v(16 * n);
+                let mut acc8 = [acc0.clone(), acc0.clone(), acc0.clone()];
+                let mut max8 = [max0.clone(), max0.clone(), max0.clone()];
+                let mut scratch = vec![0.0; 8 * n];
+                let s0 = (fast.fold8)(&x8, n, &mut acc8[0], &mut max8[0], &mut scratch);
+                let s1 = (plain.fold8)(&x8, n, &mut acc8[1], &mut max8[1], &mut scratch);
+                let mut one_by_one = [0.0f32; 8];
+                for (l, x) in x8.chunks_exact(2 * n).enumerate() {
+                    let mut p = vec![0.0; n];
+                    (plain.power_fold)(x, &mut p, &mut acc8[2], &mut max8[2]);
+                    one_by_one[l] = p.iter().fold(0.0, |a, &b| a + b);
+                }
+                assert_eq!(bits(&s0), bits(&s1));
+                assert_eq!(bits(&s0), bits(&one_by_one));
+                for i in 1..3 {
+                    assert_eq!(bits(&acc8[0]), bits(&acc8[i]));
+                    assert_eq!(bits(&max8[0]), bits(&max8[i]));
+                }
                 let sums = (fast.totals8)(&rows, n);
                 assert_eq!(bits(&sums), bits(&(plain.totals8)(&rows, n)));
                 for (l, s) in sums.iter().enumerate() {

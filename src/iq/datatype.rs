@@ -79,11 +79,7 @@ impl Datatype {
         let be = self.big_endian;
         match self.scalar {
             Scalar::U8 => {
-                // A table of the 256 values: the same bits as (b − 127.5) / 127.5, no division.
-                let table = cu8_table();
-                for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-                    *o = Sample::new(table[b[0] as usize], table[b[1] as usize]);
-                }
+                decode_cu8(bytes, out);
                 0
             }
             Scalar::I8 => {
@@ -139,17 +135,17 @@ impl Datatype {
                 0
             }
             Scalar::F32 if cfg!(target_endian = "little") && !be => {
-                // The bytes are the samples: a straight copy, then a check.
-                // SAFETY: `Complex<f32>` is `#[repr(C)]` { re, im } (8 bytes, no
-                // padding), and every bit pattern is a valid f32.
-                let dst = unsafe {
-                    std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), 8 * out.len())
-                };
-                // In L1-sized pieces, so the check reads what was just copied.
+                // The bytes are the samples: a straight copy, then a check, in
+                // L1-sized pieces so that the check reads what was just copied.
                 let mut any = false;
-                for (d, b) in dst.chunks_mut(4096).zip(bytes.chunks(4096)) {
+                for (o, b) in out.chunks_mut(512).zip(bytes.chunks(4096)) {
+                    // SAFETY: `Complex<f32>` is `#[repr(C)]` { re, im } (8 bytes,
+                    // no padding), and every bit pattern is a valid f32.
+                    let d = unsafe {
+                        std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<u8>(), 8 * o.len())
+                    };
                     d.copy_from_slice(b);
-                    any |= any_nonfinite(d);
+                    any |= any_nonfinite(o);
                 }
                 if any {
                     sanitize(out)
@@ -236,19 +232,43 @@ fn decode_int(bytes: &[u8], out: &mut [Sample], scale: f32, component: impl Fn(&
     }
 }
 
-/// The cu8 decoding table: code `b` is (b − 127.5) / 127.5.
-fn cu8_table() -> &'static [f32; 256] {
-    static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(|b| (b as f32 - 127.5) / 127.5))
+/// cu8: (b − 127.5) / 127.5 for every byte, one loop over components that
+/// vectorises (with AVX2 where the CPU has it). It multiplies in f64 instead
+/// of dividing: for these 256 values the result rounds to the same f32 as the
+/// f32 division (checked for every code by a test), at a fraction of the cost.
+fn decode_cu8(bytes: &[u8], out: &mut [Sample]) {
+    // SAFETY: `Complex<f32>` is `#[repr(C)]` { re, im }: two f32s, no padding.
+    let out =
+        unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<f32>(), 2 * out.len()) };
+    #[inline(always)]
+    fn body(bytes: &[u8], out: &mut [f32]) {
+        for (o, &b) in out.iter_mut().zip(bytes) {
+            *o = ((b as f64 - 127.5) * (1.0 / 127.5)) as f32;
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(bytes: &[u8], out: &mut [f32]) {
+            body(bytes, out)
+        }
+        // SAFETY: the CPU supports AVX2.
+        return unsafe { avx2(bytes, out) };
+    }
+    body(bytes, out)
 }
 
-/// Whether little-endian f32 `bytes` hold a NaN or an infinity (all exponent
-/// bits set), checked without branches so that it vectorises.
-fn any_nonfinite(bytes: &[u8]) -> bool {
-    bytes.chunks_exact(4).fold(0u32, |any, b| {
-        let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        any | ((w & 0x7f80_0000 == 0x7f80_0000) as u32)
-    }) != 0
+/// Whether `samples` hold a NaN or an infinity (all exponent bits set),
+/// checked without branches so that it vectorises: adding one to an
+/// all-ones exponent carries into the top bit.
+fn any_nonfinite(samples: &[Sample]) -> bool {
+    // SAFETY: `Complex<f32>` is two f32s, and f32 and u32 have the same layout.
+    let words =
+        unsafe { std::slice::from_raw_parts(samples.as_ptr().cast::<u32>(), 2 * samples.len()) };
+    let carry = words.iter().fold(0u32, |any, &w| {
+        any | (w & 0x7f80_0000).wrapping_add(0x0080_0000)
+    });
+    carry & 0x8000_0000 != 0
 }
 
 /// Replace non-finite samples by 0; return how many there were.

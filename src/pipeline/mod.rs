@@ -35,6 +35,9 @@ pub struct PipelineSettings {
     pub channel_capacity: usize,
     /// Threads transforming FFT segments in the PSD stage (1 or 2). Frames
     /// are bit-identical whatever the count (see [`PsdEngine::with_threads`]).
+    /// A second thread pays only when a core is free for it: on two cores,
+    /// where the source thread needs the other one, it is slower (see
+    /// `benches/README.md`), hence the default of 1.
     pub psd_threads: usize,
 }
 
@@ -42,7 +45,9 @@ impl PipelineSettings {
     pub fn new(psd: PsdConfig) -> Self {
         PipelineSettings {
             psd,
-            block_len: 1 << 16,
+            // Blocks small enough that the few in flight stay in the CPU
+            // caches between the source and the PSD threads.
+            block_len: 1 << 15,
             channel_capacity: 8,
             psd_threads: 1,
         }
