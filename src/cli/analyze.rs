@@ -3,7 +3,7 @@
 //! evidence) and print a summary table. Exits 0 when the analysis ran,
 //! whether or not it found anything.
 
-use super::common::{progress_bar, stop_flag, RecordingArgs, SiteArgs};
+use super::common::{install_stop_handler, progress_bar, run_stop_flag, RecordingArgs, SiteArgs};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -34,7 +34,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
     let opts = args.input.open_options();
-    let stop = stop_flag();
+    install_stop_handler();
     let mut next_id = 1;
     let mut total = WatchSummary::default();
     for (i, path) in args.input.recordings.iter().enumerate() {
@@ -59,7 +59,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         let summary = watch(
             source,
             config,
-            stop.clone(),
+            run_stop_flag(),
             Some(Box::new(move |s| {
                 bar2.inc(s.samples - seen);
                 seen = s.samples;

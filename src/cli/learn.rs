@@ -1,7 +1,9 @@
 //! `rfsentry learn`: build or merge a site's baseline profile from recordings
 //! (or, with the `soapy` feature, from a live device).
 
-use super::common::{progress_bar, stop_flag, PsdArgs, RecordingArgs, SiteArgs};
+use super::common::{
+    install_stop_handler, progress_bar, run_stop_flag, PsdArgs, RecordingArgs, SiteArgs,
+};
 use crate::pipeline::{for_each_frame, PipelineSettings};
 use crate::profile::learn::{merge, Learner};
 use crate::profile::{CaptureSettings, Profile, Site};
@@ -110,9 +112,9 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     let mut learner = Learner::new(capture, thresholds);
     let mut names = Vec::new();
     let mut learned_at = String::new();
-    let stop = stop_flag();
+    install_stop_handler();
     if let (Some(d), Some(_)) = (args.duration, &args.live.device) {
-        super::common::stop_after(d, stop.clone());
+        super::common::stop_after(d);
     }
     let settings = PipelineSettings::new(psd);
     for source in sources {
@@ -128,7 +130,7 @@ pub fn run(args: &LearnArgs) -> Result<()> {
         let samples = for_each_frame(
             source,
             &settings,
-            stop.clone(),
+            run_stop_flag(),
             |f| learner.add(&f),
             |n| bar.inc(n),
         )?;
