@@ -1,9 +1,13 @@
 //! `rfsentry analyze`: run recordings through the full pipeline against a
 //! site's profile, as fast as the CPU allows; write the alert log (and
 //! evidence) and print a summary table. Exits 0 when the analysis ran,
-//! whether or not it found anything.
+//! whether or not it found anything; non-zero when it was interrupted
+//! (Ctrl-C, SIGTERM) before the end — the log then holds, whole, what was
+//! found up to there — or when the alert log could not be written.
 
-use super::common::{install_stop_handler, progress_bar, run_stop_flag, RecordingArgs, SiteArgs};
+use super::common::{
+    install_stop_handler, progress_bar, run_stop_flag, stop_requested, RecordingArgs, SiteArgs,
+};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -37,7 +41,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     install_stop_handler();
     let mut next_id = 1;
     let mut total = WatchSummary::default();
+    let mut interrupted = None;
     for (i, path) in args.input.recordings.iter().enumerate() {
+        if stop_requested() {
+            interrupted = Some(format!("before {}", path.display()));
+            break;
+        }
         let reader = crate::iq::open(path, &opts)?;
         let source = Box::new(FileSource::new(reader));
         let info = crate::source::Source::info(source.as_ref());
@@ -74,12 +83,26 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         for a in &summary.alert_list {
             total.record(a);
         }
+        if stop_requested() && info.total_samples.is_some_and(|n| summary.samples < n) {
+            interrupted = Some(format!(
+                "in {} after {} of {} samples",
+                info.name,
+                summary.samples,
+                info.total_samples.unwrap_or(0)
+            ));
+            break;
+        }
     }
     println!("alert log: {}", out_dir.join("alerts.jsonl").display());
     if total.log_failed {
         return Err(Error::config(format!(
             "the alert log {} could not be written; alerts were printed to the terminal only",
             out_dir.join("alerts.jsonl").display()
+        )));
+    }
+    if let Some(at) = interrupted {
+        return Err(Error::config(format!(
+            "analysis interrupted {at}: the alert log holds the alerts found up to there; the rest was not analysed"
         )));
     }
     Ok(())

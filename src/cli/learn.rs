@@ -2,7 +2,8 @@
 //! (or, with the `soapy` feature, from a live device).
 
 use super::common::{
-    install_stop_handler, progress_bar, run_stop_flag, PsdArgs, RecordingArgs, SiteArgs,
+    install_stop_handler, progress_bar, run_stop_flag, stop_requested, PsdArgs, RecordingArgs,
+    SiteArgs,
 };
 use crate::pipeline::{for_each_frame, PipelineSettings};
 use crate::profile::learn::{merge, Learner};
@@ -118,6 +119,9 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     }
     let settings = PipelineSettings::new(psd);
     for source in sources {
+        if args.live.device.is_none() && stop_requested() {
+            break;
+        }
         let info = source.info();
         names.push(info.name.clone());
         if learned_at.is_empty() {
@@ -141,6 +145,16 @@ pub fn run(args: &LearnArgs) -> Result<()> {
             samples,
             learner.frames()
         );
+    }
+    // From recordings, an interrupted run would learn a profile from part of
+    // them and save it as if complete: refuse. (From a device, the stop is
+    // how learning ends: --duration or Ctrl-C.)
+    if args.live.device.is_none() && stop_requested() {
+        return Err(Error::config(format!(
+            "learning interrupted after {} frames: the profile {} was not written (run learn again, or use --duration to learn from part of a recording)",
+            learner.frames(),
+            path.display()
+        )));
     }
     if learner.frames() == 0 {
         return Err(Error::config(format!(
