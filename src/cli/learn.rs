@@ -158,8 +158,10 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     }
     if learner.frames() == 0 {
         return Err(Error::config(format!(
-            "no complete spectrum frame in the input: recordings shorter than one integration time ({} s)?",
-            psd.integration_s
+            "{}: no complete spectrum frame: expected at least one integration time ({} s, {} samples) of samples",
+            names.join(", "),
+            psd.integration_s,
+            (psd.integration_s * rate).ceil()
         )));
     }
     let site = Site {
