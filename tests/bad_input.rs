@@ -42,7 +42,7 @@
 //! | profile learned at another rate | analyze | `x.sigmf-meta: sample rate 250000 Hz does not match profile "demo", learned at 1000000 Hz` |
 //! | profile learned at another frequency | analyze | `x.sigmf-meta: centre frequency 433920000 Hz is not one of profile "demo"'s tunings (868300000 Hz)` |
 //! | learn merge with another rate | learn | `cannot merge into profile "demo": it was learned with different capture settings …` |
-//! | recording shorter than one frame | learn | `no complete spectrum frame in the input: recordings shorter than one integration time (0.05 s)?` |
+//! | recording shorter than one frame | learn | `x.sigmf-meta: no complete spectrum frame: expected at least one integration time (0.05 s, 12500 samples) of samples` |
 //! | NaN/Inf samples | analyze | exit 0; `x.sigmf-data: NaN or infinite sample(s) among samples …` and `x.sigmf-data: N non-finite sample(s) (NaN or infinity) in all were replaced by 0` |
 //! | annotation span past the last sample index | score | `x.sigmf-meta: annotations[0].core:sample_count: a span that ends within the range of sample indices; … overflows` (was a panic) |
 //! | alert log that is not JSON | score | `alerts.jsonl: line 1: an alert event as JSON (…)` |
@@ -653,7 +653,7 @@ const CASES: &[Case] = &[
             args(&["learn", "--site", "short", "--profile-dir", "p", "x.sigmf-meta"])
         },
         exit: Exit::Error,
-        says: &["no complete spectrum frame", "integration time"],
+        says: &["x.sigmf-meta: no complete spectrum frame", "at least one integration time (0.05 s, 12500 samples)"],
     },
     Case {
         name: "NaN/Inf samples",

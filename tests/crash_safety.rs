@@ -289,6 +289,126 @@ fn sigterm_during_monitor_clears_every_alert_and_prints_the_summary() {
     }
 }
 
+/// Nothing skipped: every recording given to `analyze` and `learn` is read
+/// in full. (A pipeline winding down used to set the process-wide stop
+/// flag, so every recording after the first was silently skipped.)
+#[test]
+fn every_recording_of_several_is_analysed_and_learned() {
+    let s = setup();
+    let dir = s.path().join("several");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rec = s.path().join("busy.sigmf-meta");
+    let rec = rec.to_str().unwrap();
+    let profiles = s.path().join("profiles");
+    let out = rfsentry_ok(
+        &dir,
+        &[
+            "analyze",
+            "--site",
+            "demo",
+            "--profile-dir",
+            profiles.to_str().unwrap(),
+            "--out",
+            "o",
+            rec,
+            rec,
+            rec,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let full: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(": 15000000 samples in"))
+        .collect();
+    assert_eq!(full.len(), 3, "{stdout}");
+    let (raised, cleared) = raised_and_cleared(&check_outputs(&dir.join("o")).events);
+    assert_eq!(raised, cleared);
+    let mut unique = raised.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), raised.len(), "ids continue across recordings");
+
+    let frames = |n: usize| {
+        let mut args = vec!["learn", "--replace", "--site", "x", "--profile-dir", "p"];
+        args.extend(std::iter::repeat(rec).take(n));
+        rfsentry_ok(&dir, &args);
+        let t: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.join("p/x.toml")).unwrap()).unwrap();
+        t["segments"][0]["frames"].as_integer().unwrap()
+    };
+    assert_eq!(frames(2), 2 * frames(1));
+}
+
+/// Offline work stopped early must not look like success: `analyze` exits
+/// non-zero saying where it stopped (its log whole), and `learn` from
+/// recordings writes no profile learned from a part of them.
+#[test]
+fn sigterm_during_analyze_or_learn_is_not_a_partial_success() {
+    let s = setup();
+    let rec = s.path().join("busy.sigmf-meta");
+    let rec = rec.to_str().unwrap();
+    // Ten copies of the recording: a few seconds of work, stopped after 0.5 s.
+    let recs = vec![rec; 10];
+    for (name, args) in [
+        (
+            "analyze",
+            vec![
+                "analyze",
+                "--site",
+                "demo",
+                "--profile-dir",
+                "profiles",
+                "--out",
+                "term-analyze",
+            ],
+        ),
+        (
+            "learn",
+            vec!["learn", "--site", "fresh", "--profile-dir", "term-learn"],
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend(&recs);
+        let child = Command::new(BIN)
+            .args(&all)
+            .current_dir(s.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            // The machine was fast enough to finish first: nothing to check.
+            println!("{name} finished before SIGTERM");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{name}: {stderr}");
+        match name {
+            "analyze" => {
+                let check = check_outputs(&s.path().join("term-analyze"));
+                assert!(check.torn_tail.is_none());
+                println!(
+                    "analyze interrupted: {} events kept; {stderr}",
+                    check.events.len()
+                );
+            }
+            _ => {
+                assert!(stderr.contains("was not written"), "{stderr}");
+                assert!(!s.path().join("term-learn/fresh.toml").exists());
+                println!("learn interrupted: {stderr}");
+            }
+        }
+    }
+}
+
 /// Run and return (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(BIN)

@@ -1,9 +1,13 @@
 //! `rfsentry analyze`: run recordings through the full pipeline against a
 //! site's profile, as fast as the CPU allows; write the alert log (and
 //! evidence) and print a summary table. Exits 0 when the analysis ran,
-//! whether or not it found anything.
+//! whether or not it found anything; non-zero when it was interrupted
+//! (Ctrl-C, SIGTERM) before the end — the log then holds, whole, what was
+//! found up to there — or when the alert log could not be written.
 
-use super::common::{progress_bar, stop_flag, RecordingArgs, SiteArgs};
+use super::common::{
+    install_stop_handler, progress_bar, run_stop_flag, stop_requested, RecordingArgs, SiteArgs,
+};
 use crate::evidence::{write_report, Report, ReportRecording};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
@@ -38,11 +42,16 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
     let opts = args.input.open_options();
-    let stop = stop_flag();
+    install_stop_handler();
     let mut next_id = 1;
     let mut total = WatchSummary::default();
     let mut recordings = Vec::new();
+    let mut interrupted = None;
     for (i, path) in args.input.recordings.iter().enumerate() {
+        if stop_requested() {
+            interrupted = Some(format!("before {}", path.display()));
+            break;
+        }
         let reader = crate::iq::open(path, &opts)?;
         let source = Box::new(FileSource::new(reader));
         let info = crate::source::Source::info(source.as_ref());
@@ -66,7 +75,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         let summary = watch(
             source,
             config,
-            stop.clone(),
+            run_stop_flag(),
             Some(Box::new(move |s| {
                 bar2.inc(s.samples - seen);
                 seen = s.samples;
@@ -88,6 +97,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         total.log_failed |= summary.log_failed;
         for a in &summary.alert_list {
             total.record(a);
+        }
+        if stop_requested() && info.total_samples.is_some_and(|n| summary.samples < n) {
+            interrupted = Some(format!(
+                "in {} after {} of {} samples",
+                info.name,
+                summary.samples,
+                info.total_samples.unwrap_or(0)
+            ));
+            break;
         }
     }
     println!("alert log: {}", out_dir.join("alerts.jsonl").display());
@@ -114,6 +132,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             Ok(path) => println!("report: {}", path.display()),
             Err(e) => failures.push(format!("the report could not be written: {e}")),
         }
+    }
+    if let Some(at) = interrupted {
+        failures.push(format!(
+            "analysis interrupted {at}: the alert log holds the alerts found up to there; the rest was not analysed"
+        ));
     }
     if failures.is_empty() {
         Ok(())

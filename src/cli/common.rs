@@ -8,7 +8,7 @@ use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Recordings and the settings for files that do not carry them.
 #[derive(Debug, Args, Clone)]
@@ -118,30 +118,78 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|e| format!("{s:?} is not a duration ({e}): expected e.g. 90s, 15m, 2h"))
 }
 
-/// The process-wide stop flag, set by Ctrl-C / SIGTERM.
-pub fn stop_flag() -> Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        if let Err(e) = ctrlc::set_handler(move || {
-            if f.swap(true, Ordering::SeqCst) {
+/// Stop requests — Ctrl-C, SIGTERM, or the end of `--duration` — and the
+/// flags of the pipeline runs they stop.
+///
+/// Each run (one recording, or one device session) gets its own flag from
+/// [`run_stop_flag`]: a stop request sets every live run flag, but a run
+/// also sets its own flag when it winds down (`pipeline::Running::join`),
+/// and that must neither stop the next recording of `analyze`/`learn` nor
+/// make the user's first Ctrl-C count as a second one.
+struct Stops {
+    requested: AtomicBool,
+    runs: Mutex<Vec<Weak<AtomicBool>>>,
+}
+
+fn stops() -> &'static Stops {
+    static STOPS: OnceLock<Stops> = OnceLock::new();
+    STOPS.get_or_init(|| {
+        if let Err(e) = ctrlc::set_handler(|| {
+            if stops().requested.load(Ordering::SeqCst) {
                 // Second Ctrl-C: the user insists.
                 std::process::exit(130);
             }
+            request_stop();
         }) {
             tracing::warn!("cannot install the Ctrl-C handler: {e}");
         }
-        flag
+        Stops {
+            requested: AtomicBool::new(false),
+            runs: Mutex::new(Vec::new()),
+        }
     })
-    .clone()
 }
 
-/// Set `stop` after `duration` (for `--duration` on live sources).
-pub fn stop_after(duration: std::time::Duration, stop: Arc<AtomicBool>) {
+/// Install the Ctrl-C/SIGTERM handler (once); call early in a command.
+pub fn install_stop_handler() {
+    let _ = stops();
+}
+
+/// Ask every run to stop (what Ctrl-C, SIGTERM and `--duration` do).
+pub fn request_stop() {
+    let s = stops();
+    s.requested.store(true, Ordering::SeqCst);
+    let runs = s.runs.lock().unwrap_or_else(|e| e.into_inner());
+    for run in runs.iter().filter_map(Weak::upgrade) {
+        run.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whether a stop was requested (by the user or `--duration`), as opposed
+/// to a run ending by itself.
+pub fn stop_requested() -> bool {
+    stops().requested.load(Ordering::SeqCst)
+}
+
+/// A stop flag for one pipeline run: set by [`request_stop`] (already set
+/// if a stop was requested before), and free for the run to set itself.
+pub fn run_stop_flag() -> Arc<AtomicBool> {
+    let s = stops();
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut runs = s.runs.lock().unwrap_or_else(|e| e.into_inner());
+    runs.retain(|r| r.strong_count() > 0);
+    runs.push(Arc::downgrade(&flag));
+    // Read under the lock: a request either sees this flag or is seen here.
+    flag.store(s.requested.load(Ordering::SeqCst), Ordering::SeqCst);
+    flag
+}
+
+/// Request a stop after `duration` (for `--duration` on live sources).
+pub fn stop_after(duration: std::time::Duration) {
+    install_stop_handler();
     std::thread::spawn(move || {
         std::thread::sleep(duration);
-        stop.store(true, Ordering::SeqCst);
+        request_stop();
     });
 }
 

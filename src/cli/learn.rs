@@ -1,7 +1,10 @@
 //! `rfsentry learn`: build or merge a site's baseline profile from recordings
 //! (or, with the `soapy` feature, from a live device).
 
-use super::common::{progress_bar, stop_flag, PsdArgs, RecordingArgs, SiteArgs};
+use super::common::{
+    install_stop_handler, progress_bar, run_stop_flag, stop_requested, PsdArgs, RecordingArgs,
+    SiteArgs,
+};
 use crate::pipeline::{for_each_frame, PipelineSettings};
 use crate::profile::learn::{merge, Learner};
 use crate::profile::{CaptureSettings, Profile, Site};
@@ -110,12 +113,15 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     let mut learner = Learner::new(capture, thresholds);
     let mut names = Vec::new();
     let mut learned_at = String::new();
-    let stop = stop_flag();
+    install_stop_handler();
     if let (Some(d), Some(_)) = (args.duration, &args.live.device) {
-        super::common::stop_after(d, stop.clone());
+        super::common::stop_after(d);
     }
     let settings = PipelineSettings::new(psd);
     for source in sources {
+        if args.live.device.is_none() && stop_requested() {
+            break;
+        }
         let info = source.info();
         names.push(info.name.clone());
         if learned_at.is_empty() {
@@ -128,7 +134,7 @@ pub fn run(args: &LearnArgs) -> Result<()> {
         let samples = for_each_frame(
             source,
             &settings,
-            stop.clone(),
+            run_stop_flag(),
             |f| learner.add(&f),
             |n| bar.inc(n),
         )?;
@@ -140,10 +146,22 @@ pub fn run(args: &LearnArgs) -> Result<()> {
             learner.frames()
         );
     }
+    // From recordings, an interrupted run would learn a profile from part of
+    // them and save it as if complete: refuse. (From a device, the stop is
+    // how learning ends: --duration or Ctrl-C.)
+    if args.live.device.is_none() && stop_requested() {
+        return Err(Error::config(format!(
+            "learning interrupted after {} frames: the profile {} was not written (run learn again, or use --duration to learn from part of a recording)",
+            learner.frames(),
+            path.display()
+        )));
+    }
     if learner.frames() == 0 {
         return Err(Error::config(format!(
-            "no complete spectrum frame in the input: recordings shorter than one integration time ({} s)?",
-            psd.integration_s
+            "{}: no complete spectrum frame: expected at least one integration time ({} s, {} samples) of samples",
+            names.join(", "),
+            psd.integration_s,
+            (psd.integration_s * rate).ceil()
         )));
     }
     let site = Site {

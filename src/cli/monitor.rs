@@ -3,7 +3,7 @@
 //! a field user sees; writes alerts and evidence as they happen, shows a live
 //! status line, and ends cleanly on `--duration`, Ctrl-C or SIGTERM.
 
-use super::common::{parse_duration, stop_flag, RecordingArgs, SiteArgs};
+use super::common::{parse_duration, run_stop_flag, RecordingArgs, SiteArgs};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -41,7 +41,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
-    let stop = stop_flag();
+    let stop = run_stop_flag();
     let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
         (Some(_), []) => {
             let plan: Vec<(f64, f64)> = profile
@@ -72,7 +72,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         }
     };
     if let Some(d) = args.duration {
-        super::common::stop_after(d, stop.clone());
+        super::common::stop_after(d);
     }
     let info = source.info();
     let now = chrono::Utc::now();

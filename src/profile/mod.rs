@@ -475,9 +475,12 @@ mod tests {
         assert_eq!(Profile::load(&path).unwrap(), profile());
     }
 
+    /// Spoils a valid profile in one way.
+    type Spoil = fn(&mut Profile);
+
     #[test]
     fn nonsense_values_are_errors_naming_the_field() {
-        let cases: Vec<(fn(&mut Profile), &str)> = vec![
+        let cases: Vec<(Spoil, &str)> = vec![
             (|p| p.format = 7, "format"),
             (|p| p.capture.sample_rate = 0.0, "capture.sample_rate"),
             (|p| p.capture.sample_rate = 1e30, "capture.sample_rate"),
