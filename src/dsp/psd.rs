@@ -194,10 +194,8 @@ pub struct PsdEngine {
     /// Windowed segments of one batch, transformed in place.
     buf: Vec<Sample>,
     scratch: Vec<Sample>,
-    /// |X|² of the segments squared one by one (fewer than eight).
-    pow: Vec<f32>,
-    /// Σ|X|² of the segments of one batch (not normalised).
-    totals: Vec<f32>,
+    /// |X|² of the segments squared one by one, waiting to be summed.
+    pending: Pending,
     acc: Vec<f32>,
     maxhold: Vec<f32>,
     powers: Vec<f32>,
@@ -240,6 +238,8 @@ impl PsdEngine {
         // At least eight segments (one group for the eight-segment kernel)
         // while they fit in L2.
         let batch = (BATCH_SAMPLES / n).max(if n <= 1 << 14 { 8 } else { 1 });
+        // Eight pending rows make one pass of the eight-row sum (up to 2 MiB).
+        let pending_max = if n <= 1 << 16 { 8 } else { 1 };
         Ok(PsdEngine {
             config,
             sample_rate,
@@ -248,8 +248,11 @@ impl PsdEngine {
             batch,
             buf: vec![Sample::default(); batch * n],
             scratch: vec![Sample::default(); fft.get_inplace_scratch_len()],
-            pow: vec![0.0; 8 * n],
-            totals: Vec::with_capacity(batch),
+            pending: Pending {
+                rows: vec![0.0; pending_max * n],
+                count: 0,
+                max: pending_max,
+            },
             acc: vec![0.0; n],
             maxhold: vec![0.0; n],
             powers: Vec::new(),
@@ -295,6 +298,7 @@ impl PsdEngine {
         self.acc.iter_mut().for_each(|a| *a = 0.0);
         self.maxhold.iter_mut().for_each(|a| *a = 0.0);
         self.powers.clear();
+        self.pending.count = 0;
         self.ffts_in_frame = 0;
         self.clipped = 0;
     }
@@ -354,37 +358,37 @@ impl PsdEngine {
         let buf = &mut self.buf[..count * n];
         self.fft.process_with_scratch(buf, &mut self.scratch);
         let x = as_f32(buf);
-        let (acc, maxhold) = (&mut self.acc[..], &mut self.maxhold[..]);
-        self.totals.clear();
         // Eight segments at a time: squared, folded and summed in one pass.
-        let grouped = count / 8 * 8;
-        for x in x[..2 * grouped * n].chunks_exact(16 * n) {
-            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
-            let sums = unsafe { (k.fold8)(x, n, acc, maxhold, &mut self.pow) };
-            self.totals.extend_from_slice(&sums);
-        }
-        // The rest one by one, then their sums side by side.
-        let rest = count - grouped;
-        let pow = &mut self.pow[..rest * n];
-        for (x, p) in x[2 * grouped * n..]
-            .chunks_exact(2 * n)
-            .zip(pow.chunks_exact_mut(n))
-        {
-            // SAFETY: as above.
-            unsafe { (k.power_fold)(x, p, acc, maxhold) };
-        }
-        if rest > 0 {
-            self.totals.extend_from_slice(&row_sums(pow, n)[..rest]);
-        }
         let norm = self.power_norm;
-        self.powers
-            .extend(self.totals.iter().map(|&t| to_db(t * norm)));
+        let grouped = count / 8 * 8;
+        if grouped > 0 {
+            self.pending.flush(&k, n, norm, &mut self.powers);
+        }
+        for x in x[..2 * grouped * n].chunks_exact(16 * n) {
+            let scratch = &mut self.pending.rows;
+            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+            let sums = unsafe { (k.fold8)(x, n, &mut self.acc, &mut self.maxhold, scratch) };
+            self.powers.extend(sums.iter().map(|&t| to_db(t * norm)));
+        }
+        // The rest one by one; their sums wait for eight rows (or the frame's end).
+        for x in x[2 * grouped * n..].chunks_exact(2 * n) {
+            let c = self.pending.count;
+            let p = &mut self.pending.rows[c * n..(c + 1) * n];
+            // SAFETY: as above.
+            unsafe { (k.power_fold)(x, p, &mut self.acc, &mut self.maxhold) };
+            self.pending.count += 1;
+            if self.pending.count == self.pending.max {
+                self.pending.flush(&k, n, norm, &mut self.powers);
+            }
+        }
         self.ffts_in_frame += count;
         self.next_fft += (count * hop) as u64;
     }
 
     fn finish_frame(&mut self) -> PsdFrame {
         let n = self.config.fft_size;
+        let norm = self.power_norm;
+        self.pending.flush(&self.kernels, n, norm, &mut self.powers);
         let mean_scale = self.tone_norm / self.ffts_in_frame as f32;
         let mean_dbfs = shifted_db(&self.acc, mean_scale, self.config.dc);
         let max_dbfs = shifted_db(&self.maxhold, self.tone_norm, self.config.dc);
@@ -402,6 +406,30 @@ impl PsdEngine {
         debug_assert_eq!(frame.mean_dbfs.len(), n);
         self.clear_frame();
         frame
+    }
+}
+
+/// Rows of |X|² (one per segment, oldest first) whose sums are still to be
+/// taken: summing eight rows side by side is far quicker than one by one.
+struct Pending {
+    rows: Vec<f32>,
+    count: usize,
+    /// Rows held at most (8, or 1 for very large FFTs).
+    max: usize,
+}
+
+impl Pending {
+    /// Append the rows' Σ|X|² (× `norm`, in dB) to `powers`, oldest first.
+    fn flush(&mut self, kernels: &Kernels, n: usize, norm: f32, powers: &mut Vec<f32>) {
+        let rows = &self.rows[..self.count * n];
+        let sums = if self.count == 8 {
+            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+            unsafe { (kernels.totals8)(rows, n) }
+        } else {
+            row_sums(rows, n)
+        };
+        powers.extend(sums[..self.count].iter().map(|&t| to_db(t * norm)));
+        self.count = 0;
     }
 }
 
@@ -496,6 +524,8 @@ struct Kernels {
     window_clipped: unsafe fn(&mut [f32], &[Sample], &[f32], f32) -> u64,
     /// pow = re² + im²; acc += pow; maxhold = max(maxhold, pow).
     power_fold: unsafe fn(&[f32], &mut [f32], &mut [f32], &mut [f32]),
+    /// The sums of eight consecutive `n`-value rows, each in index order.
+    totals8: unsafe fn(&[f32], usize) -> [f32; 8],
     /// `power_fold` of eight consecutive `n`-bin segments in time order,
     /// returning their Σ|X|² (the last argument is scratch room for 8n values).
     fold8: unsafe fn(&[f32], usize, &mut [f32], &mut [f32], &mut [f32]) -> [f32; 8],
@@ -611,6 +641,38 @@ unsafe fn add_columns(
     _mm256_add_ps(t, _mm256_permute2f128_ps::<0x31>(s3, s7))
 }
 
+/// Eight row sums, each accumulated in index order: 8×8 tiles are transposed
+/// in registers so that one vector addition advances all eight sums by one bin.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn totals8_avx2(rows: &[f32], n: usize) -> [f32; 8] {
+    use std::arch::x86_64::*;
+    assert!(rows.len() >= 8 * n);
+    let p = rows.as_ptr();
+    let mut t = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(p.add(l * n + i)));
+        t = add_columns(t, &r);
+        i += 8;
+    }
+    let mut out = [0.0f32; 8];
+    _mm256_storeu_ps(out.as_mut_ptr(), t);
+    for i in i..n {
+        for (l, o) in out.iter_mut().enumerate() {
+            *o += rows[l * n + i];
+        }
+    }
+    out
+}
+
+fn totals8_portable(rows: &[f32], n: usize) -> [f32; 8] {
+    row_sums(&rows[..8 * n], n)
+}
+
 /// `power_fold` of eight segments and their sums in one pass, eight bins at
 /// a time: each segment's |X|² is added to the average and the max-hold in
 /// time order, then the tile of 8 × 8 values is added column by column to
@@ -677,6 +739,7 @@ impl Kernels {
                 window: avx2::window,
                 window_clipped: avx2::window_clipped,
                 power_fold: avx2::power_fold,
+                totals8: totals8_avx2,
                 fold8: fold8_avx2,
             };
         }
@@ -688,6 +751,7 @@ impl Kernels {
             window: portable::window,
             window_clipped: portable::window_clipped,
             power_fold: portable::power_fold,
+            totals8: totals8_portable,
             fold8: fold8_portable,
         }
     }
@@ -874,7 +938,9 @@ mod tests {
                     assert_eq!(bits(&max8[0]), bits(&max8[i]));
                 }
                 let rows: Vec<f32> = v(8 * n).iter().map(|a| a * a).collect();
-                let sums = row_sums(&rows, n);
+                let sums = (fast.totals8)(&rows, n);
+                assert_eq!(bits(&sums), bits(&(plain.totals8)(&rows, n)));
+                assert_eq!(bits(&sums), bits(&row_sums(&rows, n)));
                 for (l, s) in sums.iter().enumerate() {
                     let plain_sum = rows[l * n..(l + 1) * n].iter().fold(0.0f32, |a, &b| a + b);
                     assert_eq!(s.to_bits(), plain_sum.to_bits());
