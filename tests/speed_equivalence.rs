@@ -27,19 +27,20 @@ const RATE: f64 = 1e6;
 const CLIP: f32 = 0.999;
 
 /// Every field of a frame, floats as their bits: equal means byte-identical.
-fn bits(f: &PsdFrame) -> (usize, u64, u64, u64, u64, Vec<u32>, Vec<u32>, Vec<u32>, u64) {
-    let b = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
-    (
-        f.segment,
+fn bits(f: &PsdFrame) -> Vec<u64> {
+    let mut out = vec![
+        f.segment as u64,
         f.start_sample,
         f.sample_count,
         f.center_hz.to_bits(),
         f.sample_rate.to_bits(),
-        b(&f.mean_dbfs),
-        b(&f.max_dbfs),
-        b(&f.fft_power_dbfs),
         f.clipped,
-    )
+    ];
+    for v in [&f.mean_dbfs, &f.max_dbfs, &f.fft_power_dbfs] {
+        out.push(v.len() as u64);
+        out.extend(v.iter().map(|x| x.to_bits() as u64));
+    }
+    out
 }
 
 fn assert_same(a: &[PsdFrame], b: &[PsdFrame], what: &str) {

@@ -523,13 +523,18 @@ struct Kernels {
     /// dst = src · w, returning how many samples have |I| or |Q| ≥ the level.
     window_clipped: unsafe fn(&mut [f32], &[Sample], &[f32], f32) -> u64,
     /// pow = re² + im²; acc += pow; maxhold = max(maxhold, pow).
-    power_fold: unsafe fn(&[f32], &mut [f32], &mut [f32], &mut [f32]),
+    power_fold: PowerFold,
     /// The sums of eight consecutive `n`-value rows, each in index order.
     totals8: unsafe fn(&[f32], usize) -> [f32; 8],
     /// `power_fold` of eight consecutive `n`-bin segments in time order,
     /// returning their Σ|X|² (the last argument is scratch room for 8n values).
-    fold8: unsafe fn(&[f32], usize, &mut [f32], &mut [f32], &mut [f32]) -> [f32; 8],
+    fold8: Fold8,
 }
+
+/// (x, pow, acc, maxhold).
+type PowerFold = unsafe fn(&[f32], &mut [f32], &mut [f32], &mut [f32]);
+/// (x, n, acc, maxhold, scratch) → the eight segments' Σ|X|².
+type Fold8 = unsafe fn(&[f32], usize, &mut [f32], &mut [f32], &mut [f32]) -> [f32; 8];
 
 macro_rules! kernel_variants {
     ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block)*) => {
@@ -573,7 +578,6 @@ kernel_variants! {
             *m = max(*m, v);
         }
     }
-
 }
 
 /// The max-hold update: `f32::max(m, p)` as one instruction. The same
