@@ -31,7 +31,7 @@
 # The bare kernel and scipy read cf32 only; cu8 rows are compared with the
 # cf32 figures (the same signal, quantised to 8 bits).
 #
-# Environment: RUNS (default 3), WORK (default target/compare; needs ~1.3 GB),
+# Environment: RUNS (default 3), WORK (default target/compare; needs ~0.9 GB),
 # KEEP=1 to reuse recordings from an earlier run. Other load on the machine
 # (builds…) lowers every figure: compare runs made on a quiet machine.
 set -euo pipefail
@@ -143,12 +143,18 @@ for ov in 0 0.5; do
     done
 done
 echo
-echo "Length scaling (cf32, overlap 0): MS/s should match and peak memory stay flat."
+echo "Length scaling (cf32, overlap 0): cost grows linearly and peak memory stays flat."
 echo
-echo "| samples | analyze MS/s | CPU s | peak RSS MB |"
-echo "|---|---|---|---|"
+echo "| samples | wall s | analyze MS/s | CPU s | peak RSS MB |"
+echo "|---|---|---|---|---|"
 for rec in rec24-cf32 rec26-cf32; do
-    read -r msps cpu rss _ <<<"${A[0,$rec]}"
+    read -r msps cpu rss wall <<<"${A[0,$rec]}"
     n=$([ "$rec" = rec24-cf32 ] && echo "$n24 (2^24)" || echo "$n26 (2^26)")
-    echo "| $n | $msps | $cpu | $rss |"
+    echo "| $n | $wall | $msps | $cpu | $rss |"
 done
+read -r _ _ _ w24 <<<"${A[0,rec24-cf32]}"
+read -r _ _ _ w26 <<<"${A[0,rec26-cf32]}"
+awk -v a="$n24" -v b="$n26" -v ta="$w24" -v tb="$w26" 'BEGIN {
+    slope = (tb - ta) / (b - a)
+    printf "\nMarginal rate from 2^24 to 2^26 samples: %.1f MS/s; fixed cost (intercept): %.1f ms.\n",
+        1 / slope / 1e6, (ta - slope * a) * 1e3 }'

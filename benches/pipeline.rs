@@ -3,7 +3,7 @@
 //! wideband speed site, 2^22 samples at 16.8 MS/s with a tone jammer and a
 //! rogue transmitter) read from the page cache by a `FileSource`, through the
 //! PSD stage, the detectors, the alert tracker and the alert log
-//! (`rfsentry::watch::watch`), as cf32 and cu8, with one or two PSD threads.
+//! (`rfsentry::watch::watch`), as cf32 and cu8.
 //! `psd-only` is the same without detection (`pipeline::for_each_frame`, what
 //! `learn` runs). FFT 1024, Hann, no overlap, 50 ms frames: the defaults.
 //!
@@ -59,10 +59,8 @@ fn source(path: &Path) -> Box<FileSource> {
     ))
 }
 
-fn settings(psd_threads: usize) -> PipelineSettings {
-    let mut s = PipelineSettings::new(PsdConfig::default());
-    s.psd_threads = psd_threads;
-    s
+fn settings() -> PipelineSettings {
+    PipelineSettings::new(PsdConfig::default())
 }
 
 fn profile(baseline: &Path) -> Profile {
@@ -79,7 +77,7 @@ fn profile(baseline: &Path) -> Profile {
     let stop = Arc::new(AtomicBool::new(false));
     for_each_frame(
         source(baseline),
-        &settings(1),
+        &settings(),
         stop,
         |f| learner.add(&f),
         |_| {},
@@ -91,7 +89,7 @@ fn profile(baseline: &Path) -> Profile {
     })
 }
 
-fn analyze(path: &Path, profile: &Profile, out: &Path, psd_threads: usize) -> u64 {
+fn analyze(path: &Path, profile: &Profile, out: &Path) -> u64 {
     let config = WatchConfig {
         profile: profile.clone(),
         out_dir: out.to_path_buf(),
@@ -99,7 +97,7 @@ fn analyze(path: &Path, profile: &Profile, out: &Path, psd_threads: usize) -> u6
         first_id: 1,
         fallback_start: chrono::DateTime::UNIX_EPOCH,
         sink: SinkOptions::default(),
-        pipeline: settings(psd_threads),
+        pipeline: settings(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let summary = watch(source(path), config, stop, None).expect("analyze");
@@ -122,17 +120,15 @@ fn pipeline(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     for (label, datatype) in [("cf32", Datatype::CF32_LE), ("cu8", Datatype::CU8)] {
         let path = generate(dir.path(), &format!("rec-{label}"), RECORDING, datatype);
-        let samples = analyze(&path, &profile, &out, 1);
+        let samples = analyze(&path, &profile, &out);
         group.throughput(Throughput::Elements(samples));
-        for threads in [1, 2] {
-            group.bench_function(format!("analyze/{label}/psd-threads-{threads}"), |b| {
-                b.iter(|| analyze(&path, &profile, &out, threads))
-            });
-        }
+        group.bench_function(format!("analyze/{label}"), |b| {
+            b.iter(|| analyze(&path, &profile, &out))
+        });
         group.bench_function(format!("psd-only/{label}"), |b| {
             b.iter(|| {
                 let stop = Arc::new(AtomicBool::new(false));
-                for_each_frame(source(&path), &settings(1), stop, |_| {}, |_| {}).expect("run")
+                for_each_frame(source(&path), &settings(), stop, |_| {}, |_| {}).expect("run")
             })
         });
     }

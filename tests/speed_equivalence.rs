@@ -1,9 +1,10 @@
-//! The fast paths change nothing: the batched PSD engine (one thread or two,
-//! AVX2 or not, any block size) gives frames that are bit for bit those of a
-//! plain one-segment-at-a-time Welch loop written here from the definition,
-//! across overlaps, odd block sizes, retunes and gaps; and a whole `analyze`
-//! run writes a byte-identical alert log whatever the pipeline's block size
-//! and PSD thread count.
+//! The fast paths change nothing: the batched PSD engine (eight segments per
+//! kernel pass, AVX2 where the CPU has it, any block size) gives frames that
+//! are bit for bit those of a plain one-segment-at-a-time Welch loop written
+//! here from the definition, across FFT sizes, windows, overlaps, odd block
+//! sizes, retunes and gaps; the whole pipeline does too on generated cf32 and
+//! cu8 recordings, and a whole `analyze` run writes a byte-identical alert log
+//! whatever the pipeline's block size.
 
 use num_complex::Complex32;
 use rand::{Rng, SeedableRng};
@@ -26,19 +27,20 @@ const RATE: f64 = 1e6;
 const CLIP: f32 = 0.999;
 
 /// Every field of a frame, floats as their bits: equal means byte-identical.
-fn bits(f: &PsdFrame) -> (usize, u64, u64, u64, u64, Vec<u32>, Vec<u32>, Vec<u32>, u64) {
-    let b = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
-    (
-        f.segment,
+fn bits(f: &PsdFrame) -> Vec<u64> {
+    let mut out = vec![
+        f.segment as u64,
         f.start_sample,
         f.sample_count,
         f.center_hz.to_bits(),
         f.sample_rate.to_bits(),
-        b(&f.mean_dbfs),
-        b(&f.max_dbfs),
-        b(&f.fft_power_dbfs),
         f.clipped,
-    )
+    ];
+    for v in [&f.mean_dbfs, &f.max_dbfs, &f.fft_power_dbfs] {
+        out.push(v.len() as u64);
+        out.extend(v.iter().map(|x| x.to_bits() as u64));
+    }
+    out
 }
 
 fn assert_same(a: &[PsdFrame], b: &[PsdFrame], what: &str) {
@@ -154,7 +156,7 @@ fn config(fft_size: usize, overlap: f64, integration_s: f64) -> PsdConfig {
 }
 
 #[test]
-fn engine_matches_the_plain_loop_for_any_block_size_overlap_and_thread_count() {
+fn engine_matches_the_plain_loop_for_any_fft_size_overlap_and_block_size() {
     let x = signal(300_000, 1);
     // (FFT size, integration): batches of many small FFTs, a size that is not
     // a power of two, the default, and segments too large to batch.
@@ -168,16 +170,11 @@ fn engine_matches_the_plain_loop_for_any_block_size_overlap_and_thread_count() {
                 &[777, 4097, 65_536, 300_000]
             };
             for &block in blocks {
-                for threads in [1, 2] {
-                    let mut engine =
-                        PsdEngine::with_threads(cfg, RATE, 100e6, CLIP, threads).unwrap();
-                    let mut got = Vec::new();
-                    feed(&mut engine, 0, &x, block, &mut got);
-                    let what = format!(
-                        "fft {fft_size}, overlap {overlap}, block {block}, {threads} thread(s)"
-                    );
-                    assert_same(&expected, &got, &what);
-                }
+                let mut engine = PsdEngine::new(cfg, RATE, 100e6, CLIP).unwrap();
+                let mut got = Vec::new();
+                feed(&mut engine, 0, &x, block, &mut got);
+                let what = format!("fft {fft_size}, overlap {overlap}, block {block}");
+                assert_same(&expected, &got, &what);
             }
         }
     }
@@ -194,12 +191,10 @@ fn windows_and_dc_modes_match_the_plain_loop() {
                 ..config(1024, 0.5, 0.02)
             };
             let expected = reference(cfg, 0, 100e6, 0, &x);
-            for threads in [1, 2] {
-                let mut engine = PsdEngine::with_threads(cfg, RATE, 100e6, CLIP, threads).unwrap();
-                let mut got = Vec::new();
-                feed(&mut engine, 0, &x, 10_007, &mut got);
-                assert_same(&expected, &got, &format!("{window:?} {dc:?} {threads}"));
-            }
+            let mut engine = PsdEngine::new(cfg, RATE, 100e6, CLIP).unwrap();
+            let mut got = Vec::new();
+            feed(&mut engine, 0, &x, 10_007, &mut got);
+            assert_same(&expected, &got, &format!("{window:?} {dc:?}"));
         }
     }
 }
@@ -215,17 +210,18 @@ fn retunes_and_gaps_restart_exactly_like_fresh_streams() {
         let mut expected = reference(cfg, 0, 100e6, 0, a);
         expected.extend(reference(cfg, 0, 100e6, 250_000, b));
         expected.extend(reference(cfg, 1, 101e6, 330_000, c));
-        for threads in [1, 2] {
-            for block in [999, 8192, 65_536] {
-                let mut engine = PsdEngine::with_threads(cfg, RATE, 100e6, CLIP, threads).unwrap();
-                let mut got = Vec::new();
-                feed(&mut engine, 0, a, block, &mut got);
-                feed(&mut engine, 250_000, b, block, &mut got);
-                engine.retune(1, 101e6);
-                feed(&mut engine, 330_000, c, block, &mut got);
-                let what = format!("overlap {overlap}, block {block}, {threads} thread(s)");
-                assert_same(&expected, &got, &what);
-            }
+        for block in [999, 8192, 65_536] {
+            let mut engine = PsdEngine::new(cfg, RATE, 100e6, CLIP).unwrap();
+            let mut got = Vec::new();
+            feed(&mut engine, 0, a, block, &mut got);
+            feed(&mut engine, 250_000, b, block, &mut got);
+            engine.retune(1, 101e6);
+            feed(&mut engine, 330_000, c, block, &mut got);
+            assert_same(
+                &expected,
+                &got,
+                &format!("overlap {overlap}, block {block}"),
+            );
         }
     }
 }
@@ -262,10 +258,9 @@ bandwidth_hz = 12.5e3
 level_db = 18
 "#;
 
-fn settings(psd: PsdConfig, block_len: usize, psd_threads: usize) -> PipelineSettings {
+fn settings(psd: PsdConfig, block_len: usize) -> PipelineSettings {
     let mut s = PipelineSettings::new(psd);
     s.block_len = block_len;
-    s.psd_threads = psd_threads;
     s
 }
 
@@ -321,7 +316,7 @@ fn alert_log(path: &Path, profile: &Profile, settings: PipelineSettings, out: &P
 }
 
 #[test]
-fn pipeline_frames_and_alert_logs_are_identical_for_any_block_size_and_thread_count() {
+fn pipeline_frames_and_alert_logs_are_identical_for_any_block_size() {
     let dir = tempfile::tempdir().unwrap();
     for overlap in [0.0, 0.5] {
         let psd = config(1024, overlap, 0.05);
@@ -341,22 +336,13 @@ fn pipeline_frames_and_alert_logs_are_identical_for_any_block_size_and_thread_co
             assert_eq!(reader.read(&mut x).unwrap().samples, total);
             let expected = reference(psd, 0, reader.info().center_hz(), 0, &x);
 
-            let plain = settings(psd, 1 << 16, 1);
             let mut logs = Vec::new();
-            for (i, s) in [
-                plain.clone(),
-                settings(psd, 1 << 16, 2),
-                settings(psd, 4099, 2),
-                settings(psd, 1 << 18, 2),
-                settings(psd, 333, 1),
-            ]
-            .into_iter()
-            .enumerate()
+            for (i, block) in [1 << 16, 1 << 15, 4099, 1 << 18, 333]
+                .into_iter()
+                .enumerate()
             {
-                let what = format!(
-                    "{datatype}, overlap {overlap}, block {}, {} thread(s)",
-                    s.block_len, s.psd_threads
-                );
+                let s = settings(psd, block);
+                let what = format!("{datatype}, overlap {overlap}, block {block}");
                 assert_same(&expected, &frames_of(&rec, &s), &what);
                 let out = dir.path().join(format!("out-{datatype}-{overlap}-{i}"));
                 logs.push((what, alert_log(&rec, &profile, s, &out)));

@@ -10,11 +10,9 @@
 use super::Window;
 use crate::iq::Sample;
 use crate::{Error, Result};
-use crossbeam_channel::{bounded, Receiver, Sender};
 use rustfft::{Fft, FftPlanner};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// Lowest level reported, so exact-zero input (squelched recordings) stays finite.
 pub const FLOOR_DBFS: f32 = -200.0;
@@ -174,43 +172,41 @@ pub fn to_db(power: f32) -> f32 {
 /// L2 cache between the transform and the squaring.
 const BATCH_SAMPLES: usize = 16 * 1024;
 
-/// Samples each thread takes on per round (several batches): with two
-/// threads, one hand-over per round.
-const ROUND_SAMPLES: usize = 32 * 1024;
-
-/// Smallest share of a round worth handing to the helper thread, in samples.
-const MIN_HELPER_SAMPLES: usize = 8 * 1024;
-
 /// The streaming Welch estimator.
 ///
 /// Segments are processed in batches: the segments of a batch are windowed
-/// into one buffer, transformed by one rustfft call, and their |X|² folded
-/// into the average and the max-hold in time order. Every bin's sum and every
-/// segment's total power are accumulated in exactly the order a plain
-/// one-segment-at-a-time loop uses, so the frames do not depend on block
-/// sizes, batch sizes, the instruction set or the number of threads: they are
-/// bit-identical (`tests/speed_equivalence.rs`).
+/// into one buffer and transformed by one rustfft call; then eight at a time
+/// their |X|² is folded into the average and the max-hold and summed into
+/// each segment's total power. Every bin's sum and every segment's total are
+/// accumulated in exactly the order of a plain one-segment-at-a-time loop
+/// (window, FFT, `acc[i] += |X[i]|²`, `total += |X[i]|²` for i = 0, 1, …), so
+/// the frames do not depend on block sizes, batch sizes or the instruction
+/// set: they are bit-identical to that loop's (`tests/speed_equivalence.rs`).
 pub struct PsdEngine {
     config: PsdConfig,
     sample_rate: f64,
-    /// The transform, window and kernels, shared with the helper thread.
-    shared: Arc<Shared>,
-    /// This thread's buffers.
-    work: Work,
-    /// A second thread for the later half of each round (see [`PsdEngine::with_threads`]).
-    helper: Option<Helper>,
+    fft: Arc<dyn Fft<f32>>,
+    /// The window, each coefficient twice (for I and Q).
+    window2: Vec<f32>,
+    kernels: Kernels,
+    /// Segments per FFT call.
+    batch: usize,
+    /// Windowed segments of one batch, transformed in place.
+    buf: Vec<Sample>,
+    scratch: Vec<Sample>,
+    /// |X|² of the segments squared one by one, waiting to be summed.
+    pending: Pending,
     acc: Vec<f32>,
     maxhold: Vec<f32>,
     powers: Vec<f32>,
     hop: usize,
-    /// Segments per thread and round.
-    round: usize,
     ffts_per_frame: usize,
     ffts_in_frame: usize,
     /// Normalises |X|² so a full-scale tone reads 1.0: 1 / (Σw)².
     tone_norm: f32,
     /// Normalises Σ|X|² to mean sample power: 1 / (N·Σw²).
     power_norm: f32,
+    clip_level: f32,
     clipped: u64,
     /// Samples not yet consumed by a complete FFT segment, starting at `carry_start`.
     carry: Vec<Sample>,
@@ -224,131 +220,6 @@ pub struct PsdEngine {
     center_hz: f64,
 }
 
-/// What every thread of an engine transforms with.
-struct Shared {
-    fft: Arc<dyn Fft<f32>>,
-    /// The window, each coefficient twice (for I and Q).
-    window2: Vec<f32>,
-    kernels: Kernels,
-    n: usize,
-    hop: usize,
-    clip_level: f32,
-    /// Segments per FFT call.
-    batch: usize,
-}
-
-/// A thread's buffers, and what its last round produced.
-struct Work {
-    /// Windowed segments of one batch, transformed in place.
-    buf: Vec<Sample>,
-    scratch: Vec<Sample>,
-    /// |X|² of each segment of the round, segment after segment.
-    pow: Vec<f32>,
-    /// Σ|X|² of each segment of the round (not normalised).
-    totals: Vec<f32>,
-    /// Clipped samples among the first `hop` of each segment of the round.
-    clipped: u64,
-    /// Segments in the round.
-    segments: usize,
-}
-
-impl Work {
-    fn new(shared: &Shared, round: usize) -> Self {
-        Work {
-            buf: vec![Sample::default(); shared.batch * shared.n],
-            scratch: vec![Sample::default(); shared.fft.get_inplace_scratch_len()],
-            pow: vec![0.0; round * shared.n],
-            totals: Vec::with_capacity(round),
-            clipped: 0,
-            segments: 0,
-        }
-    }
-
-    /// Window, transform and square `segments` segments, batch by batch;
-    /// `parts(j)` gives segment `j` as two slices (carry, then block) of `n`
-    /// samples in all. With `fold`, each segment's |X|² is also added to the
-    /// average and the max-hold, in time order (and `pow` is left undefined);
-    /// without, `pow` holds it for [`Work::fold`].
-    fn run<'a>(
-        &mut self,
-        shared: &Shared,
-        segments: usize,
-        parts: impl Fn(usize) -> (&'a [Sample], &'a [Sample]),
-        mut fold: Option<(&mut [f32], &mut [f32])>,
-    ) {
-        let n = shared.n;
-        let k = &shared.kernels;
-        self.clipped = 0;
-        self.segments = segments;
-        self.totals.clear();
-        for first in (0..segments).step_by(shared.batch) {
-            let count = shared.batch.min(segments - first);
-            for j in 0..count {
-                let (a, b) = parts(first + j);
-                let dst = &mut self.buf[j * n..(j + 1) * n];
-                self.clipped += window_segment(shared, dst, a, b);
-            }
-            let buf = &mut self.buf[..count * n];
-            shared.fft.process_with_scratch(buf, &mut self.scratch);
-            let x = as_f32(buf);
-            let pow = &mut self.pow[first * n..(first + count) * n];
-            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
-            unsafe {
-                match fold.as_mut() {
-                    Some((acc, maxhold)) => {
-                        // Eight segments at a time: squared, folded and summed
-                        // in one pass; the rest one by one.
-                        let grouped = count / 8 * 8;
-                        for (x, p) in x.chunks_exact(16 * n).zip(pow.chunks_exact_mut(8 * n)) {
-                            let sums = (k.fold8)(x, n, acc, maxhold, p);
-                            self.totals.extend_from_slice(&sums);
-                        }
-                        let (x, pow) = (&x[2 * grouped * n..], &mut pow[grouped * n..]);
-                        for (x, p) in x.chunks_exact(2 * n).zip(pow.chunks_exact_mut(n)) {
-                            (k.power_fold)(x, p, acc, maxhold);
-                        }
-                        segment_totals(k, pow, n, &mut self.totals);
-                    }
-                    None => {
-                        (k.power)(x, pow);
-                        segment_totals(k, pow, n, &mut self.totals);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Add the round's |X|² to the average and the max-hold, in time order.
-    fn fold(&self, shared: &Shared, acc: &mut [f32], maxhold: &mut [f32]) {
-        for p in self.pow[..self.segments * shared.n].chunks_exact(shared.n) {
-            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
-            unsafe { (shared.kernels.fold)(p, acc, maxhold) };
-        }
-    }
-}
-
-/// Window the segment made of `a` then `b` into `dst`; returns the clipped
-/// samples among its first `hop` (so that each sample is counted once).
-fn window_segment(shared: &Shared, dst: &mut [Sample], a: &[Sample], b: &[Sample]) -> u64 {
-    debug_assert_eq!(a.len() + b.len(), dst.len());
-    let k = &shared.kernels;
-    let mut clipped = 0;
-    let mut from = 0;
-    for src in [a, b] {
-        let to = from + src.len();
-        let counted = shared.hop.clamp(from, to) - from;
-        let (d0, d1) = as_f32_mut(&mut dst[from..to]).split_at_mut(2 * counted);
-        let (w0, w1) = shared.window2[2 * from..2 * to].split_at(2 * counted);
-        // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
-        unsafe {
-            clipped += (k.window_clipped)(d0, &src[..counted], w0, shared.clip_level);
-            (k.window)(d1, as_f32(&src[counted..]), w1);
-        }
-        from = to;
-    }
-    clipped
-}
-
 impl PsdEngine {
     /// A new engine for a stream at `sample_rate` tuned to `center_hz`.
     /// `clip_level` is the |I| or |Q| counted as clipped (see `Datatype::clip_level`).
@@ -358,59 +229,39 @@ impl PsdEngine {
         center_hz: f64,
         clip_level: f32,
     ) -> Result<Self> {
-        Self::with_threads(config, sample_rate, center_hz, clip_level, 1)
-    }
-
-    /// Like [`PsdEngine::new`], transforming on `threads` threads (1 or 2):
-    /// with 2, a helper thread windows, transforms and squares the later half
-    /// of each round of segments while the calling thread does the earlier
-    /// half. The frames are bit-identical to a one-thread engine's.
-    pub fn with_threads(
-        config: PsdConfig,
-        sample_rate: f64,
-        center_hz: f64,
-        clip_level: f32,
-        threads: usize,
-    ) -> Result<Self> {
         config.validate(sample_rate)?;
         let n = config.fft_size;
         let fft = FftPlanner::<f32>::new().plan_fft_forward(n);
         let window = config.window.coefficients(n);
         let s1: f64 = window.iter().map(|&w| w as f64).sum();
         let s2: f64 = window.iter().map(|&w| (w as f64).powi(2)).sum();
-        let hop = config.hop();
-        let shared = Arc::new(Shared {
-            fft,
-            window2: window.iter().flat_map(|&w| [w, w]).collect(),
-            kernels: Kernels::detect(),
-            n,
-            hop,
-            clip_level,
-            // At least eight segments (one group for the eight-segment kernel)
-            // while they fit in L2.
-            batch: (BATCH_SAMPLES / n).max(if n <= 1 << 14 { 8 } else { 1 }),
-        });
-        let round = (ROUND_SAMPLES / n).max(shared.batch);
-        let helper = if threads >= 2 {
-            Some(Helper::start(shared.clone(), round)?)
-        } else {
-            None
-        };
+        // At least eight segments (one group for the eight-segment kernel)
+        // while they fit in L2.
+        let batch = (BATCH_SAMPLES / n).max(if n <= 1 << 14 { 8 } else { 1 });
+        // Eight pending rows make one pass of the eight-row sum (up to 2 MiB).
+        let pending_max = if n <= 1 << 16 { 8 } else { 1 };
         Ok(PsdEngine {
             config,
             sample_rate,
-            work: Work::new(&shared, round),
-            shared,
-            helper,
+            window2: window.iter().flat_map(|&w| [w, w]).collect(),
+            kernels: Kernels::detect(),
+            batch,
+            buf: vec![Sample::default(); batch * n],
+            scratch: vec![Sample::default(); fft.get_inplace_scratch_len()],
+            pending: Pending {
+                rows: vec![0.0; pending_max * n],
+                count: 0,
+                max: pending_max,
+            },
             acc: vec![0.0; n],
             maxhold: vec![0.0; n],
             powers: Vec::new(),
-            hop,
-            round,
+            hop: config.hop(),
             ffts_per_frame: config.ffts_per_frame(sample_rate),
             ffts_in_frame: 0,
             tone_norm: (1.0 / (s1 * s1)) as f32,
             power_norm: (1.0 / (n as f64 * s2)) as f32,
+            clip_level,
             clipped: 0,
             carry: Vec::with_capacity(n),
             carry_start: 0,
@@ -419,6 +270,7 @@ impl PsdEngine {
             frame_start: 0,
             segment: 0,
             center_hz,
+            fft,
         })
     }
 
@@ -446,6 +298,7 @@ impl PsdEngine {
         self.acc.iter_mut().for_each(|a| *a = 0.0);
         self.maxhold.iter_mut().for_each(|a| *a = 0.0);
         self.powers.clear();
+        self.pending.count = 0;
         self.ffts_in_frame = 0;
         self.clipped = 0;
     }
@@ -464,8 +317,10 @@ impl PsdEngine {
         while self.next_fft + n <= end {
             // Segments wholly available, up to the end of the frame.
             let ready = ((end - n - self.next_fft) / hop + 1) as usize;
-            let count = ready.min(self.ffts_per_frame - self.ffts_in_frame);
-            self.round(start, samples, count);
+            let count = ready
+                .min(self.ffts_per_frame - self.ffts_in_frame)
+                .min(self.batch);
+            self.process_batch(start, samples, count);
             if self.ffts_in_frame == self.ffts_per_frame {
                 emit(self.finish_frame());
                 self.frame_start = self.next_fft;
@@ -484,57 +339,56 @@ impl PsdEngine {
         self.carry_start = keep_from;
     }
 
-    /// Transform and accumulate up to `count` segments starting at
-    /// `next_fft`, all within the carry and `block`: one round per thread.
-    fn round(&mut self, block_start: u64, block: &[Sample], count: usize) {
-        let (n, hop) = (self.shared.n, self.hop);
-        let first = self.next_fft;
-        let carry = (&self.carry[..], self.carry_start);
-        let parts = |seg: u64, len: usize| span(carry, (block, block_start), seg, len);
-        // The helper takes the later half; this thread the earlier one.
-        let mut theirs = 0;
-        if self.helper.is_some() {
-            theirs = (count / 2).min(self.round);
-            if theirs * n < MIN_HELPER_SAMPLES {
-                theirs = 0;
+    /// Window, transform, square and accumulate the `count` segments starting
+    /// at `next_fft`, all within the carry and `block`.
+    fn process_batch(&mut self, block_start: u64, block: &[Sample], count: usize) {
+        let (n, hop) = (self.config.fft_size, self.hop);
+        let k = self.kernels;
+        for j in 0..count {
+            let seg = self.next_fft + (j * hop) as u64;
+            let (a, b) = span(
+                (&self.carry, self.carry_start),
+                (block, block_start),
+                seg,
+                n,
+            );
+            let dst = &mut self.buf[j * n..(j + 1) * n];
+            self.clipped += window_segment(&k, &self.window2, hop, self.clip_level, dst, a, b);
+        }
+        let buf = &mut self.buf[..count * n];
+        self.fft.process_with_scratch(buf, &mut self.scratch);
+        let x = as_f32(buf);
+        // Eight segments at a time: squared, folded and summed in one pass.
+        let norm = self.power_norm;
+        let grouped = count / 8 * 8;
+        if grouped > 0 {
+            self.pending.flush(&k, n, norm, &mut self.powers);
+        }
+        for x in x[..2 * grouped * n].chunks_exact(16 * n) {
+            let scratch = &mut self.pending.rows;
+            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+            let sums = unsafe { (k.fold8)(x, n, &mut self.acc, &mut self.maxhold, scratch) };
+            self.powers.extend(sums.iter().map(|&t| to_db(t * norm)));
+        }
+        // The rest one by one; their sums wait for eight rows (or the frame's end).
+        for x in x[2 * grouped * n..].chunks_exact(2 * n) {
+            let c = self.pending.count;
+            let p = &mut self.pending.rows[c * n..(c + 1) * n];
+            // SAFETY: as above.
+            unsafe { (k.power_fold)(x, p, &mut self.acc, &mut self.maxhold) };
+            self.pending.count += 1;
+            if self.pending.count == self.pending.max {
+                self.pending.flush(&k, n, norm, &mut self.powers);
             }
         }
-        let mine = (count - theirs).min(self.round);
-        if theirs > 0 {
-            let (a, b) = parts(first + (mine * hop) as u64, (theirs - 1) * hop + n);
-            self.helper.as_mut().expect("a helper").send(a, b);
-        }
-        let fold = Some((&mut self.acc[..], &mut self.maxhold[..]));
-        self.work.run(
-            &self.shared,
-            mine,
-            |j| parts(first + (j * hop) as u64, n),
-            fold,
-        );
-        let (segments, clipped) = (self.work.segments, self.work.clipped);
-        let totals = std::mem::take(&mut self.work.totals);
-        self.count_in(segments, clipped, &totals);
-        self.work.totals = totals;
-        if theirs > 0 {
-            let job = self.helper.as_mut().expect("a helper").receive();
-            job.work
-                .fold(&self.shared, &mut self.acc, &mut self.maxhold);
-            self.count_in(job.work.segments, job.work.clipped, &job.work.totals);
-            self.helper.as_mut().expect("a helper").idle = Some(job);
-        }
-    }
-
-    /// Account for `segments` more segments of the frame.
-    fn count_in(&mut self, segments: usize, clipped: u64, totals: &[f32]) {
-        let norm = self.power_norm;
-        self.powers.extend(totals.iter().map(|&t| to_db(t * norm)));
-        self.clipped += clipped;
-        self.ffts_in_frame += segments;
-        self.next_fft += (segments * self.hop) as u64;
+        self.ffts_in_frame += count;
+        self.next_fft += (count * hop) as u64;
     }
 
     fn finish_frame(&mut self) -> PsdFrame {
         let n = self.config.fft_size;
+        let norm = self.power_norm;
+        self.pending.flush(&self.kernels, n, norm, &mut self.powers);
         let mean_scale = self.tone_norm / self.ffts_in_frame as f32;
         let mean_dbfs = shifted_db(&self.acc, mean_scale, self.config.dc);
         let max_dbfs = shifted_db(&self.maxhold, self.tone_norm, self.config.dc);
@@ -555,6 +409,59 @@ impl PsdEngine {
     }
 }
 
+/// Rows of |X|² (one per segment, oldest first) whose sums are still to be
+/// taken: summing eight rows side by side is far quicker than one by one.
+struct Pending {
+    rows: Vec<f32>,
+    count: usize,
+    /// Rows held at most (8, or 1 for very large FFTs).
+    max: usize,
+}
+
+impl Pending {
+    /// Append the rows' Σ|X|² (× `norm`, in dB) to `powers`, oldest first.
+    fn flush(&mut self, kernels: &Kernels, n: usize, norm: f32, powers: &mut Vec<f32>) {
+        let rows = &self.rows[..self.count * n];
+        let sums = if self.count == 8 {
+            // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+            unsafe { (kernels.totals8)(rows, n) }
+        } else {
+            row_sums(rows, n)
+        };
+        powers.extend(sums[..self.count].iter().map(|&t| to_db(t * norm)));
+        self.count = 0;
+    }
+}
+
+/// Window the segment made of `a` then `b` into `dst`; returns the clipped
+/// samples among its first `hop` (so that each sample is counted once).
+fn window_segment(
+    k: &Kernels,
+    window2: &[f32],
+    hop: usize,
+    clip_level: f32,
+    dst: &mut [Sample],
+    a: &[Sample],
+    b: &[Sample],
+) -> u64 {
+    debug_assert_eq!(a.len() + b.len(), dst.len());
+    let mut clipped = 0;
+    let mut from = 0;
+    for src in [a, b] {
+        let to = from + src.len();
+        let counted = hop.clamp(from, to) - from;
+        let (d0, d1) = as_f32_mut(&mut dst[from..to]).split_at_mut(2 * counted);
+        let (w0, w1) = window2[2 * from..2 * to].split_at(2 * counted);
+        // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
+        unsafe {
+            clipped += (k.window_clipped)(d0, &src[..counted], w0, clip_level);
+            (k.window)(d1, as_f32(&src[counted..]), w1);
+        }
+        from = to;
+    }
+    clipped
+}
+
 /// The `len` samples starting at absolute index `from`, as the part held in
 /// the carry and the part in the block (either may be empty).
 fn span<'a>(
@@ -573,109 +480,25 @@ fn span<'a>(
     }
 }
 
-/// Σ|X|² of each `n`-bin segment of `pow`, each summed bin after bin from 0
-/// (as a plain loop would), eight segments side by side so the additions do
-/// not wait on one another.
-fn segment_totals(kernels: &Kernels, pow: &[f32], n: usize, out: &mut Vec<f32>) {
-    for rows in pow.chunks(8 * n) {
-        let k = rows.len() / n;
-        // SAFETY: `kernels` only holds instruction-set variants the CPU supports.
-        let sums = if k == 8 {
-            unsafe { (kernels.totals8)(rows, n) }
-        } else {
-            row_sums(rows, n)
-        };
-        out.extend_from_slice(&sums[..k]);
-    }
-}
-
 /// The sums of up to eight `n`-value rows, each in index order, by plain
-/// scalar chains (interleaved, so they run side by side).
+/// scalar chains (interleaved, so that they run side by side).
 fn row_sums(rows: &[f32], n: usize) -> [f32; 8] {
-    let k = rows.len() / n;
     let mut t = [0.0f32; 8];
     if n == 0 {
         return t;
     }
-    let lanes: Vec<&[f32]> = rows.chunks_exact(n).collect();
+    let mut lanes: [&[f32]; 8] = [&[]; 8];
+    let mut k = 0;
+    for (lane, row) in lanes.iter_mut().zip(rows.chunks_exact(n)) {
+        *lane = row;
+        k += 1;
+    }
     for i in 0..n {
-        for (l, lane) in lanes.iter().enumerate().take(k.min(8)) {
-            t[l] += lane[i];
+        for (t, lane) in t.iter_mut().zip(&lanes[..k]) {
+            *t += lane[i];
         }
     }
     t
-}
-
-/// A thread that transforms the later half of each round.
-struct Helper {
-    jobs: Option<Sender<Job>>,
-    done: Receiver<Job>,
-    /// The job when it is not with the helper.
-    idle: Option<Job>,
-    thread: Option<JoinHandle<()>>,
-}
-
-/// One round for the helper: its samples (copied) and its results.
-struct Job {
-    input: Vec<Sample>,
-    work: Work,
-}
-
-impl Helper {
-    fn start(shared: Arc<Shared>, round: usize) -> Result<Self> {
-        let (jobs, job_rx) = bounded::<Job>(1);
-        let (done_tx, done) = bounded::<Job>(1);
-        let job = Job {
-            input: Vec::with_capacity((round - 1) * shared.hop + shared.n),
-            work: Work::new(&shared, round),
-        };
-        let thread = std::thread::Builder::new()
-            .name("rfsentry-psd2".into())
-            .spawn(move || {
-                for mut job in job_rx {
-                    let (n, hop) = (shared.n, shared.hop);
-                    let segments = (job.input.len() - n) / hop + 1;
-                    let Job { input, work } = &mut job;
-                    let parts = |j: usize| (&[][..], &input[j * hop..j * hop + n]);
-                    work.run(&shared, segments, parts, None);
-                    if done_tx.send(job).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| Error::config(format!("cannot start a PSD helper thread: {e}")))?;
-        Ok(Helper {
-            jobs: Some(jobs),
-            done,
-            idle: Some(job),
-            thread: Some(thread),
-        })
-    }
-
-    /// Hand the helper the segments whose samples are `a` then `b`.
-    fn send(&mut self, a: &[Sample], b: &[Sample]) {
-        let mut job = self.idle.take().expect("one job in flight at most");
-        job.input.clear();
-        job.input.extend_from_slice(a);
-        job.input.extend_from_slice(b);
-        let jobs = self.jobs.as_ref().expect("the helper is running");
-        jobs.send(job).expect("the PSD helper thread is running");
-    }
-
-    /// Wait for the job sent last (hand it back through `idle` once read).
-    fn receive(&mut self) -> Job {
-        self.done.recv().expect("the PSD helper thread is running")
-    }
-}
-
-impl Drop for Helper {
-    fn drop(&mut self) {
-        // Closing the job channel ends the thread.
-        self.jobs = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 /// `samples` as interleaved I/Q floats.
@@ -699,18 +522,19 @@ struct Kernels {
     window: unsafe fn(&mut [f32], &[f32], &[f32]),
     /// dst = src · w, returning how many samples have |I| or |Q| ≥ the level.
     window_clipped: unsafe fn(&mut [f32], &[Sample], &[f32], f32) -> u64,
-    /// pow = re² + im² of interleaved floats.
-    power: unsafe fn(&[f32], &mut [f32]),
     /// pow = re² + im²; acc += pow; maxhold = max(maxhold, pow).
-    power_fold: unsafe fn(&[f32], &mut [f32], &mut [f32], &mut [f32]),
-    /// acc += pow; maxhold = max(maxhold, pow).
-    fold: unsafe fn(&[f32], &mut [f32], &mut [f32]),
-    /// The sums of eight consecutive `n`-bin rows, each in index order.
+    power_fold: PowerFold,
+    /// The sums of eight consecutive `n`-value rows, each in index order.
     totals8: unsafe fn(&[f32], usize) -> [f32; 8],
     /// `power_fold` of eight consecutive `n`-bin segments in time order,
     /// returning their Σ|X|² (the last argument is scratch room for 8n values).
-    fold8: unsafe fn(&[f32], usize, &mut [f32], &mut [f32], &mut [f32]) -> [f32; 8],
+    fold8: Fold8,
 }
+
+/// (x, pow, acc, maxhold).
+type PowerFold = unsafe fn(&[f32], &mut [f32], &mut [f32], &mut [f32]);
+/// (x, n, acc, maxhold, scratch) → the eight segments' Σ|X|².
+type Fold8 = unsafe fn(&[f32], usize, &mut [f32], &mut [f32], &mut [f32]) -> [f32; 8];
 
 macro_rules! kernel_variants {
     ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block)*) => {
@@ -745,12 +569,6 @@ kernel_variants! {
         count as u64
     }
 
-    fn power(x: &[f32], pow: &mut [f32]) {
-        for (p, c) in pow.iter_mut().zip(x.chunks_exact(2)) {
-            *p = c[0] * c[0] + c[1] * c[1];
-        }
-    }
-
     fn power_fold(x: &[f32], pow: &mut [f32], acc: &mut [f32], maxhold: &mut [f32]) {
         let it = pow.iter_mut().zip(x.chunks_exact(2)).zip(acc.iter_mut().zip(maxhold.iter_mut()));
         for ((p, c), (a, m)) in it {
@@ -758,13 +576,6 @@ kernel_variants! {
             *p = v;
             *a += v;
             *m = max(*m, v);
-        }
-    }
-
-    fn fold(pow: &[f32], acc: &mut [f32], maxhold: &mut [f32]) {
-        for ((a, m), &p) in acc.iter_mut().zip(maxhold.iter_mut()).zip(pow) {
-            *a += p;
-            *m = max(*m, p);
         }
     }
 }
@@ -793,10 +604,6 @@ fn fold8_portable(
         portable::power_fold(x, p, acc, maxhold);
     }
     row_sums(&pow[..8 * n], n)
-}
-
-fn totals8_portable(rows: &[f32], n: usize) -> [f32; 8] {
-    row_sums(&rows[..8 * n], n)
 }
 
 /// `t` plus the columns of the 8×8 tile whose rows are `r`, column 0 first:
@@ -839,7 +646,7 @@ unsafe fn add_columns(
 }
 
 /// Eight row sums, each accumulated in index order: 8×8 tiles are transposed
-/// in registers so one vector addition advances all eight sums by one bin.
+/// in registers so that one vector addition advances all eight sums by one bin.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -866,10 +673,14 @@ unsafe fn totals8_avx2(rows: &[f32], n: usize) -> [f32; 8] {
     out
 }
 
+fn totals8_portable(rows: &[f32], n: usize) -> [f32; 8] {
+    row_sums(&rows[..8 * n], n)
+}
+
 /// `power_fold` of eight segments and their sums in one pass, eight bins at
 /// a time: each segment's |X|² is added to the average and the max-hold in
 /// time order, then the tile of 8 × 8 values is added column by column to
-/// the eight running sums (each in bin order, as [`totals8_avx2`]).
+/// the eight running sums (each in bin order).
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -931,9 +742,7 @@ impl Kernels {
             return Kernels {
                 window: avx2::window,
                 window_clipped: avx2::window_clipped,
-                power: avx2::power,
                 power_fold: avx2::power_fold,
-                fold: avx2::fold,
                 totals8: totals8_avx2,
                 fold8: fold8_avx2,
             };
@@ -945,9 +754,7 @@ impl Kernels {
         Kernels {
             window: portable::window,
             window_clipped: portable::window_clipped,
-            power: portable::power,
             power_fold: portable::power_fold,
-            fold: portable::fold,
             totals8: totals8_portable,
             fold8: fold8_portable,
         }
@@ -1091,7 +898,6 @@ mod tests {
                 |len: usize| -> Vec<f32> { (0..len).map(|_| normal.sample(&mut rng)).collect() };
             let x = v(2 * n);
             let w = v(2 * n);
-            let rows: Vec<f32> = v(8 * n).iter().map(|a| a * a).collect();
             let samples: Vec<Sample> = x.chunks(2).map(|c| Sample::new(c[0], c[1])).collect();
             let (acc0, max0) = (v(n), v(n));
             // SAFETY: `detect` only picks variants this CPU supports.
@@ -1112,15 +918,10 @@ mod tests {
                 let mut max = [max0.clone(), max0.clone()];
                 for (k, o) in [(&fast, 0), (&plain, 1)] {
                     (k.power_fold)(&x, &mut pow[o], &mut acc[o], &mut max[o]);
-                    (k.fold)(&rows[..n], &mut acc[o], &mut max[o]);
                 }
                 assert_eq!(bits(&pow[0]), bits(&pow[1]));
                 assert_eq!(bits(&acc[0]), bits(&acc[1]));
                 assert_eq!(bits(&max[0]), bits(&max[1]));
-                for (k, o) in [(&fast, 0), (&plain, 1)] {
-                    (k.power)(&x, &mut pow[o]);
-                }
-                assert_eq!(bits(&pow[0]), bits(&pow[1]));
                 // Eight segments folded and summed in one pass, against one by one.
                 let x8 = v(16 * n);
                 let mut acc8 = [acc0.clone(), acc0.clone(), acc0.clone()];
@@ -1140,8 +941,10 @@ mod tests {
                     assert_eq!(bits(&acc8[0]), bits(&acc8[i]));
                     assert_eq!(bits(&max8[0]), bits(&max8[i]));
                 }
+                let rows: Vec<f32> = v(8 * n).iter().map(|a| a * a).collect();
                 let sums = (fast.totals8)(&rows, n);
                 assert_eq!(bits(&sums), bits(&(plain.totals8)(&rows, n)));
+                assert_eq!(bits(&sums), bits(&row_sums(&rows, n)));
                 for (l, s) in sums.iter().enumerate() {
                     let plain_sum = rows[l * n..(l + 1) * n].iter().fold(0.0f32, |a, &b| a + b);
                     assert_eq!(s.to_bits(), plain_sum.to_bits());

@@ -33,12 +33,6 @@ pub struct PipelineSettings {
     pub block_len: usize,
     /// Capacity of each bounded channel, in items.
     pub channel_capacity: usize,
-    /// Threads transforming FFT segments in the PSD stage (1 or 2). Frames
-    /// are bit-identical whatever the count (see [`PsdEngine::with_threads`]).
-    /// A second thread pays only when a core is free for it: on two cores,
-    /// where the source thread needs the other one, it is slower (see
-    /// `benches/README.md`), hence the default of 1.
-    pub psd_threads: usize,
 }
 
 impl PipelineSettings {
@@ -49,7 +43,6 @@ impl PipelineSettings {
             // caches between the source and the PSD threads.
             block_len: 1 << 15,
             channel_capacity: 8,
-            psd_threads: 1,
         }
     }
 }
@@ -131,12 +124,11 @@ pub fn start(
         .spawn(move || source.run(ctx))
         .map_err(|e| Error::config(format!("cannot start the source thread: {e}")))?;
 
-    let mut engine = PsdEngine::with_threads(
+    let mut engine = PsdEngine::new(
         settings.psd,
         info.sample_rate,
         info.tunings.first().copied().unwrap_or(0.0),
         info.clip_level,
-        settings.psd_threads,
     )?;
     let psd_thread = std::thread::Builder::new()
         .name("rfsentry-psd".into())
