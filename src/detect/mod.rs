@@ -7,7 +7,7 @@
 //! - [`clusters`]: the CFAR core — bins clearly above baseline p99 and the
 //!   local floor, grouped into clusters.
 //! - [`tone`], [`emitter`]: narrow carriers (tone jammers); unknown and anomalous emitters.
-//! - [`wideband`]: barrage, swept and pulsed jammers.
+//! - [`wideband`]: barrage, swept and pulsed jammers ([`onoff`]: the pulse test).
 //! - [`health`]: receiver overload and signal loss.
 //! - [`engine`]: runs them all in order on each frame.
 
@@ -15,6 +15,7 @@ pub mod clusters;
 pub mod emitter;
 pub mod engine;
 pub mod health;
+pub mod onoff;
 pub mod tone;
 pub mod tracker;
 pub mod view;

@@ -11,6 +11,7 @@
 //! - **barrage**: the average itself is raised over a large part of the band
 //!   or a whole protected band, with noise-like fluctuation.
 
+use super::onoff::on_off_pattern;
 use super::view::FrameView;
 use super::{confidence_from_margin, Detection};
 use crate::alert::AlertKind;
@@ -190,53 +191,21 @@ impl WidebandDetector {
     }
 
     /// An on/off pattern in recent FFT segment powers, if there is one.
-    fn pulse_pattern(&self, view: &FrameView) -> Option<Pulse> {
-        let p: Vec<f32> = self.powers.iter().copied().collect();
-        if p.len() < 16 {
-            return None;
-        }
-        let mut sorted = p.clone();
-        sorted.sort_by(f32::total_cmp);
-        let lo = sorted[sorted.len() / 10];
-        let hi = sorted[sorted.len() * 9 / 10];
-        let contrast = hi - lo;
-        if contrast < view.thresholds.pulsed_contrast_db {
-            return None;
-        }
-        let mid = 0.5 * (lo + hi);
-        let on: Vec<f32> = p.iter().map(|&x| if x > mid { 1.0 } else { 0.0 }).collect();
-        let duty = on.iter().sum::<f32>() / on.len() as f32;
-        if !(0.03..=0.97).contains(&duty) {
-            return None;
-        }
-        // Regular switching: the on/off pattern correlates with itself one period later.
-        let x: Vec<f32> = on.iter().map(|&o| o - duty).collect();
-        let energy: f32 = x.iter().map(|v| v * v).sum();
-        let corr_at = |lag: usize| -> f32 {
-            let c: f32 = x.iter().zip(&x[lag..]).map(|(a, b)| a * b).sum();
-            c / energy * x.len() as f32 / (x.len() - lag) as f32
-        };
-        // The first peak after the correlation has fallen below zero.
-        let lags: Vec<(usize, f32)> = (1..=x.len() / 2).map(|lag| (lag, corr_at(lag))).collect();
-        let dip = lags.iter().position(|&(_, c)| c <= 0.0)?;
-        let (period, corr) = lags[dip..]
-            .iter()
-            .copied()
-            .fold(
-                (0, f32::MIN),
-                |best, cur| if cur.1 > best.1 { cur } else { best },
-            );
-        if corr < MIN_PULSE_CORRELATION {
-            return None;
-        }
+    fn pulse_pattern(&mut self, view: &FrameView) -> Option<Pulse> {
+        let powers = self.powers.make_contiguous();
+        let pattern = on_off_pattern(
+            powers,
+            view.thresholds.pulsed_contrast_db,
+            MIN_PULSE_CORRELATION,
+        )?;
         let frame = view.frame;
         let hop_s = frame.sample_count as f64
             / frame.fft_power_dbfs.len().max(1) as f64
             / frame.sample_rate;
         Some(Pulse {
-            duty,
-            period_s: period as f64 * hop_s,
-            contrast_db: contrast,
+            duty: pattern.duty,
+            period_s: pattern.period as f64 * hop_s,
+            contrast_db: pattern.contrast_db,
         })
     }
 }
