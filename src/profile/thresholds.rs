@@ -163,8 +163,10 @@ mod tests {
 
     #[test]
     fn only_overrides_are_written_and_defaults_fill_the_rest() {
-        let mut t = Thresholds::default();
-        t.tone_margin_db = 15.0;
+        let t = Thresholds {
+            tone_margin_db: 15.0,
+            ..Thresholds::default()
+        };
         let text = toml::to_string(&Holder {
             thresholds: t.clone(),
         })
