@@ -41,7 +41,7 @@ mod soapy_replay;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rfsentry::dsp::PsdConfig;
-use rfsentry::iq::Sample;
+use rfsentry::iq::{Datatype, Sample};
 use rfsentry::pipeline::{for_each_frame, PipelineSettings};
 use rfsentry::profile::learn::Learner;
 use rfsentry::profile::{CaptureSettings, Profile, Site, Thresholds};
@@ -249,6 +249,7 @@ impl Source for LoopSource {
             clip_level: 1.0,
             start_time: None,
             total_samples: Some(self.total),
+            datatype: Datatype::CF32_LE,
         }
     }
 

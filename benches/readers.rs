@@ -1,7 +1,8 @@
 //! Throughput of the first hot path of every offline run, in samples per
 //! second (criterion's `elem/s`, i.e. `Melem/s` = MS/s): `Datatype::decode`
 //! alone, and a full reader streaming a generated file from disk (page
-//! cache), for cu8, cs16 (ci16_le) and cf32 (cf32_le).
+//! cache), for cu8, cs16 (ci16_le) and cf32 (cf32_le); and the way back,
+//! `Datatype::encode`, which IQ evidence snippets go through.
 
 use criterion::measurement::WallTime;
 use criterion::{
@@ -54,6 +55,22 @@ fn decode(c: &mut Criterion) {
     group.finish();
 }
 
+fn encode(c: &mut Criterion) {
+    let samples = signal(DECODE_SAMPLES);
+    let mut group = configure(c, "encode", DECODE_SAMPLES);
+    for (label, datatype) in FORMATS {
+        let mut bytes = Vec::with_capacity(DECODE_SAMPLES * datatype.sample_bytes());
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                bytes.clear();
+                datatype.encode(black_box(&samples), &mut bytes);
+                bytes.len()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn full_reader(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let samples = signal(FILE_SAMPLES);
@@ -85,5 +102,5 @@ fn read_everything(reader: &mut dyn IqReader, block: &mut [Sample]) -> usize {
     }
 }
 
-criterion_group!(benches, decode, full_reader);
+criterion_group!(benches, decode, encode, full_reader);
 criterion_main!(benches);

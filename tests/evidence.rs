@@ -16,6 +16,7 @@ use rfsentry::evidence::{
     CaptureLimits, EvidenceLimits, IqEvidenceRecorder, IqStream, Overview, OverviewPicture, Report,
     ReportRecording, SpectrogramRecorder, SpectrumRow,
 };
+use rfsentry::iq::Datatype;
 use rfsentry::source::IqBlock;
 use sha2::{Digest, Sha512};
 use std::collections::HashSet;
@@ -560,6 +561,7 @@ fn iq_stream() -> IqStream {
         recording: "recordings/test.sigmf-meta".into(),
         sample_rate: IQ_RATE,
         start_time: Some("2024-05-01T12:00:00Z".parse().unwrap()),
+        datatype: Datatype::CF32_LE,
     }
 }
 

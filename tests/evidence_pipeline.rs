@@ -87,6 +87,7 @@ fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
         "the demo has three incidents: {events:#?}"
     );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let recording = std::fs::read("recordings/demo-incidents.sigmf-data").unwrap();
     for e in cleared {
         let id = e["id"].as_str().unwrap();
         assert!(report.contains(id), "report lists {id}");
@@ -103,6 +104,17 @@ fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
         assert!(report.contains(e["evidence"]["spectrogram"].as_str().unwrap()));
 
         let meta = out.join(e["evidence"]["iq"].as_str().expect("iq path"));
+        // Written in the recording's own encoding (ci8): its very bytes.
+        let global: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+        let global = &global["global"];
+        assert_eq!(global["core:datatype"], "ci8", "{id}");
+        let first = global["rfsentry:stream_sample_start"].as_u64().unwrap() as usize;
+        let snippet = std::fs::read(meta.with_extension("sigmf-data")).unwrap();
+        assert_eq!(
+            &recording[2 * first..2 * first + snippet.len()],
+            &snippet[..],
+            "{id}: the snippet is the recording's bytes from sample {first}"
+        );
         let mut reader = open(&meta, &OpenOptions::default()).unwrap();
         let info = reader.info().clone();
         let ann = info

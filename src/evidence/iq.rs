@@ -15,6 +15,7 @@ use super::{describe_kind, file_stem, iq_rel_path, IQ_DIR};
 use crate::alert::{AlertEvent, EventType};
 use crate::atomic_file::part_path;
 use crate::iq::annotation::{EXCESS_KEY, KIND_KEY};
+use crate::iq::datatype::Scalar;
 use crate::iq::sigmf_writer::sigmf_paths;
 use crate::iq::{Annotation, Datatype, Sample, SigmfWriter};
 use crate::source::IqBlock;
@@ -23,8 +24,20 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 
-/// Bytes per sample of the evidence encoding (cf32_le).
-const SAMPLE_BYTES: u64 = 8;
+/// Bytes per sample held in the pre-trigger ring (`Complex<f32>`).
+const RING_SAMPLE_BYTES: u64 = 8;
+
+/// The encoding IQ evidence is written in: the source's own when samples
+/// decoded from it encode back to the very same bytes (8- and 16-bit
+/// integers: a cu8 snippet is a quarter of the cf32 size, and exact), cf32_le
+/// otherwise (float sources, and 32-bit integers, which were already rounded
+/// to f32's 24 bits when decoded).
+pub fn snippet_datatype(source: Datatype) -> Datatype {
+    match source.component_bytes() {
+        1 | 2 if source.scalar != Scalar::F32 => source,
+        _ => Datatype::CF32_LE,
+    }
+}
 
 /// Annotation key: the alert's id.
 pub const ALERT_ID_KEY: &str = "rfsentry:alert_id";
@@ -77,6 +90,8 @@ pub struct IqStream {
     pub sample_rate: f64,
     /// Wall-clock time of sample 0, when known.
     pub start_time: Option<DateTime<Utc>>,
+    /// How the source encoded the samples (see [`snippet_datatype`]).
+    pub datatype: Datatype,
 }
 
 /// What the recorder did during a run.
@@ -287,7 +302,7 @@ impl IqEvidenceRecorder {
     /// pre-trigger ring are handed to `recycle`.
     pub fn push_block(&mut self, block: IqBlock, mut recycle: impl FnMut(Vec<Sample>)) {
         self.write_to_open(&block, None);
-        self.ring_bytes += block.samples.len() as u64 * SAMPLE_BYTES;
+        self.ring_bytes += block.samples.len() as u64 * RING_SAMPLE_BYTES;
         self.ring.push_back(block);
         self.evict(&mut recycle);
     }
@@ -351,6 +366,7 @@ impl IqEvidenceRecorder {
     /// open snippets, then finish or abandon those that ended.
     fn write_to_open(&mut self, block: &IqBlock, only: Option<(&str, u64)>) {
         let mut ended: Vec<(String, Outcome)> = Vec::new();
+        let sample_bytes = snippet_datatype(self.stream.datatype).sample_bytes() as u64;
         for (id, snippet) in self.open.iter_mut() {
             let from = match only {
                 Some((only_id, from)) if only_id == id => from,
@@ -365,12 +381,12 @@ impl IqEvidenceRecorder {
                     .limits
                     .max_total_bytes
                     .saturating_sub(self.stats.bytes_written)
-                    / SAMPLE_BYTES,
+                    / sample_bytes,
                 max_snippet_s: self.limits.max_snippet_s,
                 max_total_bytes: self.limits.max_total_bytes,
             };
             let (written, outcome) = snippet.append(id, block, from, &room);
-            self.stats.bytes_written += written * SAMPLE_BYTES;
+            self.stats.bytes_written += written * sample_bytes;
             if outcome != Outcome::Open {
                 ended.push((id.clone(), outcome));
             }
@@ -405,7 +421,7 @@ impl IqEvidenceRecorder {
                 );
             }
             let block = self.ring.pop_front().expect("len > 1");
-            self.ring_bytes -= block.samples.len() as u64 * SAMPLE_BYTES;
+            self.ring_bytes -= block.samples.len() as u64 * RING_SAMPLE_BYTES;
             recycle(block.samples);
         }
     }
@@ -438,17 +454,20 @@ impl IqEvidenceRecorder {
         let rel = iq_rel_path(&event.id);
         let base = self.alert_dir.join(IQ_DIR).join(file_stem(&event.id));
         let center_hz = self.ring.back().map_or(event.center_hz, |b| b.center_hz);
-        let mut writer =
-            match SigmfWriter::create(&base, Datatype::CF32_LE, self.stream.sample_rate, center_hz)
-            {
-                Ok(w) => w,
-                Err(e) => {
-                    self.stats.write_failures += 1;
-                    self.stats.alerts_without_evidence += 1;
-                    tracing::warn!("IQ evidence for alert {} not recorded: {e}", event.id);
-                    return;
-                }
-            };
+        let mut writer = match SigmfWriter::create(
+            &base,
+            snippet_datatype(self.stream.datatype),
+            self.stream.sample_rate,
+            center_hz,
+        ) {
+            Ok(w) => w,
+            Err(e) => {
+                self.stats.write_failures += 1;
+                self.stats.alerts_without_evidence += 1;
+                tracing::warn!("IQ evidence for alert {} not recorded: {e}", event.id);
+                return;
+            }
+        };
         self.describe(&mut writer, event);
         let (meta_path, _) = sigmf_paths(&base);
         self.started.insert(event.id.clone(), rel);
@@ -585,6 +604,24 @@ impl IqEvidenceRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_keep_exact_integer_encodings_and_use_cf32_otherwise() {
+        for (source, snippet) in [
+            ("cu8", "cu8"),
+            ("ci8", "ci8"),
+            ("ci16_le", "ci16_le"),
+            ("ci16_be", "ci16_be"),
+            ("cu16_le", "cu16_le"),
+            ("cf32_le", "cf32_le"),
+            ("cf32_be", "cf32_le"),
+            ("cf64_le", "cf32_le"),
+            ("ci32_le", "cf32_le"),
+        ] {
+            let dt: Datatype = source.parse().unwrap();
+            assert_eq!(snippet_datatype(dt).to_string(), snippet, "{source}");
+        }
+    }
 
     #[test]
     fn sample_times_are_exact_or_absent() {

@@ -6,6 +6,7 @@
 //! frequency come from the flags or an rtl_433-style file name
 //! ([`parse_rtl433_name`]).
 
+use super::datatype::{samples_as_bytes_mut, zero_nonfinite};
 use super::open::{is_plausible_sample_rate, OpenOptions};
 use super::{Capture, Datatype, IqReader, ReadStats, Sample, StreamInfo};
 use crate::{Error, Result};
@@ -86,7 +87,11 @@ impl<R: Read + Seek> ByteSampleReader<R> {
             total_samples,
             stray_bytes: data_len % sample_bytes,
             position: 0,
-            bytes: vec![0; buffer_samples * sample_bytes as usize],
+            // Native samples are read straight into the caller's buffer.
+            bytes: match datatype.is_native() {
+                true => Vec::new(),
+                false => vec![0; buffer_samples * sample_bytes as usize],
+            },
             stray_reported: false,
             nonfinite: 0,
         };
@@ -108,6 +113,23 @@ impl<R: Read + Seek> ByteSampleReader<R> {
                 self.total_samples
             );
         }
+    }
+
+    /// Count `samples` just read, `nonfinite` of them replaced by 0; the
+    /// first non-finite sample is reported as it is read.
+    fn account(&mut self, samples: usize, nonfinite: usize, stats: &mut ReadStats) {
+        if nonfinite > 0 && self.nonfinite == 0 {
+            tracing::warn!(
+                "{}: NaN or infinite sample(s) among samples {}..{}: such samples are replaced by 0 and counted; the total is reported at the end",
+                self.path.display(),
+                self.position,
+                self.position + samples as u64
+            );
+        }
+        self.nonfinite += nonfinite as u64;
+        stats.nonfinite += nonfinite;
+        stats.samples += samples;
+        self.position += samples as u64;
     }
 
     fn read_error(&self, e: std::io::Error) -> Error {
@@ -145,6 +167,16 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
         let datatype = self.info.datatype;
         let sample_bytes = datatype.sample_bytes();
         let mut stats = ReadStats::default();
+        if datatype.is_native() {
+            // No decoding: the file's bytes go straight into `out`.
+            let out = &mut out[..wanted];
+            if let Err(e) = self.source.read_exact(samples_as_bytes_mut(out)) {
+                return Err(self.read_error(e));
+            }
+            let nonfinite = zero_nonfinite(out);
+            self.account(out.len(), nonfinite, &mut stats);
+            return Ok(stats);
+        }
         let chunk_len = self.bytes.len() / sample_bytes;
         for chunk in out[..wanted].chunks_mut(chunk_len) {
             let bytes = &mut self.bytes[..chunk.len() * sample_bytes];
@@ -152,18 +184,7 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
                 return Err(self.read_error(e));
             }
             let nonfinite = datatype.decode(bytes, chunk);
-            if nonfinite > 0 && self.nonfinite == 0 {
-                tracing::warn!(
-                    "{}: NaN or infinite sample(s) among samples {}..{}: such samples are replaced by 0 and counted; the total is reported at the end",
-                    self.path.display(),
-                    self.position,
-                    self.position + chunk.len() as u64
-                );
-            }
-            self.nonfinite += nonfinite as u64;
-            stats.nonfinite += nonfinite;
-            stats.samples += chunk.len();
-            self.position += chunk.len() as u64;
+            self.account(chunk.len(), nonfinite, &mut stats);
         }
         Ok(stats)
     }

@@ -5,6 +5,7 @@
 //! `NAME.sigmf-data.part` and the metadata to `NAME.sigmf-meta.part`; only
 //! [`SigmfWriter::finish`] syncs and renames them to their final names.
 
+use super::datatype::samples_as_bytes;
 use super::{Annotation, Capture, Datatype, Sample};
 use crate::atomic_file::{part_path, write_synced};
 use crate::{Error, Result};
@@ -111,11 +112,16 @@ impl SigmfWriter {
 
     /// Append samples.
     pub fn write(&mut self, samples: &[Sample]) -> Result<()> {
-        self.encoded.clear();
-        self.datatype.encode(samples, &mut self.encoded);
-        self.hasher.update(&self.encoded);
+        let bytes = if self.datatype.is_native() {
+            samples_as_bytes(samples)
+        } else {
+            self.encoded.clear();
+            self.datatype.encode(samples, &mut self.encoded);
+            &self.encoded
+        };
+        self.hasher.update(bytes);
         self.data
-            .write_all(&self.encoded)
+            .write_all(bytes)
             .map_err(|e| Error::io(part_path(&self.data_path), e))?;
         self.samples_written += samples.len() as u64;
         Ok(())

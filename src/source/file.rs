@@ -66,6 +66,7 @@ impl Source for FileSource {
             sample_rate: info.sample_rate,
             tunings: self.tunings(),
             clip_level: info.datatype.clip_level(),
+            datatype: info.datatype,
             start_time: info.start_time(),
             total_samples: match (info.total_samples, self.limit) {
                 (Some(t), Some(l)) => Some(t.saturating_sub(self.start).min(l)),

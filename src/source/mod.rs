@@ -11,7 +11,7 @@ pub mod pool;
 #[cfg(feature = "soapy")]
 pub mod soapy;
 
-use crate::iq::Sample;
+use crate::iq::{Datatype, Sample};
 use crossbeam_channel::Sender;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -98,6 +98,10 @@ pub struct SourceInfo {
     pub start_time: Option<chrono::DateTime<chrono::Utc>>,
     /// Total samples when known (for progress).
     pub total_samples: Option<u64>,
+    /// How the samples were encoded before conversion to `Complex<f32>`
+    /// (a recording's datatype; cf32 for devices). IQ evidence keeps it when
+    /// that is exact.
+    pub datatype: Datatype,
 }
 
 /// The channels and flags a source thread works with.

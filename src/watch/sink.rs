@@ -110,6 +110,7 @@ pub fn run(
                 recording: info.name.clone(),
                 sample_rate: info.sample_rate,
                 start_time: Some(start_time),
+                datatype: info.datatype,
             },
             config.sink.iq_limits,
         ),

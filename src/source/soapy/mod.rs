@@ -29,6 +29,7 @@ pub use probe::{
     format_device_list, list_devices, probe, DeviceProbe, DeviceSummary, GainElement, ValueRange,
 };
 
+use crate::iq::Datatype;
 use crate::source::{Source, SourceContext, SourceInfo};
 use crate::{Error, Result};
 use device::Receiver;
@@ -176,6 +177,8 @@ impl Source for SoapySource {
             clip_level: 1.0,
             start_time: Some(self.start_time),
             total_samples: None,
+            // Devices stream CF32 (the driver converts its native format).
+            datatype: Datatype::CF32_LE,
         }
     }
 
