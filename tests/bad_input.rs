@@ -959,6 +959,13 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
         );
         assert_eq!(out.code, Some(0), "{}", out.stderr);
         assert!(!out.stderr.contains("panicked"));
+        // The summary counts what was zeroed.
+        assert_eq!(
+            out.stdout.contains("NaN/infinite sample(s) analysed as 0"),
+            rec.contains("-nan"),
+            "{}",
+            out.stdout
+        );
         alert_ids_and_kinds(&d.join(out_dir).join("alerts.jsonl"))
     };
     let clean_alerts = analyze("clean", "quiet.sigmf-meta", "a-clean");

@@ -93,6 +93,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             start_time: info.start_time,
         });
         total.samples += summary.samples;
+        total.nonfinite_samples += summary.nonfinite_samples;
         total.elapsed_s += summary.elapsed_s;
         total.log_failed |= summary.log_failed;
         for a in &summary.alert_list {
@@ -147,8 +148,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
 
 /// Print one recording's summary table.
 pub fn print_summary(name: &str, s: &WatchSummary) {
+    let nonfinite = match s.nonfinite_samples {
+        0 => String::new(),
+        n => format!(", {n} NaN/infinite sample(s) analysed as 0"),
+    };
     println!(
-        "{name}: {} samples in {:.2} s ({:.1} MS/s), {} frames, {} alert(s)",
+        "{name}: {} samples in {:.2} s ({:.1} MS/s), {} frames, {} alert(s){nonfinite}",
         s.samples,
         s.elapsed_s,
         s.rate_msps(),

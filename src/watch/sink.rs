@@ -126,6 +126,7 @@ pub fn run(
         match item {
             SinkItem::Block(b) => {
                 summary.samples += b.samples.len() as u64;
+                summary.nonfinite_samples += b.nonfinite as u64;
                 match evidence.as_mut() {
                     Some(ev) => ev.iq.push_block(b, |buf| pool.put(buf)),
                     None => pool.put(b.samples),

@@ -11,6 +11,8 @@ pub struct WatchSummary {
     pub frames: u64,
     pub gaps: u64,
     pub lost_samples: u64,
+    /// Samples that were NaN or infinite at the source and were analysed as 0.
+    pub nonfinite_samples: u64,
     /// Raised alerts by kind.
     pub alerts: BTreeMap<AlertKind, u64>,
     /// Final state of each alert (its last event).

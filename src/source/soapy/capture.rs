@@ -28,6 +28,7 @@ use super::device::Receiver;
 use super::outbox::Outbox;
 use super::scan::Schedule;
 use super::{DeviceConfig, SoapySource};
+use crate::iq::datatype::zero_nonfinite;
 use crate::iq::Sample;
 use crate::source::{BufferPool, Gap, GapCause, IqBlock, SourceContext};
 use crate::Result;
@@ -80,6 +81,7 @@ pub(super) fn run(source: SoapySource, ctx: SourceContext) -> Result<()> {
         failed_opens: 0,
         overflows: 0,
         last_overflow_warn: None,
+        warned_nonfinite: false,
         config,
     };
     capture.run();
@@ -125,6 +127,8 @@ struct Capture {
     failed_opens: u32,
     overflows: u64,
     last_overflow_warn: Option<Instant>,
+    /// NaN/Inf samples from the device were reported (once per run).
+    warned_nonfinite: bool,
 }
 
 impl Capture {
@@ -194,7 +198,16 @@ impl Capture {
                     if part.filled == 0 {
                         part.start = self.index;
                     }
-                    part.nonfinite += sanitize(&mut part.buf[lo..lo + n]);
+                    let nonfinite = zero_nonfinite(&mut part.buf[lo..lo + n]);
+                    if nonfinite > 0 && !self.warned_nonfinite {
+                        self.warned_nonfinite = true;
+                        tracing::warn!(
+                            args = %self.config.args,
+                            sample = self.index,
+                            "the device delivered NaN or infinite samples: they are replaced by 0 and counted in the summary"
+                        );
+                    }
+                    part.nonfinite += nonfinite;
                     part.filled += n;
                     if part.filled == block_len {
                         self.index += n as u64;
@@ -445,38 +458,6 @@ impl Capture {
             overflows = self.overflows,
             undelivered_gaps = self.outbox.queued(),
             "device source stopped"
-        );
-    }
-}
-
-/// Zero NaN/infinite samples; returns how many there were.
-fn sanitize(samples: &mut [Sample]) -> usize {
-    let mut bad = 0;
-    for s in samples
-        .iter_mut()
-        .filter(|s| !(s.re.is_finite() && s.im.is_finite()))
-    {
-        *s = Sample::default();
-        bad += 1;
-    }
-    bad
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitize_zeroes_and_counts() {
-        let mut s = [
-            Sample::new(1.0, 2.0),
-            Sample::new(f32::NAN, 0.0),
-            Sample::new(0.5, f32::INFINITY),
-        ];
-        assert_eq!(sanitize(&mut s), 2);
-        assert_eq!(
-            s,
-            [Sample::new(1.0, 2.0), Sample::default(), Sample::default()]
         );
     }
 }
