@@ -41,7 +41,7 @@
 //! | profile with NaN statistics | analyze | `…/nan.toml: segments[0].floor_dbfs: finite numbers` |
 //! | profile learned at another rate | analyze | `x.sigmf-meta: sample rate 250000 Hz does not match profile "demo", learned at 1000000 Hz` |
 //! | profile learned at another frequency | analyze | `x.sigmf-meta: centre frequency 433920000 Hz is not one of profile "demo"'s tunings (868300000 Hz)` |
-//! | learn merge with another rate | learn | `cannot merge into profile "demo": it was learned with different capture settings …` |
+//! | learn merge with another rate | learn | `cannot merge into profile "demo": it was learned with different capture settings (sample_rate: 250000 in the profile, 500000 now); learn into a new site name instead` |
 //! | recording shorter than one frame | learn | `x.sigmf-meta: no complete spectrum frame: expected at least one integration time (0.05 s, 12500 samples) of samples` |
 //! | NaN/Inf samples | analyze | exit 0; `x.sigmf-data: NaN or infinite sample(s) among samples …` and `x.sigmf-data: N non-finite sample(s) (NaN or infinity) in all were replaced by 0` |
 //! | annotation span past the last sample index | score | `x.sigmf-meta: annotations[0].core:sample_count: a span that ends within the range of sample indices; … overflows` (was a panic) |
@@ -644,7 +644,10 @@ const CASES: &[Case] = &[
             a
         },
         exit: Exit::Error,
-        says: &["cannot merge into profile \"demo\"", "different capture settings"],
+        says: &[
+            "cannot merge into profile \"demo\"",
+            "different capture settings (sample_rate: 250000 in the profile, 500000 now)",
+        ],
     },
     Case {
         name: "recording shorter than one spectrum frame",

@@ -119,7 +119,9 @@ fn learning_again_merges_and_a_mismatch_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("cannot merge") && err.contains("venue"),
+        err.contains("cannot merge")
+            && err.contains("venue")
+            && err.contains("fft_size: 1024 in the profile, 2048 now"),
         "{err}"
     );
 

@@ -328,18 +328,49 @@ fn round2(x: f32) -> f32 {
     (x * 100.0).round() / 100.0
 }
 
+/// The capture settings that differ between a profile (`old`) and this run
+/// (`new`), as `field: profile's value, this run's value` in profile terms.
+fn capture_differences(old: &CaptureSettings, new: &CaptureSettings) -> Vec<String> {
+    let (a, b) = (&old.psd, &new.psd);
+    let mut out = Vec::new();
+    let mut differ = |field: &str, old: String, new: String| {
+        if old != new {
+            out.push(format!("{field}: {old} in the profile, {new} now"));
+        }
+    };
+    differ(
+        "sample_rate",
+        old.sample_rate.to_string(),
+        new.sample_rate.to_string(),
+    );
+    differ("fft_size", a.fft_size.to_string(), b.fft_size.to_string());
+    differ("window", a.window.to_string(), b.window.to_string());
+    differ("overlap", a.overlap.to_string(), b.overlap.to_string());
+    differ(
+        "integration_s",
+        a.integration_s.to_string(),
+        b.integration_s.to_string(),
+    );
+    differ(
+        "dc",
+        format!("{:?}", a.dc).to_lowercase(),
+        format!("{:?}", b.dc).to_lowercase(),
+    );
+    out
+}
+
 /// Merge a newly learned profile into an existing one of the same site and
 /// settings: statistics are combined weighted by frame count (maxima by max),
 /// emitters re-derived from the merged statistics, and hand-written parts
 /// (site text, protected bands, thresholds, manual emitters) kept.
 pub fn merge(existing: &Profile, new: &Profile) -> crate::Result<Profile> {
     use crate::Error;
-    if existing.capture.sample_rate != new.capture.sample_rate
-        || existing.capture.psd != new.capture.psd
-    {
+    let differences = capture_differences(&existing.capture, &new.capture);
+    if !differences.is_empty() {
         return Err(Error::Mismatch(format!(
-            "cannot merge into profile {:?}: it was learned with different capture settings ({} Hz, {:?}) than this run ({} Hz, {:?}); learn into a new site name instead",
-            existing.site.name, existing.capture.sample_rate, existing.capture.psd, new.capture.sample_rate, new.capture.psd
+            "cannot merge into profile {:?}: it was learned with different capture settings ({}); learn into a new site name instead",
+            existing.site.name,
+            differences.join(", ")
         )));
     }
     let mut merged = existing.clone();
