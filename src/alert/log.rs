@@ -55,10 +55,16 @@ impl AlertLog {
         })
     }
 
-    /// Start a fresh log at `path`, replacing any earlier one (for offline analysis).
+    /// Start a fresh log at `path`, emptying any earlier one (for offline
+    /// analysis). The file `path` names is emptied in place: a log that is a
+    /// symbolic link stays one, and its target is the new log.
     pub fn create(path: &Path) -> Result<Self> {
-        if path.exists() {
-            std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
         }
         Self::append(path)
     }
@@ -214,6 +220,24 @@ mod tests {
         }
         let events = read_alert_log(&path).unwrap();
         assert_eq!(events[1].event, EventType::Cleared);
+    }
+
+    #[test]
+    fn create_empties_the_file_a_symlinked_log_points_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("kept-elsewhere.jsonl");
+        let link = dir.path().join("alerts.jsonl");
+        std::fs::write(&target, "old line\n").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let mut log = AlertLog::create(&link).unwrap();
+        log.write(&event("c-1", EventType::Raised)).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let events = read_alert_log(&target).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].id, "c-1");
     }
 
     #[test]
