@@ -74,6 +74,42 @@ impl AlertLog {
         &self.path
     }
 
+    /// Clear the alerts an earlier run left open: those whose last event in
+    /// this log is `raised` or `updated` (the run was killed, crashed or lost
+    /// power before it could clear them). Each gets a `cleared` event copied
+    /// from its last one, marked `details.closed_at_restart = true`, keeping
+    /// only evidence files that exist (a snippet cut off by the crash was
+    /// never finished). Returns the ids closed.
+    pub fn close_left_open(&mut self) -> Result<Vec<String>> {
+        // Only a regular file is read back (a device such as /dev/full never ends).
+        if !std::fs::metadata(&self.path).is_ok_and(|m| m.is_file()) {
+            return Ok(Vec::new());
+        }
+        let events = read_alert_log(&self.path)?;
+        let mut last: Vec<&AlertEvent> = Vec::new();
+        for e in &events {
+            match last.iter_mut().find(|l| l.id == e.id) {
+                Some(l) => *l = e,
+                None => last.push(e),
+            }
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let exists = |rel: &Option<String>| rel.clone().filter(|r| dir.join(r).is_file());
+        let mut closed = Vec::new();
+        for open in last.into_iter().filter(|e| e.event != EventType::Cleared) {
+            let mut cleared = open.clone();
+            cleared.event = EventType::Cleared;
+            cleared.evidence.spectrogram = exists(&open.evidence.spectrogram);
+            cleared.evidence.iq = exists(&open.evidence.iq);
+            cleared
+                .details
+                .insert("closed_at_restart".into(), serde_json::Value::Bool(true));
+            self.write(&cleared)?;
+            closed.push(cleared.id);
+        }
+        Ok(closed)
+    }
+
     /// Write one event as one line with a single `write` call.
     pub fn write(&mut self, event: &AlertEvent) -> Result<()> {
         self.line.clear();
@@ -238,6 +274,43 @@ mod tests {
         let events = read_alert_log(&target).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].id, "c-1");
+    }
+
+    #[test]
+    fn alerts_left_open_by_a_killed_run_are_cleared_on_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        std::fs::create_dir(dir.path().join("spectrograms")).unwrap();
+        std::fs::write(dir.path().join("spectrograms/k-2.png"), b"png").unwrap();
+        let mut log = AlertLog::create(&path).unwrap();
+        log.write(&event("k-1", EventType::Raised)).unwrap();
+        log.write(&event("k-1", EventType::Cleared)).unwrap();
+        let mut open = event("k-2", EventType::Raised);
+        open.evidence.iq = Some("iq/k-2.sigmf-meta".into()); // never finished
+        open.evidence.spectrogram = Some("spectrograms/k-2.png".into());
+        log.write(&open).unwrap();
+        open.event = EventType::Updated;
+        log.write(&open).unwrap();
+        log.write(&event("k-3", EventType::Raised)).unwrap();
+        drop(log); // killed here
+
+        let mut log = AlertLog::append(&path).unwrap();
+        assert_eq!(log.close_left_open().unwrap(), ["k-2", "k-3"]);
+        assert!(log.close_left_open().unwrap().is_empty(), "closed once");
+        let events = read_alert_log(&path).unwrap();
+        assert_eq!(events.len(), 7);
+        let k2 = &events[5];
+        assert_eq!((k2.id.as_str(), k2.event), ("k-2", EventType::Cleared));
+        assert_eq!(k2.details["closed_at_restart"], true);
+        assert_eq!(k2.evidence.iq, None);
+        assert_eq!(
+            k2.evidence.spectrogram.as_deref(),
+            Some("spectrograms/k-2.png")
+        );
+        assert_eq!(
+            (events[6].id.as_str(), events[6].event),
+            ("k-3", EventType::Cleared)
+        );
     }
 
     #[test]

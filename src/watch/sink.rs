@@ -102,6 +102,18 @@ pub fn run(
             None
         }
     };
+    if let Some(log) = log.as_mut().filter(|_| !config.sink.truncate_log) {
+        match log.close_left_open() {
+            Ok(ids) if !ids.is_empty() => tracing::warn!(
+                "{}: cleared {} alert(s) an earlier run left open (it stopped without clearing them): {}",
+                log_path.display(),
+                ids.len(),
+                ids.join(", ")
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot clear alerts an earlier run left open: {e}"),
+        }
+    }
     let mut evidence = config.sink.evidence.then(|| Evidence {
         iq: IqEvidenceRecorder::new(
             out,
