@@ -6,12 +6,15 @@
 //!
 //! Output failures (a full disk, an unwritable directory) are reported once,
 //! clearly, and do not stop monitoring: alerts keep reaching the terminal and
-//! the tracing log. Evidence failures never drop an alert.
+//! the tracing log, and events the log could not take are held and written
+//! once it takes them again ([`RetryingLog`]). Evidence failures never drop
+//! an alert.
 
 use super::detect_stage::SinkItem;
 use super::summary::WatchSummary;
 use super::WatchConfig;
 use crate::alert::log::AlertLog;
+use crate::alert::retrying_log::{LogOutcome, RetryingLog};
 use crate::alert::{AlertEvent, AlertKind, EventType};
 use crate::evidence::{
     render_alert_png, render_overview_png, spectrogram_rel_path, AlertRows, Baseline,
@@ -69,6 +72,11 @@ impl Default for SinkOptions {
     }
 }
 
+/// Alert events held in memory at most while the log cannot be written (~5 MB).
+const MAX_HELD_EVENTS: usize = 10_000;
+/// How often a failing alert log is tried again.
+const LOG_RETRY_EVERY: Duration = Duration::from_secs(5);
+
 /// Evidence writers of one stream.
 struct Evidence {
     iq: IqEvidenceRecorder,
@@ -94,7 +102,7 @@ pub fn run(
     } else {
         AlertLog::append(&log_path)
     };
-    let mut log = match opened {
+    let mut opened_log = match opened {
         Ok(l) => Some(l),
         Err(e) => {
             tracing::error!("cannot write the alert log: {e}; alerts go to the terminal only");
@@ -102,7 +110,7 @@ pub fn run(
             None
         }
     };
-    if let Some(log) = log.as_mut().filter(|_| !config.sink.truncate_log) {
+    if let Some(log) = opened_log.as_mut().filter(|_| !config.sink.truncate_log) {
         match log.close_left_open() {
             Ok(ids) if !ids.is_empty() => tracing::warn!(
                 "{}: cleared {} alert(s) an earlier run left open (it stopped without clearing them): {}",
@@ -114,6 +122,7 @@ pub fn run(
             Err(e) => tracing::warn!("cannot clear alerts an earlier run left open: {e}"),
         }
     }
+    let mut log = opened_log.map(|l| RetryingLog::new(l, MAX_HELD_EVENTS, LOG_RETRY_EVERY));
     let mut evidence = config.sink.evidence.then(|| Evidence {
         iq: IqEvidenceRecorder::new(
             out,
@@ -179,10 +188,19 @@ pub fn run(
                 }
                 report(&e, config.sink.echo_alerts);
                 if let Some(l) = log.as_mut() {
-                    if let Err(err) = l.write(&e) {
-                        tracing::error!("cannot append to the alert log: {err}; alerts go to the terminal only from now on");
-                        eprintln!("rfsentry: {err}: alerts are no longer written to disk");
-                        log = None;
+                    match l.write(&e, Instant::now()) {
+                        LogOutcome::Written | LogOutcome::Held => {}
+                        LogOutcome::Failed(err) => {
+                            tracing::error!("cannot append to the alert log: {err}; events are held until it takes them again");
+                            eprintln!("rfsentry: {err}: alert events are held in memory and written as soon as the log takes them again");
+                        }
+                        LogOutcome::Recovered { written } => {
+                            tracing::warn!(
+                                "{}: writable again; {written} held alert event(s) written",
+                                l.path().display()
+                            );
+                            eprintln!("rfsentry: {}: writable again; {written} held alert event(s) written", l.path().display());
+                        }
                     }
                 }
                 summary.record(&e);
@@ -225,7 +243,27 @@ pub fn run(
         }
     }
     summary.elapsed_s = started.elapsed().as_secs_f64();
-    summary.log_failed = log.is_none();
+    summary.log_failed = match log.as_mut() {
+        None => true,
+        Some(l) => match l.finish() {
+            Ok(_) if l.dropped() == 0 => false,
+            Ok(_) => {
+                eprintln!(
+                    "rfsentry: {}: {} alert update(s) were given up while the log could not be written",
+                    l.path().display(),
+                    l.dropped()
+                );
+                true
+            }
+            Err(e) => {
+                eprintln!(
+                    "rfsentry: {e}: {} alert event(s) could not be written to the log (they were printed above)",
+                    l.held()
+                );
+                true
+            }
+        },
+    };
     Ok(summary)
 }
 

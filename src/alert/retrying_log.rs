@@ -1,0 +1,282 @@
+//! The alert log through output failures. Events the log cannot take (a full
+//! disk, an I/O error) are held in memory, in order, and written as soon as
+//! it takes them again — so a disk that fills during a long watch and is then
+//! freed costs no event, and the log stays in stream order. Retries are spaced
+//! out (not one per event), and what is held is bounded: when it is full,
+//! the oldest `updated` events go first (`raised` and `cleared` are what an
+//! alert's record cannot do without).
+
+use super::log::AlertLog;
+use super::{AlertEvent, EventType};
+use crate::Result;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Somewhere alert events are written to, one at a time.
+pub trait EventWriter {
+    fn write_event(&mut self, event: &AlertEvent) -> Result<()>;
+    /// Where the events go (for messages).
+    fn path(&self) -> &Path;
+}
+
+impl EventWriter for AlertLog {
+    fn write_event(&mut self, event: &AlertEvent) -> Result<()> {
+        self.write(event)
+    }
+
+    fn path(&self) -> &Path {
+        AlertLog::path(self)
+    }
+}
+
+/// What happened to an event handed to [`RetryingLog::write`].
+#[derive(Debug)]
+pub enum LogOutcome {
+    /// Written, as was everything before it.
+    Written,
+    /// The log has just started failing: this event and the ones after it
+    /// are held until it takes them again.
+    Failed(crate::Error),
+    /// Held: the log is still failing (or not retried yet).
+    Held,
+    /// The log takes events again: `written` held events (this one
+    /// included) went in.
+    Recovered { written: usize },
+}
+
+/// Writes alert events through [`EventWriter`] failures (see the module doc).
+pub struct RetryingLog<W> {
+    writer: W,
+    held: VecDeque<AlertEvent>,
+    max_held: usize,
+    retry_every: Duration,
+    /// When the next attempt is due while failing; `None` while healthy.
+    next_retry: Option<Instant>,
+    /// Events given up because too many were held.
+    dropped: u64,
+}
+
+impl<W: EventWriter> RetryingLog<W> {
+    /// Hold at most `max_held` events while failing; retry at most once per `retry_every`.
+    pub fn new(writer: W, max_held: usize, retry_every: Duration) -> Self {
+        RetryingLog {
+            writer,
+            held: VecDeque::new(),
+            max_held: max_held.max(1),
+            retry_every,
+            next_retry: None,
+            dropped: 0,
+        }
+    }
+
+    /// Write `event` after every event still held; `now` is the time of the call.
+    pub fn write(&mut self, event: &AlertEvent, now: Instant) -> LogOutcome {
+        self.hold(event.clone());
+        match self.next_retry {
+            Some(due) if now < due => LogOutcome::Held,
+            failing => {
+                let was_failing = failing.is_some();
+                match self.flush() {
+                    Ok(written) if was_failing => {
+                        self.next_retry = None;
+                        LogOutcome::Recovered { written }
+                    }
+                    Ok(_) => LogOutcome::Written,
+                    Err(e) => {
+                        self.next_retry = Some(now + self.retry_every);
+                        if was_failing {
+                            LogOutcome::Held
+                        } else {
+                            LogOutcome::Failed(e)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One last attempt at what is held (end of the run); `Ok` when nothing is left.
+    pub fn finish(&mut self) -> Result<usize> {
+        self.flush()
+    }
+
+    /// Events not written yet.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Events given up because too many were held.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Where the events go.
+    pub fn path(&self) -> &Path {
+        self.writer.path()
+    }
+
+    fn hold(&mut self, event: AlertEvent) {
+        if self.held.len() >= self.max_held {
+            let victim = self
+                .held
+                .iter()
+                .position(|e| e.event == EventType::Updated)
+                .unwrap_or(0);
+            self.held.remove(victim);
+            self.dropped += 1;
+        }
+        self.held.push_back(event);
+    }
+
+    /// Write held events in order until one fails; returns how many went in.
+    fn flush(&mut self) -> Result<usize> {
+        let mut written = 0;
+        while let Some(event) = self.held.front() {
+            self.writer.write_event(event)?;
+            self.held.pop_front();
+            written += 1;
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::log::read_alert_log;
+    use crate::alert::AlertKind;
+    use std::path::PathBuf;
+
+    /// A writer that fails while `broken` is set, keeping what it takes.
+    struct Flaky {
+        broken: bool,
+        taken: Vec<(String, EventType)>,
+        attempts: usize,
+        path: PathBuf,
+    }
+
+    impl EventWriter for Flaky {
+        fn write_event(&mut self, e: &AlertEvent) -> Result<()> {
+            self.attempts += 1;
+            if self.broken {
+                return Err(crate::Error::io(
+                    &self.path,
+                    std::io::Error::from_raw_os_error(28), // ENOSPC
+                ));
+            }
+            self.taken.push((e.id.clone(), e.event));
+            Ok(())
+        }
+
+        fn path(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    fn flaky() -> Flaky {
+        Flaky {
+            broken: false,
+            taken: Vec::new(),
+            attempts: 0,
+            path: PathBuf::from("alerts.jsonl"),
+        }
+    }
+
+    fn event(id: &str, event: EventType) -> AlertEvent {
+        let text = format!(
+            r#"{{"id":"{id}","event":"{}","kind":"{}","site":"s","recording":"r","start":"t","end":"t",
+            "start_sample":0,"end_sample":1,"freq_low_hz":1,"freq_high_hz":2,"center_hz":1.5,
+            "peak_dbfs":-10,"excess_db":20,"snr_db":20,"confidence":1,"evidence":{{}}}}"#,
+            serde_json::to_value(event).unwrap().as_str().unwrap(),
+            AlertKind::JammingTone.name()
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn a_log_that_fails_then_recovers_gets_every_event_in_order() {
+        let t0 = Instant::now();
+        let every = Duration::from_secs(5);
+        let mut log = RetryingLog::new(flaky(), 100, every);
+        assert!(matches!(
+            log.write(&event("a", EventType::Raised), t0),
+            LogOutcome::Written
+        ));
+        log.writer.broken = true;
+        assert!(matches!(
+            log.write(&event("a", EventType::Updated), t0),
+            LogOutcome::Failed(_)
+        ));
+        let attempts = log.writer.attempts;
+        assert!(matches!(
+            log.write(&event("b", EventType::Raised), t0),
+            LogOutcome::Held
+        ));
+        assert_eq!(log.writer.attempts, attempts, "no retry before it is due");
+        log.writer.broken = false; // space freed
+        assert!(matches!(
+            log.write(&event("a", EventType::Cleared), t0 + Duration::from_secs(1)),
+            LogOutcome::Held
+        ));
+        assert_eq!(log.held(), 3);
+        match log.write(&event("b", EventType::Cleared), t0 + every) {
+            LogOutcome::Recovered { written } => assert_eq!(written, 4),
+            other => panic!("{other:?}"),
+        }
+        let order: Vec<(&str, EventType)> = log
+            .writer
+            .taken
+            .iter()
+            .map(|(id, e)| (id.as_str(), *e))
+            .collect();
+        use EventType::*;
+        assert_eq!(
+            order,
+            [
+                ("a", Raised),
+                ("a", Updated),
+                ("b", Raised),
+                ("a", Cleared),
+                ("b", Cleared)
+            ]
+        );
+        assert_eq!((log.held(), log.dropped()), (0, 0));
+    }
+
+    #[test]
+    fn holding_is_bounded_and_gives_up_updates_first() {
+        let t = Instant::now();
+        let mut log = RetryingLog::new(flaky(), 3, Duration::ZERO);
+        log.writer.broken = true;
+        log.write(&event("a", EventType::Raised), t);
+        log.write(&event("a", EventType::Updated), t);
+        log.write(&event("a", EventType::Updated), t);
+        log.write(&event("a", EventType::Cleared), t);
+        log.write(&event("b", EventType::Raised), t);
+        assert_eq!((log.held(), log.dropped()), (3, 2));
+        assert!(log.finish().is_err());
+        log.writer.broken = false;
+        assert_eq!(log.finish().unwrap(), 3);
+        let kinds: Vec<EventType> = log.writer.taken.iter().map(|(_, e)| *e).collect();
+        assert_eq!(
+            kinds,
+            [EventType::Raised, EventType::Cleared, EventType::Raised]
+        );
+    }
+
+    #[test]
+    fn writes_through_to_a_real_alert_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        let mut log = RetryingLog::new(AlertLog::create(&path).unwrap(), 10, Duration::ZERO);
+        for e in [EventType::Raised, EventType::Cleared] {
+            assert!(matches!(
+                log.write(&event("r", e), Instant::now()),
+                LogOutcome::Written
+            ));
+        }
+        assert_eq!(read_alert_log(&path).unwrap().len(), 2);
+        assert_eq!(log.path(), path);
+    }
+}
