@@ -329,7 +329,7 @@ impl Tracker {
     /// raised for an earlier gap of the same cause less than `clear_holdoff_s`
     /// before (updated at most every `update_interval_s`). A gap of another
     /// cause clears the open one first.
-    pub fn on_gap(&mut self, gap: &Gap, center_hz: f64) -> Vec<AlertEvent> {
+    pub fn on_gap(&mut self, gap: &Gap) -> Vec<AlertEvent> {
         let mut events = Vec::new();
         let holdoff = self.secs(self.thresholds.clear_holdoff_s);
         let update = self.secs(self.thresholds.update_interval_s);
@@ -347,6 +347,9 @@ impl Tracker {
                 .insert("lost_s".into(), lost_s(lost, rate).into());
             open.details.insert("gaps".into(), gaps.into());
             open.last_sample = open.last_sample.max(end);
+            // An outage across a scan plan's tunings covers all their bands.
+            open.low_hz = open.low_hz.min(gap.center_hz - 0.5 * rate);
+            open.high_hz = open.high_hz.max(gap.center_hz + 0.5 * rate);
             if open.last_sample >= open.last_update_sample + update {
                 open.last_update_sample = open.last_sample;
                 if let Some(open) = &self.gap {
@@ -371,11 +374,11 @@ impl Tracker {
         let track = Track {
             id: Some(id),
             class: Class::Overload,
-            segment: 0,
+            segment: gap.segment,
             votes: BTreeMap::new(),
             kind: AlertKind::MonitoringGap,
-            low_hz: center_hz - 0.5 * self.sample_rate,
-            high_hz: center_hz + 0.5 * self.sample_rate,
+            low_hz: gap.center_hz - 0.5 * self.sample_rate,
+            high_hz: gap.center_hz + 0.5 * self.sample_rate,
             first_sample: gap.start_sample,
             last_sample: end,
             seen: 1,
@@ -567,6 +570,8 @@ mod tests {
             start_sample,
             lost_samples,
             cause,
+            segment: 0,
+            center_hz: 100e6,
         }
     }
 
@@ -574,7 +579,7 @@ mod tests {
     fn a_gap_is_raised_at_once_and_cleared_when_samples_flow_again() {
         use crate::source::GapCause;
         let mut t = tracker();
-        let events = t.on_gap(&gap(1000, 500_000, GapCause::Overflow), 100e6);
+        let events = t.on_gap(&gap(1000, 500_000, GapCause::Overflow));
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].kind, AlertKind::MonitoringGap);
         assert_eq!(events[0].event, EventType::Raised);
@@ -593,6 +598,30 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_carries_the_band_of_the_tuning_it_hit() {
+        use crate::source::GapCause;
+        let mut t = tracker();
+        let g = Gap {
+            segment: 1,
+            center_hz: 200e6,
+            ..gap(0, 1000, GapCause::Timeout)
+        };
+        let e = &t.on_gap(&g)[0];
+        assert!((e.center_hz - 200e6).abs() < 1.0, "{}", e.center_hz);
+        assert!(e.freq_low_hz < 200e6 && e.freq_high_hz > 200e6 && e.freq_low_hz > 150e6);
+        // The outage goes on at the next tuning: one alert over both bands.
+        let next = Gap {
+            segment: 2,
+            center_hz: 300e6,
+            ..gap(1000, 1000, GapCause::Timeout)
+        };
+        assert!(t.on_gap(&next).is_empty());
+        let cleared = t.finish();
+        assert_eq!(cleared.len(), 1);
+        assert!(cleared[0].freq_low_hz < 200e6 && cleared[0].freq_high_hz > 300e6);
+    }
+
+    #[test]
     fn one_outage_reported_piecemeal_is_one_gap_alert() {
         use crate::source::GapCause;
         let mut t = tracker();
@@ -600,7 +629,7 @@ mod tests {
         let mut events = Vec::new();
         let mut at = 10_000;
         for lost in [4, 400_000, 600_000, 2_500, 997_496] {
-            events.extend(t.on_gap(&gap(at, lost, GapCause::Disconnected), 100e6));
+            events.extend(t.on_gap(&gap(at, lost, GapCause::Disconnected)));
             at += lost;
         }
         for i in 0..30 {
@@ -628,11 +657,11 @@ mod tests {
     fn gaps_of_another_cause_or_after_the_holdoff_are_new_alerts() {
         use crate::source::GapCause;
         let mut t = tracker();
-        let mut events = t.on_gap(&gap(0, 100, GapCause::Overflow), 100e6);
+        let mut events = t.on_gap(&gap(0, 100, GapCause::Overflow));
         // Another cause: the overflow alert is cleared, a timeout alert raised.
-        events.extend(t.on_gap(&gap(200_000, 600_000, GapCause::Timeout), 100e6));
+        events.extend(t.on_gap(&gap(200_000, 600_000, GapCause::Timeout)));
         // 1.2 s later (past the hold-off, no frames in between): a new alert.
-        events.extend(t.on_gap(&gap(2_000_000, 100, GapCause::Timeout), 100e6));
+        events.extend(t.on_gap(&gap(2_000_000, 100, GapCause::Timeout)));
         events.extend(t.finish());
         let seq: Vec<_> = events.iter().map(|e| (e.event, e.id.as_str())).collect();
         assert_eq!(

@@ -75,6 +75,10 @@ pub struct Gap {
     /// How many samples are missing (estimated from time for timeouts and disconnects).
     pub lost_samples: u64,
     pub cause: GapCause,
+    /// Scan-plan segment (tuning index) the receiver was at when the gap began.
+    pub segment: usize,
+    /// Centre frequency of that tuning, Hz.
+    pub center_hz: f64,
 }
 
 /// What a source sends downstream.

@@ -24,7 +24,6 @@ pub fn run(
     items: Receiver<StreamItem>,
     mut engine: DetectionEngine,
     mut tracker: Tracker,
-    center_hz: f64,
     out: Sender<SinkItem>,
 ) -> Result<u64> {
     let send = |item: SinkItem| out.send(item).is_ok();
@@ -32,7 +31,7 @@ pub fn run(
         let alive = match item {
             StreamItem::Block(b) => send(SinkItem::Block(b)),
             StreamItem::Gap(g) => {
-                let events = tracker.on_gap(&g, center_hz);
+                let events = tracker.on_gap(&g);
                 send(SinkItem::Gap(g)) && events.into_iter().all(|e| send(SinkItem::Alert(e)))
             }
             StreamItem::Frame(f) => {

@@ -67,10 +67,9 @@ pub fn watch(
     let cap = config.pipeline.channel_capacity.max(1);
     let (sink_tx, sink_rx) = crossbeam_channel::bounded(cap);
     let items = running.items.clone();
-    let center = info.tunings.first().copied().unwrap_or(0.0);
     let detect = std::thread::Builder::new()
         .name("rfsentry-detect".into())
-        .spawn(move || detect_stage::run(items, engine, tracker, center, sink_tx))
+        .spawn(move || detect_stage::run(items, engine, tracker, sink_tx))
         .map_err(|e| Error::config(format!("cannot start the detect thread: {e}")))?;
     let sink_result = sink::run(
         sink_rx,

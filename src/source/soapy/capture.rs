@@ -421,6 +421,8 @@ impl Capture {
             start_sample: self.index,
             lost_samples: lost,
             cause,
+            segment: self.schedule.segment(),
+            center_hz: self.schedule.center_hz(),
         });
         self.index += lost;
     }

@@ -112,6 +112,8 @@ impl Outbox {
             start_sample: block.start_sample,
             lost_samples: block.samples.len() as u64,
             cause: GapCause::Dropped,
+            segment: block.segment,
+            center_hz: block.center_hz,
         });
         self.pool.put(block.samples);
     }
@@ -121,7 +123,8 @@ impl Outbox {
     fn queue(&mut self, gap: Gap) {
         let full = self.queue.len() >= MAX_QUEUED_GAPS;
         if let Some(last) = self.queue.back_mut() {
-            let follows = last.start_sample + last.lost_samples == gap.start_sample;
+            let follows = last.start_sample + last.lost_samples == gap.start_sample
+                && last.segment == gap.segment;
             if follows && (last.cause == gap.cause || full) {
                 last.lost_samples += gap.lost_samples;
                 return;
@@ -152,6 +155,8 @@ mod tests {
             start_sample: start,
             lost_samples: lost,
             cause,
+            segment: 0,
+            center_hz: 1e6,
         }
     }
 
