@@ -77,15 +77,12 @@ impl Running {
         self.stop.store(true, Ordering::SeqCst);
     }
 
-    /// Wait for the threads; the first error wins.
+    /// Wait for the threads; the first error wins. Dropping `items` here
+    /// ends them: each stops as soon as its next hand-off downstream finds
+    /// no one listening. The caller's stop flag is left as it was (it may be
+    /// shared with other runs).
     pub fn join(self) -> Result<()> {
-        let Running {
-            items,
-            threads,
-            stop,
-            ..
-        } = self;
-        stop.store(true, Ordering::SeqCst);
+        let Running { items, threads, .. } = self;
         drop(items);
         let mut first = Ok(());
         for (name, t) in threads {
@@ -199,4 +196,64 @@ pub fn for_each_frame(
     }
     running.join()?;
     Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iq::{Datatype, Sample};
+    use crate::source::{SourceContext, SourceMsg};
+
+    /// A live-like source that streams until told to stop or nobody listens.
+    struct Endless;
+
+    impl Source for Endless {
+        fn info(&self) -> SourceInfo {
+            SourceInfo {
+                name: "endless".into(),
+                sample_rate: 1e6,
+                tunings: vec![100e6],
+                clip_level: 1.0,
+                start_time: None,
+                total_samples: None,
+                datatype: Datatype::CF32_LE,
+            }
+        }
+
+        fn run(self: Box<Self>, ctx: SourceContext) -> Result<()> {
+            let mut start_sample = 0;
+            while !ctx.stop.load(Ordering::Relaxed) {
+                let mut samples = ctx.pool.get();
+                samples.resize(ctx.pool.block_len(), Sample::new(0.01, 0.0));
+                let block = IqBlock {
+                    start_sample,
+                    samples,
+                    segment: 0,
+                    center_hz: 100e6,
+                    nonfinite: 0,
+                };
+                start_sample = block.end_sample();
+                if ctx.out.send(SourceMsg::Block(block)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn join_ends_an_endless_source_and_leaves_the_callers_stop_flag_alone() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let settings = PipelineSettings::new(PsdConfig::default());
+        let running = start(Box::new(Endless), &settings, stop.clone()).unwrap();
+        let frames = running
+            .items
+            .iter()
+            .filter(|item| matches!(item, StreamItem::Frame(_)))
+            .take(2)
+            .count();
+        assert_eq!(frames, 2);
+        running.join().unwrap();
+        assert!(!stop.load(Ordering::SeqCst), "join must not stop other runs");
+    }
 }
