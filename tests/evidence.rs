@@ -107,6 +107,7 @@ fn alert(
         freq_high_hz: band.1,
         center_hz: 0.5 * (band.0 + band.1),
         peak_dbfs: -59.2,
+        peak_dbm: None,
         excess_db: 35.6,
         snr_db: 40.1,
         confidence: 0.93,

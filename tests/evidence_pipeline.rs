@@ -169,3 +169,46 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A calibrated profile (`[calibration] dbm_at_0dbfs`) gives every alert a
+/// `peak_dbm` — the same peak on the absolute scale — and an uncalibrated one
+/// none; a monitoring gap has no level to give.
+#[test]
+fn a_calibrated_profile_puts_peaks_in_dbm() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir(&profiles).unwrap();
+    let demo = std::fs::read_to_string(cli::repo().join("profiles/demo-venue.toml")).unwrap();
+    let calibrated = format!(
+        "{demo}\n[calibration]\ndbm_at_0dbfs = -21.5\nnote = \"signal generator at the door\"\n"
+    );
+    std::fs::write(profiles.join("demo-venue.toml"), calibrated).unwrap();
+    let analyze = |profile_dir: &Path, out: &Path| -> Vec<Value> {
+        cli::ok(&[
+            "analyze",
+            "--site",
+            "demo-venue",
+            "--profile-dir",
+            cli::s(profile_dir),
+            "--no-evidence",
+            "--out",
+            cli::s(out),
+            "recordings/demo-incidents.sigmf-meta",
+        ]);
+        std::fs::read_to_string(out.join("alerts.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let events = analyze(&profiles, &dir.path().join("cal"));
+    assert!(events.len() >= 6, "{events:#?}");
+    for e in &events {
+        let dbfs = e["peak_dbfs"].as_f64().unwrap();
+        let dbm = e["peak_dbm"].as_f64().expect("peak_dbm");
+        assert!((dbm - (dbfs - 21.5)).abs() < 0.011, "{e}");
+    }
+    let plain = analyze(&cli::repo().join("profiles"), &dir.path().join("plain"));
+    assert_eq!(plain.len(), events.len());
+    assert!(plain.iter().all(|e| e.get("peak_dbm").is_none()));
+}

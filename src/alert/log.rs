@@ -228,6 +228,7 @@ mod tests {
             freq_high_hz: 2.0,
             center_hz: 1.5,
             peak_dbfs: -20.0,
+            peak_dbm: None,
             excess_db: 10.0,
             snr_db: 12.0,
             confidence: 0.9,

@@ -125,6 +125,9 @@ pub struct AlertEvent {
     pub freq_high_hz: f64,
     pub center_hz: f64,
     pub peak_dbfs: f64,
+    /// `peak_dbfs` in dBm at the antenna port, when the profile is calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_dbm: Option<f64>,
     /// Power over the baseline (its p99 for emitters, its floor for jamming), dB.
     pub excess_db: f64,
     /// Peak over the local noise floor, dB.

@@ -145,6 +145,8 @@ pub struct Tracker {
     /// The raised `monitoring_gap` alert that later gaps may still extend.
     gap: Option<Track>,
     next_id: u64,
+    /// dBm at 0 dBFS, when the profile is calibrated.
+    dbm_at_0dbfs: Option<f64>,
 }
 
 impl Tracker {
@@ -167,7 +169,14 @@ impl Tracker {
             tracks: Vec::new(),
             gap: None,
             next_id: 1,
+            dbm_at_0dbfs: None,
         }
+    }
+
+    /// Report peaks in dBm too: dBm = dBFS + `dbm_at_0dbfs` (see [`crate::profile::Calibration`]).
+    pub fn with_calibration(mut self, dbm_at_0dbfs: Option<f64>) -> Self {
+        self.dbm_at_0dbfs = dbm_at_0dbfs;
+        self
     }
 
     /// Continue numbering from another tracker (several recordings in one log).
@@ -431,6 +440,11 @@ impl Tracker {
             freq_high_hz: r1(t.high_hz),
             center_hz: r1(0.5 * (t.low_hz + t.high_hz)),
             peak_dbfs: r2(t.peak_dbfs),
+            // A monitoring gap has no signal to give a level to.
+            peak_dbm: self
+                .dbm_at_0dbfs
+                .filter(|_| t.kind != AlertKind::MonitoringGap)
+                .map(|offset| r2(t.peak_dbfs + offset as f32)),
             excess_db: r2(t.excess_db),
             snr_db: r2(t.snr_db),
             confidence: r2(t.confidence),
@@ -595,6 +609,14 @@ mod tests {
         assert_eq!(events[0].end_sample, 501_000);
         assert_eq!(t.active(), 0);
         assert!(t.finish().is_empty());
+    }
+
+    #[test]
+    fn a_gap_has_no_level_in_dbm() {
+        use crate::source::GapCause;
+        let mut t = tracker().with_calibration(Some(-20.0));
+        let e = &t.on_gap(&gap(0, 1000, GapCause::Overflow))[0];
+        assert_eq!(e.peak_dbm, None);
     }
 
     #[test]

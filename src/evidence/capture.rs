@@ -318,6 +318,7 @@ mod tests {
             freq_high_hz: center_hz + 500.0,
             center_hz,
             peak_dbfs: -30.0,
+            peak_dbm: None,
             excess_db: 70.0,
             snr_db: 70.0,
             confidence: 1.0,

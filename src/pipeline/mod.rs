@@ -254,6 +254,9 @@ mod tests {
             .count();
         assert_eq!(frames, 2);
         running.join().unwrap();
-        assert!(!stop.load(Ordering::SeqCst), "join must not stop other runs");
+        assert!(
+            !stop.load(Ordering::SeqCst),
+            "join must not stop other runs"
+        );
     }
 }

@@ -221,6 +221,7 @@ impl Learner {
             protected: Vec::new(),
             emitters,
             device: None,
+            calibration: None,
             segments,
         }
     }

@@ -36,6 +36,9 @@ pub struct Profile {
     /// The site's receiver settings for live monitoring (`args`, `gain_db`, `antenna`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<toml::Table>,
+    /// Absolute power scale of the site's receiver, when measured: alerts then carry `peak_dbm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
     pub segments: Vec<Segment>,
 }
 
@@ -159,6 +162,18 @@ impl Emitter {
     }
 }
 
+/// How dBFS maps to dBm at the antenna port for the site's receiver at the
+/// profile's capture settings and gain, measured by the site team (a signal
+/// generator of known level into the receiver): dBm = dBFS + `dbm_at_0dbfs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The level in dBm that reads as 0 dBFS (a full-scale tone).
+    pub dbm_at_0dbfs: f64,
+    /// How and when it was measured.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
 /// A band whose jamming matters most; detectors use tighter thresholds there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProtectedBand {
@@ -238,6 +253,19 @@ impl Profile {
         }
         if self.capture.gain_db.is_some_and(|g| !g.is_finite()) {
             return err("capture.gain_db", "a finite gain in dB".into());
+        }
+        if let Some(c) = self
+            .calibration
+            .as_ref()
+            .filter(|c| !c.dbm_at_0dbfs.is_finite())
+        {
+            return err(
+                "calibration.dbm_at_0dbfs",
+                format!(
+                    "a finite level in dBm (the level that reads as 0 dBFS); found {}",
+                    c.dbm_at_0dbfs
+                ),
+            );
         }
         if self.segments.is_empty() {
             return err("segments", "at least one [[segments]] table".into());
@@ -449,6 +477,7 @@ mod tests {
                 source: EmitterSource::Learned,
             }],
             device: None,
+            calibration: None,
             segments: vec![Segment {
                 center_hz: 433.92e6,
                 dwell_s: 0.0,
@@ -473,6 +502,15 @@ mod tests {
         let path = dir.path().join("t.toml");
         profile().save(&path).unwrap();
         assert_eq!(Profile::load(&path).unwrap(), profile());
+        let calibrated = Profile {
+            calibration: Some(Calibration {
+                dbm_at_0dbfs: -17.5,
+                note: "signal generator, 2026-11-20".into(),
+            }),
+            ..profile()
+        };
+        calibrated.save(&path).unwrap();
+        assert_eq!(Profile::load(&path).unwrap(), calibrated);
     }
 
     /// Spoils a valid profile in one way.
@@ -527,6 +565,15 @@ mod tests {
             ),
             (|p| p.emitters[0].duty = 1.5, "emitters[0] (e).duty"),
             (|p| p.thresholds.barrage_rise_db = -1.0, "thresholds"),
+            (
+                |p| {
+                    p.calibration = Some(Calibration {
+                        dbm_at_0dbfs: f64::NAN,
+                        note: String::new(),
+                    })
+                },
+                "calibration.dbm_at_0dbfs: a finite level in dBm",
+            ),
         ];
         for (spoil, expected) in cases {
             let mut p = profile();

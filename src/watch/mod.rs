@@ -62,7 +62,8 @@ pub fn watch(
         info.sample_rate,
         start_time,
     )
-    .with_next_id(config.first_id);
+    .with_next_id(config.first_id)
+    .with_calibration(config.profile.calibration.as_ref().map(|c| c.dbm_at_0dbfs));
     let engine = crate::detect::DetectionEngine::new(config.profile.clone());
     let cap = config.pipeline.channel_capacity.max(1);
     let (sink_tx, sink_rx) = crossbeam_channel::bounded(cap);
