@@ -56,16 +56,13 @@
 //! | scenario bursts longer than their period | synth | `s.toml: emitters[0].burst_s: expected bursts shorter than 90 % of period_s (0.009 s) …` |
 //! | scenario base missing / cyclic | synth | `s.toml: base: expected a readable scenario file to inherit from; …/nowhere.toml: No such file…` / `… without cycles …` |
 
+#[path = "support/long_run.rs"]
+mod long_run;
+
+use long_run::{repo, rfsentry_output};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
-
-const BIN: &str = env!("CARGO_BIN_EXE_rfsentry");
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn demo_baseline() -> PathBuf {
     repo().join("recordings/demo-baseline.sigmf-meta")
@@ -105,7 +102,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let profile_dir = dir.path().join("profiles");
-        let out = run(
+        let out = rfsentry_output::<OsString>(
             dir.path(),
             &[
                 "learn".into(),
@@ -135,26 +132,6 @@ fn fixture() -> &'static Fixture {
             _dir: dir,
         }
     })
-}
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[OsString]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run rfsentry");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 fn args(parts: &[&str]) -> Vec<OsString> {
@@ -797,7 +774,7 @@ fn every_bad_input_gets_a_clear_message_and_no_panic() {
     for case in CASES {
         let dir = tempfile::tempdir().unwrap();
         let a = (case.setup)(fx, dir.path());
-        let out = run(dir.path(), &a);
+        let out = rfsentry_output(dir.path(), &a);
         let mut problems = Vec::new();
         match (case.exit, out.code) {
             (Exit::Error, Some(1 | 2)) | (Exit::Warning, Some(0)) => {}
@@ -882,7 +859,7 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
     let synth = |name: &str, seed: &str| {
         let mut a = args(&["synth", "-o", name, "--datatype", "cf32_le", "--seed", seed]);
         a.push(repo().join("recordings/demo-baseline.toml").into());
-        let out = run(d, &a);
+        let out = rfsentry_output(d, &a);
         assert_eq!(out.code, Some(0), "{}", out.stderr);
     };
     // The demo site's normal day twice: seed 1 to learn, seed 7 to analyse.
@@ -909,7 +886,7 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
         .unwrap();
     }
     let learn = |site: &str, rec: &str| {
-        let out = run(
+        let out = rfsentry_output(
             d,
             &args(&["learn", "--site", site, "--profile-dir", "p", rec]),
         );
@@ -944,7 +921,7 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
     );
 
     let analyze = |site: &str, rec: &str, out_dir: &str| {
-        let out = run(
+        let out = rfsentry_output(
             d,
             &args(&[
                 "analyze",
