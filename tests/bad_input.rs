@@ -58,6 +58,8 @@
 
 #[path = "support/long_run.rs"]
 mod long_run;
+#[path = "support/wav_file.rs"]
+mod wav_file;
 
 use long_run::{repo, rfsentry_output};
 use std::ffi::OsString;
@@ -174,25 +176,9 @@ fn demo_meta_with(fx: &Fixture, key: &str, value: Option<serde_json::Value>) -> 
 
 /// A WAV file: `tag` format, `channels`, `bits`, `rate`, 100 frames of silence.
 fn wav(channels: u16, bits: u16, rate: u32, tag: u16) -> Vec<u8> {
-    let frame = u32::from(channels) * u32::from(bits) / 8;
-    let data = vec![0u8; 100 * frame as usize];
-    let mut fmt = Vec::new();
-    fmt.extend_from_slice(&tag.to_le_bytes());
-    fmt.extend_from_slice(&channels.to_le_bytes());
-    fmt.extend_from_slice(&rate.to_le_bytes());
-    fmt.extend_from_slice(&(rate * frame).to_le_bytes());
-    fmt.extend_from_slice(&(frame as u16).to_le_bytes());
-    fmt.extend_from_slice(&bits.to_le_bytes());
-    let mut body = b"WAVEfmt ".to_vec();
-    body.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
-    body.extend_from_slice(&fmt);
-    body.extend_from_slice(b"data");
-    body.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    body.extend_from_slice(&data);
-    let mut file = b"RIFF".to_vec();
-    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    file.extend_from_slice(&body);
-    file
+    let frame = usize::from(channels) * usize::from(bits) / 8;
+    let fmt = wav_file::fmt_chunk(tag, channels, bits, rate);
+    wav_file::riff_wave(&[(b"fmt ", &fmt), (b"data", &vec![0u8; 100 * frame])])
 }
 
 /// Write a profile derived from the fixture's by `edit` (a TOML table
