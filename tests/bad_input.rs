@@ -56,16 +56,15 @@
 //! | scenario bursts longer than their period | synth | `s.toml: emitters[0].burst_s: expected bursts shorter than 90 % of period_s (0.009 s) …` |
 //! | scenario base missing / cyclic | synth | `s.toml: base: expected a readable scenario file to inherit from; …/nowhere.toml: No such file…` / `… without cycles …` |
 
+#[path = "support/long_run.rs"]
+mod long_run;
+#[path = "support/wav_file.rs"]
+mod wav_file;
+
+use long_run::{repo, rfsentry_output};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
-
-const BIN: &str = env!("CARGO_BIN_EXE_rfsentry");
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn demo_baseline() -> PathBuf {
     repo().join("recordings/demo-baseline.sigmf-meta")
@@ -105,7 +104,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let profile_dir = dir.path().join("profiles");
-        let out = run(
+        let out = rfsentry_output::<OsString>(
             dir.path(),
             &[
                 "learn".into(),
@@ -135,26 +134,6 @@ fn fixture() -> &'static Fixture {
             _dir: dir,
         }
     })
-}
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[OsString]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run rfsentry");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 fn args(parts: &[&str]) -> Vec<OsString> {
@@ -197,25 +176,9 @@ fn demo_meta_with(fx: &Fixture, key: &str, value: Option<serde_json::Value>) -> 
 
 /// A WAV file: `tag` format, `channels`, `bits`, `rate`, 100 frames of silence.
 fn wav(channels: u16, bits: u16, rate: u32, tag: u16) -> Vec<u8> {
-    let frame = u32::from(channels) * u32::from(bits) / 8;
-    let data = vec![0u8; 100 * frame as usize];
-    let mut fmt = Vec::new();
-    fmt.extend_from_slice(&tag.to_le_bytes());
-    fmt.extend_from_slice(&channels.to_le_bytes());
-    fmt.extend_from_slice(&rate.to_le_bytes());
-    fmt.extend_from_slice(&(rate * frame).to_le_bytes());
-    fmt.extend_from_slice(&(frame as u16).to_le_bytes());
-    fmt.extend_from_slice(&bits.to_le_bytes());
-    let mut body = b"WAVEfmt ".to_vec();
-    body.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
-    body.extend_from_slice(&fmt);
-    body.extend_from_slice(b"data");
-    body.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    body.extend_from_slice(&data);
-    let mut file = b"RIFF".to_vec();
-    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    file.extend_from_slice(&body);
-    file
+    let frame = usize::from(channels) * usize::from(bits) / 8;
+    let fmt = wav_file::fmt_chunk(tag, channels, bits, rate);
+    wav_file::riff_wave(&[(b"fmt ", &fmt), (b"data", &vec![0u8; 100 * frame])])
 }
 
 /// Write a profile derived from the fixture's by `edit` (a TOML table
@@ -800,7 +763,7 @@ fn every_bad_input_gets_a_clear_message_and_no_panic() {
     for case in CASES {
         let dir = tempfile::tempdir().unwrap();
         let a = (case.setup)(fx, dir.path());
-        let out = run(dir.path(), &a);
+        let out = rfsentry_output(dir.path(), &a);
         let mut problems = Vec::new();
         match (case.exit, out.code) {
             (Exit::Error, Some(1 | 2)) | (Exit::Warning, Some(0)) => {}
@@ -885,7 +848,7 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
     let synth = |name: &str, seed: &str| {
         let mut a = args(&["synth", "-o", name, "--datatype", "cf32_le", "--seed", seed]);
         a.push(repo().join("recordings/demo-baseline.toml").into());
-        let out = run(d, &a);
+        let out = rfsentry_output(d, &a);
         assert_eq!(out.code, Some(0), "{}", out.stderr);
     };
     // The demo site's normal day twice: seed 1 to learn, seed 7 to analyse.
@@ -912,7 +875,7 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
         .unwrap();
     }
     let learn = |site: &str, rec: &str| {
-        let out = run(
+        let out = rfsentry_output(
             d,
             &args(&["learn", "--site", site, "--profile-dir", "p", rec]),
         );
@@ -947,7 +910,7 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
     );
 
     let analyze = |site: &str, rec: &str, out_dir: &str| {
-        let out = run(
+        let out = rfsentry_output(
             d,
             &args(&[
                 "analyze",

@@ -15,9 +15,12 @@
 #[path = "support/long_run.rs"]
 mod long_run;
 
-use long_run::{check_outputs, raised_and_cleared, rfsentry_ok, BIN};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use long_run::{
+    check_outputs, on_demo_site, raised_and_cleared, rfsentry, rfsentry_ok, rfsentry_output,
+    TextOutput,
+};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -41,21 +44,49 @@ impl Setup {
     fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// The 60 s recording's metadata file.
+    fn recording(&self) -> PathBuf {
+        self.path().join("busy.sigmf-meta")
+    }
+
+    /// A new directory `name` for one test's runs (a sibling of the recording).
+    fn work_dir(&self, name: &str) -> PathBuf {
+        let dir = self.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
 }
 
 /// Kill delays in milliseconds after the start (a fixed list, so a failure
 /// can be replayed): early (opening), during, and near the end of the run.
 const KILL_AFTER_MS: [u64; 10] = [2, 15, 35, 60, 90, 130, 180, 260, 400, 700];
 
-fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
+fn spawn(dir: &Path, args: &[&str]) -> Child {
+    rfsentry(dir, args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start rfsentry")
+}
+
+/// Start `args` in `dir` with its stdout and stderr captured.
+fn spawn_captured(dir: &Path, args: &[&str]) -> Child {
+    rfsentry(dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Send `child` SIGTERM through kill(1), as a user or a service manager
+/// would; returns whether kill succeeded.
+fn sigterm(child: &Child) -> bool {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success()
 }
 
 /// Start `args`, SIGKILL it after `delay` (if still running); returns
@@ -80,16 +111,7 @@ fn sigkill_during_analyze_leaves_whole_lines_and_whole_files() {
     let mut killed = 0;
     for (i, ms) in KILL_AFTER_MS.iter().enumerate() {
         let out = format!("analyze-{i}");
-        let args = [
-            "analyze",
-            "--site",
-            "demo",
-            "--profile-dir",
-            "profiles",
-            "--out",
-            &out,
-            "busy.sigmf-meta",
-        ];
+        let args = on_demo_site(&["analyze"], "profiles", &out, &["busy.sigmf-meta"]);
         killed += kill_after(s.path(), &args, Duration::from_millis(*ms)) as usize;
         let check = check_outputs(&s.path().join(&out));
         assert!(
@@ -111,16 +133,7 @@ fn sigkill_during_analyze_leaves_whole_lines_and_whole_files() {
     // A run to the end afterwards: its log is complete and fresh.
     rfsentry_ok(
         s.path(),
-        &[
-            "analyze",
-            "--site",
-            "demo",
-            "--profile-dir",
-            "profiles",
-            "--out",
-            "analyze-0",
-            "busy.sigmf-meta",
-        ],
+        &on_demo_site(&["analyze"], "profiles", "analyze-0", &["busy.sigmf-meta"]),
     );
     let check = check_outputs(&s.path().join("analyze-0"));
     let (raised, cleared) = raised_and_cleared(&check.events);
@@ -133,17 +146,12 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
     let s = setup();
     let mut killed = 0;
     for ms in KILL_AFTER_MS {
-        let args = [
-            "monitor",
-            "--fast",
-            "--site",
-            "demo",
-            "--profile-dir",
+        let args = on_demo_site(
+            &["monitor", "--fast"],
             "profiles",
-            "--out",
             "monitor",
-            "busy.sigmf-meta",
-        ];
+            &["busy.sigmf-meta"],
+        );
         killed += kill_after(s.path(), &args, Duration::from_millis(ms)) as usize;
         let check = check_outputs(&s.path().join("monitor"));
         assert!(check.torn_tail.is_none(), "torn line {:?}", check.torn_tail);
@@ -161,17 +169,12 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
     std::fs::write(&log, bytes).unwrap();
     let out = rfsentry_ok(
         s.path(),
-        &[
-            "monitor",
-            "--fast",
-            "--site",
-            "demo",
-            "--profile-dir",
+        &on_demo_site(
+            &["monitor", "--fast"],
             "profiles",
-            "--out",
             "monitor",
-            "busy.sigmf-meta",
-        ],
+            &["busy.sigmf-meta"],
+        ),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -202,9 +205,8 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
 #[test]
 fn sigkill_during_learn_leaves_the_old_profile_or_a_whole_new_one() {
     let s = setup();
-    let dir = s.path().join("learn-kill");
-    std::fs::create_dir_all(&dir).unwrap();
-    let rec = s.path().join("busy.sigmf-meta");
+    let dir = s.work_dir("learn-kill");
+    let rec = s.recording();
     for ms in KILL_AFTER_MS {
         kill_after(
             &dir,
@@ -245,29 +247,12 @@ fn sigterm_during_monitor_clears_every_alert_and_prints_the_summary() {
     // an alert is open (events run 1.5–2.5 s, 4.5–5.5 s, …).
     for (i, after_s) in [2.0f64, 5.2].into_iter().enumerate() {
         let out_dir = format!("term-{i}");
-        let child = Command::new(BIN)
-            .args([
-                "monitor",
-                "--site",
-                "demo",
-                "--profile-dir",
-                "profiles",
-                "--out",
-                &out_dir,
-                "busy.sigmf-meta",
-            ])
-            .current_dir(s.path())
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_captured(
+            s.path(),
+            &on_demo_site(&["monitor"], "profiles", &out_dir, &["busy.sigmf-meta"]),
+        );
         std::thread::sleep(Duration::from_secs_f64(after_s));
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        assert!(sigterm(&child));
         let started = Instant::now();
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -295,25 +280,18 @@ fn sigterm_during_monitor_clears_every_alert_and_prints_the_summary() {
 #[test]
 fn every_recording_of_several_is_analysed_and_learned() {
     let s = setup();
-    let dir = s.path().join("several");
-    std::fs::create_dir_all(&dir).unwrap();
-    let rec = s.path().join("busy.sigmf-meta");
+    let dir = s.work_dir("several");
+    let rec = s.recording();
     let rec = rec.to_str().unwrap();
     let profiles = s.path().join("profiles");
     let out = rfsentry_ok(
         &dir,
-        &[
-            "analyze",
-            "--site",
-            "demo",
-            "--profile-dir",
+        &on_demo_site(
+            &["analyze"],
             profiles.to_str().unwrap(),
-            "--out",
             "o",
-            rec,
-            rec,
-            rec,
-        ],
+            &[rec, rec, rec],
+        ),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let full: Vec<&str> = stdout
@@ -345,22 +323,14 @@ fn every_recording_of_several_is_analysed_and_learned() {
 #[test]
 fn sigterm_during_analyze_or_learn_is_not_a_partial_success() {
     let s = setup();
-    let rec = s.path().join("busy.sigmf-meta");
+    let rec = s.recording();
     let rec = rec.to_str().unwrap();
     // Ten copies of the recording: a few seconds of work, stopped after 0.5 s.
     let recs = vec![rec; 10];
     for (name, args) in [
         (
             "analyze",
-            vec![
-                "analyze",
-                "--site",
-                "demo",
-                "--profile-dir",
-                "profiles",
-                "--out",
-                "term-analyze",
-            ],
+            on_demo_site(&["analyze"], "profiles", "term-analyze", &[]),
         ),
         (
             "learn",
@@ -369,19 +339,9 @@ fn sigterm_during_analyze_or_learn_is_not_a_partial_success() {
     ] {
         let mut all = args.clone();
         all.extend(&recs);
-        let child = Command::new(BIN)
-            .args(&all)
-            .current_dir(s.path())
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_captured(s.path(), &all);
         std::thread::sleep(Duration::from_millis(500));
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
+        sigterm(&child);
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() {
@@ -409,21 +369,6 @@ fn sigterm_during_analyze_or_learn_is_not_a_partial_success() {
     }
 }
 
-/// Run and return (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// Alerts echoed on the terminal by `monitor`: (event, id).
 fn echoed(stderr: &str) -> Vec<(String, String)> {
     stderr
@@ -444,30 +389,26 @@ fn echoed(stderr: &str) -> Vec<(String, String)> {
 #[test]
 fn unwritable_output_is_reported_and_monitoring_goes_on() {
     let s = setup();
-    let dir = s.path().join("unwritable");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = s.work_dir("unwritable");
     // Tests may run as root, where permission bits do not bite: make the
     // output impossible by construction instead.
     std::fs::write(dir.join("a-file"), "not a directory").unwrap();
-    let rec = s.path().join("busy.sigmf-meta");
+    let rec = s.recording();
     let rec = rec.to_str().unwrap();
     let profiles = s.path().join("profiles");
     let profiles = profiles.to_str().unwrap();
+    // Run `command` on the recording against the demo profile, in `dir`,
+    // writing to `out`.
+    let run = |command: &[&str], out: &str| {
+        rfsentry_output(&dir, &on_demo_site(command, profiles, out, &[rec]))
+    };
 
     // The output directory's parent is a regular file.
-    let (code, stdout, stderr) = run(
-        &dir,
-        &[
-            "analyze",
-            "--site",
-            "demo",
-            "--profile-dir",
-            profiles,
-            "--out",
-            "a-file/out",
-            rec,
-        ],
-    );
+    let TextOutput {
+        code,
+        stdout,
+        stderr,
+    } = run(&["analyze"], "a-file/out");
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("a-file/out") && stderr.contains("Not a directory"),
@@ -480,20 +421,7 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
         "analysis went on: {stdout}"
     );
 
-    let (code, _, stderr) = run(
-        &dir,
-        &[
-            "monitor",
-            "--fast",
-            "--site",
-            "demo",
-            "--profile-dir",
-            profiles,
-            "--out",
-            "a-file/out",
-            rec,
-        ],
-    );
+    let TextOutput { code, stderr, .. } = run(&["monitor", "--fast"], "a-file/out");
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("Not a directory"), "{stderr}");
     let alerts = echoed(&stderr);
@@ -501,19 +429,7 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
 
     // alerts.jsonl is a directory.
     std::fs::create_dir_all(dir.join("dir-log/alerts.jsonl")).unwrap();
-    let (code, _, stderr) = run(
-        &dir,
-        &[
-            "analyze",
-            "--site",
-            "demo",
-            "--profile-dir",
-            profiles,
-            "--out",
-            "dir-log",
-            rec,
-        ],
-    );
+    let TextOutput { code, stderr, .. } = run(&["analyze"], "dir-log");
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("dir-log/alerts.jsonl"), "{stderr}");
 
@@ -521,20 +437,11 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
     if Path::new("/dev/full").exists() {
         std::fs::create_dir_all(dir.join("full")).unwrap();
         std::os::unix::fs::symlink("/dev/full", dir.join("full/alerts.jsonl")).unwrap();
-        let (code, stdout, stderr) = run(
-            &dir,
-            &[
-                "monitor",
-                "--fast",
-                "--site",
-                "demo",
-                "--profile-dir",
-                profiles,
-                "--out",
-                "full",
-                rec,
-            ],
-        );
+        let TextOutput {
+            code,
+            stdout,
+            stderr,
+        } = run(&["monitor", "--fast"], "full");
         assert_eq!(code, Some(1), "{stderr}");
         assert!(
             stderr.contains("full/alerts.jsonl: No space left on device"),

@@ -211,6 +211,21 @@ fn monitor(site: &Learned, site_name: &str, out: &Path, device: &str, duration: 
     )
 }
 
+/// `rfsentry monitor` of the venue profile for `seconds` on the incidents
+/// recording, replayed by a device with this `tag` and `extra` arguments. The
+/// run must end on its own (within `seconds`, rounded up, and [`HANG`]) and
+/// succeed; returns it and its alert log, every alert's lifecycle checked.
+fn monitor_incidents(tag: &str, extra: &[&str], seconds: f64) -> (Run, Vec<Value>) {
+    let out = out_dir(tag);
+    let dev = device(&recordings().incidents, tag, extra);
+    let run = monitor(venue(), "venue", &out, &dev, &format!("{seconds}s"))
+        .finish(Duration::from_secs_f64(seconds.ceil()) + HANG);
+    run.assert_ok();
+    let log = alerts(&out);
+    assert_lifecycles(&log);
+    (run, log)
+}
+
 // ---------------------------------------------------------------------------
 // Running the binary
 
@@ -507,13 +522,7 @@ fn learn_from_the_device_builds_the_profile() {
 
 #[test]
 fn monitor_raises_and_clears_the_tone_jammer_and_the_rogue() {
-    let rec = recordings();
-    let out = out_dir("incidents");
-    let dev = device(&rec.incidents, "incidents", &["pace=realtime", "loop=0"]);
-    let run = monitor(venue(), "venue", &out, &dev, "5.6s").finish(Duration::from_secs(6) + HANG);
-    run.assert_ok();
-    let log = alerts(&out);
-    assert_lifecycles(&log);
+    let (run, log) = monitor_incidents("incidents", &["pace=realtime", "loop=0"], 5.6);
     assert_only(&log, &["jamming.tone", "emitter.unknown"], &[]);
     let tone = found(&log, "jamming.tone", CENTER + TONE_OFFSET_HZ, 3e3);
     let rogue = found(&log, "emitter.unknown", CENTER + ROGUE_OFFSET_HZ, 5e3);
@@ -547,18 +556,8 @@ fn monitor_raises_and_clears_the_tone_jammer_and_the_rogue() {
 
 #[test]
 fn overflows_become_gaps_and_monitoring_goes_on() {
-    let rec = recordings();
-    let out = out_dir("overflow");
     // The replay device reads ~30 times a second here: an overflow every ~0.7 s.
-    let dev = device(
-        &rec.incidents,
-        "overflow",
-        &["pace=realtime", "overflow_every=20"],
-    );
-    let run = monitor(venue(), "venue", &out, &dev, "5.6s").finish(Duration::from_secs(6) + HANG);
-    run.assert_ok();
-    let log = alerts(&out);
-    assert_lifecycles(&log);
+    let (run, log) = monitor_incidents("overflow", &["pace=realtime", "overflow_every=20"], 5.6);
     assert_only(&log, &["jamming.tone", "emitter.unknown"], &["overflow"]);
     let overflows = gaps(&log, Some("overflow"));
     assert!(!overflows.is_empty(), "no overflow gap:\n{}", lines(&log));
@@ -587,21 +586,11 @@ fn overflows_become_gaps_and_monitoring_goes_on() {
 
 #[test]
 fn a_vanished_device_is_one_gap_then_monitoring_recovers() {
-    let rec = recordings();
-    let out = out_dir("vanish");
     // Disconnect between the tone and the rogue, for a second; the reopened
     // device streams on from where it stopped.
     let at = samples(2.4);
     let vanish = format!("vanish_after={at}");
-    let dev = device(
-        &rec.incidents,
-        "vanish",
-        &["pace=realtime", &vanish, "absent_s=1"],
-    );
-    let run = monitor(venue(), "venue", &out, &dev, "6.8s").finish(Duration::from_secs(7) + HANG);
-    run.assert_ok();
-    let log = alerts(&out);
-    assert_lifecycles(&log);
+    let (run, log) = monitor_incidents("vanish", &["pace=realtime", &vanish, "absent_s=1"], 6.8);
     assert_only(
         &log,
         &["jamming.tone", "emitter.unknown"],
@@ -627,20 +616,10 @@ fn a_vanished_device_is_one_gap_then_monitoring_recovers() {
 
 #[test]
 fn a_stalled_device_is_a_timeout_gap() {
-    let rec = recordings();
-    let out = out_dir("stall");
     // A 1 s stall before the tone: the tone arrives after it.
     let at = samples(0.5);
     let stall = format!("timeout_after={at}");
-    let dev = device(
-        &rec.incidents,
-        "stall",
-        &["pace=realtime", &stall, "timeout_s=1"],
-    );
-    let run = monitor(venue(), "venue", &out, &dev, "3.5s").finish(Duration::from_secs(4) + HANG);
-    run.assert_ok();
-    let log = alerts(&out);
-    assert_lifecycles(&log);
+    let (_, log) = monitor_incidents("stall", &["pace=realtime", &stall, "timeout_s=1"], 3.5);
     assert_only(&log, &["jamming.tone"], &["timeout"]);
     let stalls = gaps(&log, Some("timeout"));
     assert_eq!(stalls.len(), 1, "one stall, one alert:\n{}", lines(&log));

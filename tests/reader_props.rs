@@ -8,6 +8,9 @@
 //! Inputs the fuzzers (`fuzz/`) found to crash become regression tests at
 //! the end of this file.
 
+#[path = "support/wav_file.rs"]
+mod wav_file;
+
 use proptest::prelude::*;
 use rfsentry::iq::{open, IqReader, OpenOptions, Sample};
 use rfsentry::profile::Profile;
@@ -227,30 +230,10 @@ fn number_spans(text: &str) -> Vec<(usize, usize)> {
 /// A 16-bit PCM stereo WAV (I/Q) at 250 kS/s around `samples`, with an auxi
 /// chunk giving 433.92 MHz.
 fn wav_pcm16(samples: &[u8]) -> Vec<u8> {
-    let mut fmt = Vec::new();
-    for v in [1u16, 2] {
-        fmt.extend_from_slice(&v.to_le_bytes());
-    }
-    fmt.extend_from_slice(&250_000u32.to_le_bytes());
-    fmt.extend_from_slice(&1_000_000u32.to_le_bytes());
-    fmt.extend_from_slice(&4u16.to_le_bytes());
-    fmt.extend_from_slice(&16u16.to_le_bytes());
+    let fmt = wav_file::fmt_chunk(1, 2, 16, 250_000);
     let mut auxi = vec![0u8; 32];
     auxi.extend_from_slice(&433_920_000u32.to_le_bytes());
-    let mut body = b"WAVE".to_vec();
-    for (id, chunk) in [
-        (b"fmt ", &fmt),
-        (b"auxi", &auxi),
-        (b"data", &samples.to_vec()),
-    ] {
-        body.extend_from_slice(id);
-        body.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-        body.extend_from_slice(chunk);
-    }
-    let mut file = b"RIFF".to_vec();
-    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    file.extend_from_slice(&body);
-    file
+    wav_file::riff_wave(&[(b"fmt ", &fmt), (b"auxi", &auxi), (b"data", samples)])
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! copied) and round trips through rfsentry's own SigMF writer, raw files,
 //! WAV files and SigMF archives.
 
+#[path = "support/wav_file.rs"]
+mod wav_file;
+
 use rfsentry::iq::{open, Annotation, Datatype, IqReader, OpenOptions, Sample, SigmfWriter};
 use std::path::{Path, PathBuf};
 
@@ -211,22 +214,8 @@ fn write_wav_ci16(path: &Path, sample_rate: u32, center_hz: u32, data: &[u8]) {
     let mut auxi = vec![0u8; 32]; // StartTime and StopTime left zero (unknown)
     auxi.extend_from_slice(&center_hz.to_le_bytes());
     auxi.extend_from_slice(&[0; 28]);
-    let mut fmt = Vec::new();
-    fmt.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    fmt.extend_from_slice(&2u16.to_le_bytes()); // I and Q
-    fmt.extend_from_slice(&sample_rate.to_le_bytes());
-    fmt.extend_from_slice(&(sample_rate * 4).to_le_bytes());
-    fmt.extend_from_slice(&4u16.to_le_bytes());
-    fmt.extend_from_slice(&16u16.to_le_bytes());
-    let mut body = b"WAVE".to_vec();
-    for (id, chunk) in [(b"fmt ", &fmt), (b"auxi", &auxi), (b"data", &data.to_vec())] {
-        body.extend_from_slice(id);
-        body.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-        body.extend_from_slice(chunk);
-    }
-    let mut file = b"RIFF".to_vec();
-    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    file.extend_from_slice(&body);
+    let fmt = wav_file::fmt_chunk(1, 2, 16, sample_rate); // PCM, I and Q
+    let file = wav_file::riff_wave(&[(b"fmt ", &fmt), (b"auxi", &auxi), (b"data", data)]);
     std::fs::write(path, file).unwrap();
 }
 

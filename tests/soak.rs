@@ -25,10 +25,10 @@
 #[path = "support/long_run.rs"]
 mod long_run;
 
-use long_run::{check_outputs, raised_and_cleared, rfsentry_ok, BIN};
+use long_run::{check_outputs, on_demo_site, raised_and_cleared, rfsentry, rfsentry_ok};
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const EVENT_S: f64 = 2.0;
@@ -124,21 +124,9 @@ fn soak_replay_keeps_memory_flat_floor_steady_and_finds_every_event() {
 
     // The replay, with RSS sampled every 10 ms and the live status logged.
     let stderr_path = dir.join("monitor.stderr");
-    let args = [
-        "monitor",
-        "--fast",
-        "--site",
-        "demo",
-        "--profile-dir",
-        "profiles",
-        "--out",
-        "out",
-        &rec,
-    ];
+    let args = on_demo_site(&["monitor", "--fast"], "profiles", "out", &[&rec]);
     let started = Instant::now();
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
+    let mut child = rfsentry(dir, &args)
         .env("RUST_LOG", "warn,rfsentry::cli::monitor=debug")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())

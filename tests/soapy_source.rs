@@ -18,7 +18,7 @@ use rfsentry::source::soapy::{self, DeviceConfig, SoapySource, Tuning};
 use rfsentry::source::{BufferPool, Gap, GapCause, IqBlock, Source, SourceContext, SourceMsg};
 use rfsentry::Error;
 use soapy_replay::{device_args, position, ramp, setup, write_cf32};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -42,6 +42,19 @@ fn config(args: String) -> DeviceConfig {
         block_len: 4096,
         ..DeviceConfig::default()
     }
+}
+
+/// Device arguments that replay `file` in a loop at real time, with `faults`
+/// (`k=v` pairs) injected.
+fn looping_in_real_time(tag: &str, file: &Path, faults: &[&str]) -> String {
+    let mut extra = vec!["loop=1", "pace=realtime"];
+    extra.extend(faults);
+    device_args(tag, file, &extra)
+}
+
+/// Open the device of `cfg` at 1 MS/s, tuned to 100 MHz for good.
+fn open_at_100mhz(cfg: DeviceConfig) -> SoapySource {
+    SoapySource::open(cfg, 1e6, vec![Tuning::fixed(100e6)]).unwrap()
 }
 
 /// A source running on its own thread.
@@ -139,6 +152,16 @@ fn collect_contiguous(run: &Running, mut done: impl FnMut(&[SourceMsg]) -> bool)
         }
         msgs.push(msg);
     }
+    msgs
+}
+
+/// Run `source` with room for 64 blocks, read contiguous messages until
+/// `done` says enough has been seen (see [`collect_contiguous`]), then stop
+/// it; returns the messages.
+fn stream_until(source: SoapySource, done: impl FnMut(&[SourceMsg]) -> bool) -> Vec<SourceMsg> {
+    let run = start(source, 64);
+    let msgs = collect_contiguous(&run, done);
+    run.stop();
     msgs
 }
 
@@ -319,7 +342,7 @@ fn configuration_reaches_the_device() {
     drop(source);
 
     let args = device_args("config-agc", &file, &[]);
-    let _source = SoapySource::open(config(args.clone()), 1e6, vec![Tuning::fixed(100e6)]).unwrap();
+    let _source = open_at_100mhz(config(args.clone()));
     let dev = soapysdr::Device::new(args.as_str()).unwrap();
     assert!(dev.gain_mode(Rx, 0).unwrap(), "no gain set: AGC on");
 }
@@ -371,7 +394,7 @@ fn fast_replay_delivers_the_file_exactly() {
     const N: usize = 200_000;
     let (_dir, file) = ramp_file(N);
     let args = device_args("exact", &file, &["pace=fast"]);
-    let source = SoapySource::open(config(args), 1e6, vec![Tuning::fixed(100e6)]).unwrap();
+    let source = open_at_100mhz(config(args));
     // Room for the whole file, so nothing can be dropped however slowly this test reads.
     let run = start(source, N / 4096 + 8);
     let msgs = collect_contiguous(&run, |m| m.last().map_or(0, end_of) >= N as u64);
@@ -403,20 +426,15 @@ fn overflows_become_gaps_and_samples_keep_flowing() {
     setup();
     const N: u64 = 1_000_000;
     let (_dir, file) = ramp_file(N as usize);
-    let extra = [
-        "loop=1",
-        "pace=realtime",
-        "overflow_every=10",
-        "overflow_skip=1000",
-    ];
-    let args = device_args("overflow", &file, &extra);
-    let source = SoapySource::open(config(args), 1e6, vec![Tuning::fixed(100e6)]).unwrap();
-    let run = start(source, 64);
+    let args = looping_in_real_time(
+        "overflow",
+        &file,
+        &["overflow_every=10", "overflow_skip=1000"],
+    );
     let overflow = GapCause::Overflow;
-    let msgs = collect_contiguous(&run, |m| {
+    let msgs = stream_until(open_at_100mhz(config(args)), |m| {
         gaps(m, &overflow).count() >= 3 && matches!(m.last(), Some(SourceMsg::Block(_)))
     });
-    run.stop();
 
     for b in blocks(&msgs) {
         assert_consecutive(b, N);
@@ -447,23 +465,14 @@ fn vanished_device_is_reopened_and_streams_on() {
     setup();
     const N: u64 = 1_000_000;
     let (_dir, file) = ramp_file(N as usize);
-    let extra = [
-        "loop=1",
-        "pace=realtime",
-        "vanish_after=300000",
-        "absent_s=1",
-    ];
-    let args = device_args("vanish", &file, &extra);
+    let args = looping_in_real_time("vanish", &file, &["vanish_after=300000", "absent_s=1"]);
     // Settling after the reopen must not open an unexplained hole in the index.
     let cfg = DeviceConfig {
         settle_s: 0.01,
         ..config(args)
     };
-    let source = SoapySource::open(cfg, 1e6, vec![Tuning::fixed(100e6)]).unwrap();
-    let run = start(source, 64);
     let gone = GapCause::Disconnected;
-    let msgs = collect_contiguous(&run, |m| blocks_after(m, &gone) >= 5);
-    run.stop();
+    let msgs = stream_until(open_at_100mhz(cfg), |m| blocks_after(m, &gone) >= 5);
 
     let lost: u64 = gaps(&msgs, &gone).map(|g| g.lost_samples).sum();
     assert!(lost > 0);
@@ -488,18 +497,11 @@ fn stall_becomes_a_timeout_gap_then_recovers() {
     setup();
     const N: u64 = 1_000_000;
     let (_dir, file) = ramp_file(N as usize);
-    let extra = [
-        "loop=1",
-        "pace=realtime",
-        "timeout_after=200000",
-        "timeout_s=1.5",
-    ];
-    let args = device_args("stall", &file, &extra);
-    let source = SoapySource::open(config(args), 1e6, vec![Tuning::fixed(100e6)]).unwrap();
-    let run = start(source, 64);
+    let args = looping_in_real_time("stall", &file, &["timeout_after=200000", "timeout_s=1.5"]);
     let timeout = GapCause::Timeout;
-    let msgs = collect_contiguous(&run, |m| blocks_after(m, &timeout) >= 5);
-    run.stop();
+    let msgs = stream_until(open_at_100mhz(config(args)), |m| {
+        blocks_after(m, &timeout) >= 5
+    });
 
     assert_eq!(
         gaps(&msgs, &GapCause::Disconnected).count(),
@@ -524,8 +526,7 @@ fn a_consumer_that_does_not_read_costs_drops_not_a_blocked_driver() {
     setup();
     let (_dir, file) = ramp_file(100_000);
     let args = device_args("drops", &file, &["loop=1", "pace=fast"]);
-    let source = SoapySource::open(config(args), 1e6, vec![Tuning::fixed(100e6)]).unwrap();
-    let run = start(source, 2);
+    let run = start(open_at_100mhz(config(args)), 2);
     std::thread::sleep(Duration::from_millis(300));
 
     let first = [run.next(), run.next()];
@@ -574,11 +575,10 @@ fn stop_ends_run_while_the_device_is_absent_or_stalled() {
         ),
     ];
     for (tag, fault, duration, cause) in cases {
-        let args = device_args(tag, &file, &["loop=1", "pace=realtime", fault, duration]);
-        let source = SoapySource::open(config(args), 1e6, vec![Tuning::fixed(100e6)]).unwrap();
-        let run = start(source, 64);
-        collect_contiguous(&run, |m| gaps(m, &cause).count() >= 1);
-        run.stop();
+        let args = looping_in_real_time(tag, &file, &[fault, duration]);
+        stream_until(open_at_100mhz(config(args)), |m| {
+            gaps(m, &cause).count() >= 1
+        });
     }
 }
 
@@ -587,7 +587,7 @@ fn scan_plan_visits_both_tunings() {
     setup();
     const N: u64 = 1_000_000;
     let (_dir, file) = ramp_file(N as usize);
-    let args = device_args("scan", &file, &["loop=1", "pace=realtime"]);
+    let args = looping_in_real_time("scan", &file, &[]);
     let plan = vec![
         Tuning {
             center_hz: 100e6,

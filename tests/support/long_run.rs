@@ -1,9 +1,11 @@
 //! Shared by the crash-safety and soak tests: a long scenario on the demo
 //! site with events sprinkled in, a learned baseline for it, and helpers to
-//! run the real binary and check what it left on disk.
+//! run the real binary and check what it left on disk. The bad-input tests
+//! use it to run the binary too.
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,14 +15,35 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The rfsentry binary, ready to run `args` in `dir` without the caller's
+/// `RUST_LOG` (so that its stderr is what a user would see).
+pub fn rfsentry<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).current_dir(dir).env_remove("RUST_LOG");
+    command
+}
+
+/// What a finished run printed, as text, and its exit code.
+pub struct TextOutput {
+    /// None when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run rfsentry in `dir` to its end, whatever its exit status.
+pub fn rfsentry_output<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> TextOutput {
+    let out = rfsentry(dir, args).output().expect("run rfsentry");
+    TextOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Run rfsentry in `dir`; panics (with stderr) unless it exits 0.
 pub fn rfsentry_ok(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run rfsentry");
+    let out = rfsentry(dir, args).output().expect("run rfsentry");
     assert!(
         out.status.success(),
         "rfsentry {args:?} failed ({:?}):\n{}",
@@ -103,6 +126,21 @@ pub fn learn_demo(dir: &Path, seconds: f64) {
             rec.to_str().unwrap(),
         ],
     );
+}
+
+/// `COMMAND --site demo --profile-dir PROFILE_DIR --out OUT RECORDINGS…`:
+/// the arguments that run `command` (`analyze`, `monitor`, `monitor --fast`)
+/// against the demo site's baseline (see [`learn_demo`]).
+pub fn on_demo_site<'a>(
+    command: &[&'a str],
+    profile_dir: &'a str,
+    out: &'a str,
+    recordings: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = command.to_vec();
+    args.extend(["--site", "demo", "--profile-dir", profile_dir, "--out", out]);
+    args.extend(recordings);
+    args
 }
 
 /// What a check of an output directory found.
