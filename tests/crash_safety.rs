@@ -163,8 +163,23 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
     // Simulate the worst case the kernel does not give us with SIGKILL (one
     // write per line): a line torn by a power cut. The next run repairs it.
     let log = s.path().join("monitor/alerts.jsonl");
-    let before = check_outputs(&s.path().join("monitor")).events.len();
+    let before = check_outputs(&s.path().join("monitor")).events;
+    // What the killed runs left open, plus one whole line of an alert a
+    // killed run raised (so the case is there whatever the kill timings).
+    let (raised, cleared) = raised_and_cleared(&before);
+    let mut left_open: Vec<String> = raised
+        .into_iter()
+        .filter(|id| !cleared.contains(id))
+        .collect();
+    let mut orphan = before
+        .iter()
+        .find(|e| e["event"] == "raised")
+        .expect("an alert")
+        .clone();
+    orphan["id"] = "demo-orphan".into();
+    left_open.push("demo-orphan".into());
     let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(format!("{orphan}\n").as_bytes());
     bytes.extend_from_slice(br#"{"id":"demo-torn","event":"rai"#);
     std::fs::write(&log, bytes).unwrap();
     let out = rfsentry_ok(
@@ -183,7 +198,22 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
     );
     let check = check_outputs(&s.path().join("monitor"));
     assert!(check.torn_tail.is_none());
-    assert!(check.events.len() > before);
+    assert!(check.events.len() > before.len());
+    // The new run cleared every alert the killed ones left open, marked so.
+    assert!(
+        stderr.contains("alert(s) an earlier run left open"),
+        "{stderr}"
+    );
+    for id in &left_open {
+        let last = check
+            .events
+            .iter()
+            .rev()
+            .find(|e| e["id"] == id.as_str())
+            .unwrap();
+        assert_eq!(last["event"], "cleared", "{id} left open");
+        assert_eq!(last["details"]["closed_at_restart"], true, "{id}");
+    }
     // Runs started within the same second share an id prefix: their alerts
     // still have distinct ids.
     let (mut raised, _) = raised_and_cleared(&check.events);
@@ -196,9 +226,10 @@ fn sigkill_during_monitor_keeps_the_appended_log_whole() {
         "an alert id was reused in the appended log"
     );
     println!(
-        "monitor: {} runs killed, {} events in the shared log",
+        "monitor: {} runs killed, {} events in the shared log, {} alert(s) closed at restart",
         killed,
-        check.events.len()
+        check.events.len(),
+        left_open.len()
     );
 }
 
