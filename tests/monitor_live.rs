@@ -555,6 +555,36 @@ fn monitor_raises_and_clears_the_tone_jammer_and_the_rogue() {
 }
 
 #[test]
+fn nan_samples_from_the_device_are_zeroed_counted_and_raise_nothing() {
+    let rec = recordings();
+    let poisoned = rec.dir.join("baseline-nan.sigmf-data");
+    let mut bytes = std::fs::read(&rec.baseline).unwrap();
+    for (i, sample) in bytes.chunks_exact_mut(8).enumerate() {
+        if i % 997 == 0 {
+            sample[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+        }
+    }
+    std::fs::write(&poisoned, &bytes).unwrap();
+    let out = out_dir("nan");
+    let dev = device(&poisoned, "nan", &["pace=realtime"]);
+    let run = monitor(venue(), "venue", &out, &dev, "1.5s").finish(Duration::from_secs(2) + HANG);
+    run.assert_ok();
+    assert!(
+        run.stderr
+            .contains("the device delivered NaN or infinite samples"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        run.stdout.contains("NaN/infinite sample(s) analysed as 0"),
+        "{}",
+        run.output()
+    );
+    let log = alerts(&out);
+    assert_only(&log, &[], &[]);
+}
+
+#[test]
 fn overflows_become_gaps_and_monitoring_goes_on() {
     // The replay device reads ~30 times a second here: an overflow every ~0.7 s.
     let (run, log) = monitor_incidents("overflow", &["pace=realtime", "overflow_every=20"], 5.6);
