@@ -250,6 +250,7 @@ impl Source for LoopSource {
             start_time: None,
             total_samples: Some(self.total),
             datatype: Datatype::CF32_LE,
+            live: true,
         }
     }
 

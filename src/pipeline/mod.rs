@@ -33,6 +33,12 @@ pub struct PipelineSettings {
     pub block_len: usize,
     /// Capacity of each bounded channel, in items.
     pub channel_capacity: usize,
+    /// Seconds of samples the source's channel holds for a live source (a
+    /// receiver cannot wait): a stall downstream — evidence dumping its
+    /// pre-trigger ring, a slow disk syncing the alert log — is absorbed
+    /// instead of dropping samples. A file source waits, so it keeps
+    /// `channel_capacity` (fewer blocks in flight stay in the CPU caches).
+    pub live_buffer_s: f64,
 }
 
 impl PipelineSettings {
@@ -43,6 +49,7 @@ impl PipelineSettings {
             // caches between the source and the PSD threads.
             block_len: 1 << 15,
             channel_capacity: 8,
+            live_buffer_s: 0.5,
         }
     }
 }
@@ -106,9 +113,15 @@ pub fn start(
     let info = source.info();
     settings.psd.validate(info.sample_rate)?;
     let cap = settings.channel_capacity.max(1);
+    let source_cap = if info.live {
+        let blocks = settings.live_buffer_s * info.sample_rate / settings.block_len.max(1) as f64;
+        cap.max(blocks.ceil().min(1e6) as usize)
+    } else {
+        cap
+    };
     // Blocks in flight: two channels, the PSD stage, the consumer, plus slack.
-    let pool = BufferPool::new(settings.block_len, 3 * cap + 4);
-    let (src_tx, src_rx) = bounded::<SourceMsg>(cap);
+    let pool = BufferPool::new(settings.block_len, source_cap + 2 * cap + 4);
+    let (src_tx, src_rx) = bounded::<SourceMsg>(source_cap);
     let (item_tx, item_rx) = bounded::<StreamItem>(cap);
 
     let ctx = SourceContext {
@@ -217,6 +230,7 @@ mod tests {
                 start_time: None,
                 total_samples: None,
                 datatype: Datatype::CF32_LE,
+                live: true,
             }
         }
 
@@ -239,6 +253,68 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    /// A source that hands blocks on without waiting (as a receiver must)
+    /// until the channel is full, and counts them.
+    struct Filler {
+        live: bool,
+        sent: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Source for Filler {
+        fn info(&self) -> SourceInfo {
+            SourceInfo {
+                sample_rate: 4e6,
+                live: self.live,
+                ..Endless.info()
+            }
+        }
+
+        fn run(self: Box<Self>, ctx: SourceContext) -> Result<()> {
+            let mut start_sample = 0;
+            loop {
+                let mut samples = ctx.pool.get();
+                samples.resize(ctx.pool.block_len(), Sample::default());
+                let block = IqBlock {
+                    start_sample,
+                    samples,
+                    segment: 0,
+                    center_hz: 100e6,
+                    nonfinite: 0,
+                };
+                start_sample = block.end_sample();
+                if ctx.out.try_send(SourceMsg::Block(block)).is_err() {
+                    return Ok(());
+                }
+                self.sent.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn a_live_source_can_run_ahead_of_a_stalled_consumer_by_live_buffer_s() {
+        let settings = PipelineSettings::new(PsdConfig::default());
+        let buffered = |live: bool| {
+            let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let source = Filler {
+                live,
+                sent: sent.clone(),
+            };
+            let running = start(Box::new(source), &settings, Arc::default()).unwrap();
+            // Nobody reads `items` until the source has found the channel full.
+            while !running.threads[0].1.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            running.join().unwrap();
+            sent.load(Ordering::SeqCst)
+        };
+        // 0.5 s at 4 MS/s in blocks of 32 Ki samples: 62 blocks.
+        let blocks = (0.5 * 4e6 / settings.block_len as f64).ceil() as usize;
+        assert!(buffered(true) >= blocks, "live");
+        // A file source keeps the small channels: what fits is the two
+        // channels and the block the PSD stage holds.
+        assert!(buffered(false) <= 2 * settings.channel_capacity + 1, "file");
     }
 
     #[test]

@@ -67,6 +67,7 @@ impl Source for FileSource {
             tunings: self.tunings(),
             clip_level: info.datatype.clip_level(),
             datatype: info.datatype,
+            live: false,
             start_time: info.start_time(),
             total_samples: match (info.total_samples, self.limit) {
                 (Some(t), Some(l)) => Some(t.saturating_sub(self.start).min(l)),

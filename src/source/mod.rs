@@ -106,6 +106,8 @@ pub struct SourceInfo {
     /// (a recording's datatype; cf32 for devices). IQ evidence keeps it when
     /// that is exact.
     pub datatype: Datatype,
+    /// A receiver streaming now: it cannot wait for downstream (a file can).
+    pub live: bool,
 }
 
 /// The channels and flags a source thread works with.

@@ -179,6 +179,7 @@ impl Source for SoapySource {
             total_samples: None,
             // Devices stream CF32 (the driver converts its native format).
             datatype: Datatype::CF32_LE,
+            live: true,
         }
     }
 
