@@ -212,3 +212,32 @@ fn a_calibrated_profile_puts_peaks_in_dbm() {
     assert_eq!(plain.len(), events.len());
     assert!(plain.iter().all(|e| e.get("peak_dbm").is_none()));
 }
+
+#[test]
+fn no_evidence_writes_only_the_alert_log_in_monitor_and_analyze() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, extra) in [("monitor", "--fast"), ("analyze", "--no-evidence")] {
+        let out = dir.path().join(command);
+        let mut args = vec![
+            command,
+            "--site",
+            "demo-venue",
+            "--out",
+            cli::s(&out),
+            extra,
+        ];
+        if command == "monitor" {
+            args.push("--no-evidence");
+        }
+        args.push("recordings/demo-incidents.sigmf-meta");
+        cli::ok(&args);
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["alerts.jsonl"], "{command}");
+        let log = std::fs::read_to_string(out.join("alerts.jsonl")).unwrap();
+        assert!(log.lines().count() >= 6, "{command}: {log}");
+        assert!(!log.contains("\"iq\""), "{command}: no evidence paths");
+    }
+}

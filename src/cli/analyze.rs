@@ -6,7 +6,8 @@
 //! found up to there — or when the alert log could not be written.
 
 use super::common::{
-    install_stop_handler, progress_bar, run_stop_flag, stop_requested, RecordingArgs, SiteArgs,
+    install_stop_handler, progress_bar, run_stop_flag, stop_requested, EvidenceArgs, RecordingArgs,
+    SiteArgs,
 };
 use crate::evidence::{write_report, Report, ReportRecording};
 use crate::pipeline::PipelineSettings;
@@ -27,9 +28,8 @@ pub struct AnalyzeArgs {
     /// Output directory for alerts.jsonl, pictures and the report (default alerts/SITE).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write only the alert log: no IQ snippets, pictures or report.
-    #[arg(long)]
-    pub no_evidence: bool,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
@@ -66,7 +66,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             sink: SinkOptions {
                 truncate_log: i == 0,
                 echo_alerts: false,
-                evidence: !args.no_evidence,
+                evidence: !args.evidence.no_evidence,
                 ..Default::default()
             },
             pipeline: PipelineSettings::new(profile.capture.psd),
@@ -118,7 +118,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             out_dir.join("alerts.jsonl").display()
         ));
     }
-    if !args.no_evidence {
+    if !args.evidence.no_evidence {
         let report = Report {
             site: profile.site.name.clone(),
             profile: Some(args.site.profile_path().display().to_string()),

@@ -236,3 +236,11 @@ mod tests {
         assert!(parse_duration("soon").is_err());
     }
 }
+
+/// Whether a run writes evidence beside its alert log.
+#[derive(Debug, Args, Clone)]
+pub struct EvidenceArgs {
+    /// Write only the alert log: no IQ snippets, pictures or report.
+    #[arg(long)]
+    pub no_evidence: bool,
+}

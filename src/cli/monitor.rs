@@ -3,7 +3,7 @@
 //! a field user sees; writes alerts and evidence as they happen, shows a live
 //! status line, and ends cleanly on `--duration`, Ctrl-C or SIGTERM.
 
-use super::common::{parse_duration, run_stop_flag, RecordingArgs, SiteArgs};
+use super::common::{parse_duration, run_stop_flag, EvidenceArgs, RecordingArgs, SiteArgs};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -33,6 +33,8 @@ pub struct MonitorArgs {
     /// Replay a recording as fast as possible instead of at real time.
     #[arg(long)]
     pub fast: bool,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
@@ -88,6 +90,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         sink: SinkOptions {
             truncate_log: false,
             echo_alerts: true,
+            evidence: !args.evidence.no_evidence,
             ..Default::default()
         },
         pipeline: PipelineSettings::new(profile.capture.psd),
