@@ -217,6 +217,21 @@ mod tests {
     use crate::iq::{Datatype, Sample};
     use crate::source::{SourceContext, SourceMsg};
 
+    /// The next block of a faint steady carrier, from `*start_sample` on.
+    fn next_block(ctx: &SourceContext, start_sample: &mut u64) -> IqBlock {
+        let mut samples = ctx.pool.get();
+        samples.resize(ctx.pool.block_len(), Sample::new(0.01, 0.0));
+        let block = IqBlock {
+            start_sample: *start_sample,
+            samples,
+            segment: 0,
+            center_hz: 100e6,
+            nonfinite: 0,
+        };
+        *start_sample = block.end_sample();
+        block
+    }
+
     /// A live-like source that streams until told to stop or nobody listens.
     struct Endless;
 
@@ -237,16 +252,7 @@ mod tests {
         fn run(self: Box<Self>, ctx: SourceContext) -> Result<()> {
             let mut start_sample = 0;
             while !ctx.stop.load(Ordering::Relaxed) {
-                let mut samples = ctx.pool.get();
-                samples.resize(ctx.pool.block_len(), Sample::new(0.01, 0.0));
-                let block = IqBlock {
-                    start_sample,
-                    samples,
-                    segment: 0,
-                    center_hz: 100e6,
-                    nonfinite: 0,
-                };
-                start_sample = block.end_sample();
+                let block = next_block(&ctx, &mut start_sample);
                 if ctx.out.send(SourceMsg::Block(block)).is_err() {
                     break;
                 }
@@ -274,16 +280,7 @@ mod tests {
         fn run(self: Box<Self>, ctx: SourceContext) -> Result<()> {
             let mut start_sample = 0;
             loop {
-                let mut samples = ctx.pool.get();
-                samples.resize(ctx.pool.block_len(), Sample::default());
-                let block = IqBlock {
-                    start_sample,
-                    samples,
-                    segment: 0,
-                    center_hz: 100e6,
-                    nonfinite: 0,
-                };
-                start_sample = block.end_sample();
+                let block = next_block(&ctx, &mut start_sample);
                 if ctx.out.try_send(SourceMsg::Block(block)).is_err() {
                     return Ok(());
                 }
