@@ -43,9 +43,69 @@ pub struct SigmfWriter {
     captures: Vec<Capture>,
     annotations: Vec<Annotation>,
     global: Map<String, Value>,
-    hasher: Sha512,
-    encoded: Vec<u8>,
+    /// Until [`SigmfWriter::finish`] takes the digest.
+    hasher: Option<BackgroundHasher>,
     samples_written: u64,
+}
+
+/// SHA-512 of the data file, computed on a thread of its own while the
+/// caller goes on writing: hashing costs about as much as writing, and the
+/// evidence writer shares its thread with the alert log and the pictures.
+/// Chunks travel by value and come back for reuse; at most
+/// [`BackgroundHasher::IN_FLIGHT`] wait, so memory stays bounded.
+struct BackgroundHasher {
+    chunks: crossbeam_channel::Sender<Vec<u8>>,
+    spare: crossbeam_channel::Receiver<Vec<u8>>,
+    thread: std::thread::JoinHandle<String>,
+}
+
+impl BackgroundHasher {
+    const IN_FLIGHT: usize = 4;
+
+    fn start() -> std::io::Result<Self> {
+        let (chunks, todo) = crossbeam_channel::bounded::<Vec<u8>>(Self::IN_FLIGHT);
+        let (give_back, spare) = crossbeam_channel::bounded(Self::IN_FLIGHT + 2);
+        let thread = std::thread::Builder::new()
+            .name("rfsentry-sha512".into())
+            .spawn(move || {
+                let mut hasher = Sha512::new();
+                for chunk in todo {
+                    hasher.update(&chunk);
+                    let _ = give_back.try_send(chunk);
+                }
+                hasher
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            })?;
+        Ok(BackgroundHasher {
+            chunks,
+            spare,
+            thread,
+        })
+    }
+
+    /// An empty buffer for the next chunk (a returned one when there is one).
+    fn buffer(&self) -> Vec<u8> {
+        let mut buf = self.spare.try_recv().unwrap_or_default();
+        buf.clear();
+        buf
+    }
+
+    /// Hash `chunk` next (waits while [`Self::IN_FLIGHT`] chunks are pending).
+    fn update(&self, chunk: Vec<u8>) {
+        // The thread only ends when `chunks` is dropped, so this cannot fail.
+        let _ = self.chunks.send(chunk);
+    }
+
+    /// The digest of everything hashed, as hex.
+    fn finish(self) -> String {
+        drop(self.chunks);
+        self.thread
+            .join()
+            .expect("the SHA-512 thread does not panic")
+    }
 }
 
 impl SigmfWriter {
@@ -62,10 +122,13 @@ impl SigmfWriter {
         }
         let part = part_path(&data_path);
         let file = File::create(&part).map_err(|e| Error::io(&part, e))?;
+        let hasher = BackgroundHasher::start().map_err(|e| Error::io(&part, e))?;
         Ok(SigmfWriter {
             meta_path,
             data_path,
-            data: BufWriter::with_capacity(1 << 20, file),
+            // Sample blocks (tens of KiB and more) go straight to the file;
+            // the buffer gathers only small writes.
+            data: BufWriter::with_capacity(64 << 10, file),
             datatype,
             sample_rate,
             captures: vec![Capture {
@@ -75,8 +138,7 @@ impl SigmfWriter {
             }],
             annotations: Vec::new(),
             global: Map::new(),
-            hasher: Sha512::new(),
-            encoded: Vec::new(),
+            hasher: Some(hasher),
             samples_written: 0,
         })
     }
@@ -112,17 +174,17 @@ impl SigmfWriter {
 
     /// Append samples.
     pub fn write(&mut self, samples: &[Sample]) -> Result<()> {
-        let bytes = if self.datatype.is_native() {
-            samples_as_bytes(samples)
+        let hasher = self.hasher.as_ref().expect("hashing until finished");
+        let mut bytes = hasher.buffer();
+        if self.datatype.is_native() {
+            bytes.extend_from_slice(samples_as_bytes(samples));
         } else {
-            self.encoded.clear();
-            self.datatype.encode(samples, &mut self.encoded);
-            &self.encoded
-        };
-        self.hasher.update(bytes);
+            self.datatype.encode(samples, &mut bytes);
+        }
         self.data
-            .write_all(bytes)
+            .write_all(&bytes)
             .map_err(|e| Error::io(part_path(&self.data_path), e))?;
+        hasher.update(bytes);
         self.samples_written += samples.len() as u64;
         Ok(())
     }
@@ -166,9 +228,8 @@ impl SigmfWriter {
             .get_ref()
             .sync_all()
             .map_err(|e| Error::io(&data_part, e))?;
-        let sha = self.hasher.clone().finalize();
-        let sha_hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
-        let meta = self.metadata(sha_hex);
+        let sha512 = self.hasher.take().expect("hashing until finished").finish();
+        let meta = self.metadata(sha512);
         let meta_part = part_path(&self.meta_path);
         write_synced(
             &meta_part,
