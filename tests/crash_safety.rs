@@ -492,5 +492,13 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
             stdout.contains(&format!("{} alert(s)", raised.len())),
             "{stdout}"
         );
+        // The events the log never took end the run on stderr as JSON lines.
+        let held: Vec<serde_json::Value> = stderr
+            .lines()
+            .skip_while(|l| !l.contains("here they are, one JSON line each"))
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert_eq!(held.len(), 2 * raised.len(), "{stderr}");
+        assert!(held.iter().all(|e| e["id"].is_string() && e["event"].is_string()));
     }
 }

@@ -85,46 +85,76 @@ impl AlertLog {
         if !std::fs::metadata(&self.path).is_ok_and(|m| m.is_file()) {
             return Ok(Vec::new());
         }
-        let events = read_alert_log(&self.path)?;
-        let mut last: Vec<&AlertEvent> = Vec::new();
-        for e in &events {
-            match last.iter_mut().find(|l| l.id == e.id) {
-                Some(l) => *l = e,
-                None => last.push(e),
+        // One pass, line by line, keeping only the alerts still open (a
+        // long-running site's log may hold a great many events).
+        use std::io::BufRead;
+        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let mut open: std::collections::HashMap<String, (usize, AlertEvent)> = Default::default();
+        for (seq, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+            let line = line.map_err(|e| Error::io(&self.path, e))?;
+            let Ok(event) = serde_json::from_slice::<AlertEvent>(&line) else {
+                continue; // not a whole event: a torn line is repaired on open
+            };
+            if event.event == EventType::Cleared {
+                open.remove(&event.id);
+            } else {
+                let first = open.get(&event.id).map_or(seq, |(first, _)| *first);
+                open.insert(event.id.clone(), (first, event));
             }
         }
+        let mut left: Vec<(usize, AlertEvent)> = open.into_values().collect();
+        left.sort_by_key(|(first, _)| *first);
         let dir = self.path.parent().unwrap_or(Path::new("")).to_path_buf();
         let exists = |rel: &Option<String>| rel.clone().filter(|r| dir.join(r).is_file());
-        let mut closed = Vec::new();
-        for open in last.into_iter().filter(|e| e.event != EventType::Cleared) {
-            let mut cleared = open.clone();
-            cleared.event = EventType::Cleared;
-            cleared.evidence.spectrogram = exists(&open.evidence.spectrogram);
-            cleared.evidence.iq = exists(&open.evidence.iq);
-            cleared
-                .details
-                .insert("closed_at_restart".into(), serde_json::Value::Bool(true));
-            self.write(&cleared)?;
-            closed.push(cleared.id);
-        }
-        Ok(closed)
+        let cleared: Vec<AlertEvent> = left
+            .into_iter()
+            .map(|(_, last)| {
+                let mut cleared = last.clone();
+                cleared.event = EventType::Cleared;
+                cleared.evidence.spectrogram = exists(&last.evidence.spectrogram);
+                cleared.evidence.iq = exists(&last.evidence.iq);
+                cleared
+                    .details
+                    .insert("closed_at_restart".into(), serde_json::Value::Bool(true));
+                cleared
+            })
+            .collect();
+        self.write_all(&cleared)?;
+        Ok(cleared.into_iter().map(|e| e.id).collect())
     }
 
-    /// Write one event as one line with a single `write` call.
+    /// Write one event as one line with a single `write` call; synced
+    /// unless it is an `updated` event.
     pub fn write(&mut self, event: &AlertEvent) -> Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, event).expect("alert events serialise");
-        self.line.push(b'\n');
-        if let Err(e) = self.file.write_all(&self.line) {
-            // Roll back a partly written line so the log stays whole lines.
-            let _ = self.file.set_len(self.len);
-            return Err(Error::io(&self.path, e));
-        }
-        self.len += self.line.len() as u64;
-        if event.event != EventType::Updated {
-            self.file
-                .sync_data()
-                .map_err(|e| Error::io(&self.path, e))?;
+        self.write_all(std::slice::from_ref(event))
+    }
+
+    /// Write events in order, one line (one `write` call) each, then sync
+    /// once if any is `raised` or `cleared`. All or nothing: when a write or
+    /// the sync fails, the log is cut back to where it was, so a retry never
+    /// writes a line twice.
+    pub fn write_all(&mut self, events: &[AlertEvent]) -> Result<()> {
+        let before = self.len;
+        let result = self.append_lines(events).and_then(|()| {
+            if events.iter().any(|e| e.event != EventType::Updated) {
+                self.file.sync_data()?;
+            }
+            Ok(())
+        });
+        result.map_err(|e| {
+            let _ = self.file.set_len(before);
+            self.len = before;
+            Error::io(&self.path, e)
+        })
+    }
+
+    fn append_lines(&mut self, events: &[AlertEvent]) -> std::io::Result<()> {
+        for event in events {
+            self.line.clear();
+            serde_json::to_writer(&mut self.line, event).expect("alert events serialise");
+            self.line.push(b'\n');
+            self.file.write_all(&self.line)?;
+            self.len += self.line.len() as u64;
         }
         Ok(())
     }

@@ -2,9 +2,10 @@
 //! disk, an I/O error) are held in memory, in order, and written as soon as
 //! it takes them again — so a disk that fills during a long watch and is then
 //! freed costs no event, and the log stays in stream order. Retries are spaced
-//! out (not one per event), and what is held is bounded: when it is full,
-//! the oldest `updated` events go first (`raised` and `cleared` are what an
-//! alert's record cannot do without).
+//! out (every few seconds, whether or not new events come), held events go
+//! in as one batch with one sync, and what is held is bounded: when it is
+//! full, the oldest `updated` events go first (`raised` and `cleared` are
+//! what an alert's record cannot do without).
 
 use super::log::AlertLog;
 use super::{AlertEvent, EventType};
@@ -13,16 +14,18 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Somewhere alert events are written to, one at a time.
+/// Somewhere alert events are written to.
 pub trait EventWriter {
-    fn write_event(&mut self, event: &AlertEvent) -> Result<()>;
+    /// Write `events` in order, all or nothing: on an error none of them is
+    /// in the log (so writing them again never doubles a line).
+    fn write_events(&mut self, events: &[AlertEvent]) -> Result<()>;
     /// Where the events go (for messages).
     fn path(&self) -> &Path;
 }
 
 impl EventWriter for AlertLog {
-    fn write_event(&mut self, event: &AlertEvent) -> Result<()> {
-        self.write(event)
+    fn write_events(&mut self, events: &[AlertEvent]) -> Result<()> {
+        self.write_all(events)
     }
 
     fn path(&self) -> &Path {
@@ -96,9 +99,31 @@ impl<W: EventWriter> RetryingLog<W> {
         }
     }
 
+    /// Try the held events again if a retry is due (call it often: on every
+    /// item the sink handles). `None` when there was nothing to do.
+    pub fn retry(&mut self, now: Instant) -> Option<LogOutcome> {
+        self.next_retry
+            .filter(|&due| now >= due && !self.held.is_empty())?;
+        Some(match self.flush() {
+            Ok(written) => {
+                self.next_retry = None;
+                LogOutcome::Recovered { written }
+            }
+            Err(_) => {
+                self.next_retry = Some(now + self.retry_every);
+                LogOutcome::Held
+            }
+        })
+    }
+
     /// One last attempt at what is held (end of the run); `Ok` when nothing is left.
     pub fn finish(&mut self) -> Result<usize> {
         self.flush()
+    }
+
+    /// The events still held (not in the log).
+    pub fn held_events(&self) -> impl Iterator<Item = &AlertEvent> {
+        self.held.iter()
     }
 
     /// Events not written yet.
@@ -129,14 +154,14 @@ impl<W: EventWriter> RetryingLog<W> {
         self.held.push_back(event);
     }
 
-    /// Write held events in order until one fails; returns how many went in.
+    /// Write every held event, in order, as one batch; returns how many went in.
     fn flush(&mut self) -> Result<usize> {
-        let mut written = 0;
-        while let Some(event) = self.held.front() {
-            self.writer.write_event(event)?;
-            self.held.pop_front();
-            written += 1;
+        if self.held.is_empty() {
+            return Ok(0);
         }
+        self.writer.write_events(self.held.make_contiguous())?;
+        let written = self.held.len();
+        self.held.clear();
         Ok(written)
     }
 }
@@ -157,7 +182,7 @@ mod tests {
     }
 
     impl EventWriter for Flaky {
-        fn write_event(&mut self, e: &AlertEvent) -> Result<()> {
+        fn write_events(&mut self, events: &[AlertEvent]) -> Result<()> {
             self.attempts += 1;
             if self.broken {
                 return Err(crate::Error::io(
@@ -165,7 +190,8 @@ mod tests {
                     std::io::Error::from_raw_os_error(28), // ENOSPC
                 ));
             }
-            self.taken.push((e.id.clone(), e.event));
+            self.taken
+                .extend(events.iter().map(|e| (e.id.clone(), e.event)));
             Ok(())
         }
 
@@ -242,6 +268,47 @@ mod tests {
             ]
         );
         assert_eq!((log.held(), log.dropped()), (0, 0));
+    }
+
+    #[test]
+    fn held_events_are_retried_without_waiting_for_a_new_one() {
+        let t0 = Instant::now();
+        let every = Duration::from_secs(5);
+        let mut log = RetryingLog::new(flaky(), 100, every);
+        log.writer.broken = true;
+        assert!(matches!(
+            log.write(&event("a", EventType::Raised), t0),
+            LogOutcome::Failed(_)
+        ));
+        assert!(
+            log.retry(t0 + Duration::from_secs(1)).is_none(),
+            "not due yet"
+        );
+        assert!(matches!(log.retry(t0 + every), Some(LogOutcome::Held)));
+        log.writer.broken = false;
+        assert!(
+            log.retry(t0 + every + Duration::from_secs(1)).is_none(),
+            "spaced out"
+        );
+        match log.retry(t0 + 2 * every) {
+            Some(LogOutcome::Recovered { written }) => assert_eq!(written, 1),
+            other => panic!("{other:?}"),
+        }
+        assert!(log.retry(t0 + 3 * every).is_none(), "nothing held");
+        assert_eq!(log.writer.taken, [("a".to_string(), EventType::Raised)]);
+    }
+
+    #[test]
+    fn without_updates_to_give_up_the_oldest_event_goes() {
+        let t = Instant::now();
+        let mut log = RetryingLog::new(flaky(), 2, Duration::ZERO);
+        log.writer.broken = true;
+        for id in ["a", "b", "c"] {
+            log.write(&event(id, EventType::Raised), t);
+        }
+        assert_eq!((log.held(), log.dropped()), (2, 1));
+        let held: Vec<&str> = log.held_events().map(|e| e.id.as_str()).collect();
+        assert_eq!(held, ["b", "c"]);
     }
 
     #[test]

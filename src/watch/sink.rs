@@ -144,6 +144,11 @@ pub fn run(
     let mut active = std::collections::BTreeSet::new();
     let mut events: Vec<AlertEvent> = Vec::new();
     for item in items {
+        // Events held while the log failed go in as soon as it takes them,
+        // whether or not new alerts come.
+        if let Some(outcome) = log.as_mut().and_then(|l| l.retry(Instant::now())) {
+            say_log_outcome(&log_path, outcome);
+        }
         match item {
             SinkItem::Block(b) => {
                 summary.samples += b.samples.len() as u64;
@@ -188,20 +193,8 @@ pub fn run(
                 }
                 report(&e, config.sink.echo_alerts);
                 if let Some(l) = log.as_mut() {
-                    match l.write(&e, Instant::now()) {
-                        LogOutcome::Written | LogOutcome::Held => {}
-                        LogOutcome::Failed(err) => {
-                            tracing::error!("cannot append to the alert log: {err}; events are held until it takes them again");
-                            eprintln!("rfsentry: {err}: alert events are held in memory and written as soon as the log takes them again");
-                        }
-                        LogOutcome::Recovered { written } => {
-                            tracing::warn!(
-                                "{}: writable again; {written} held alert event(s) written",
-                                l.path().display()
-                            );
-                            eprintln!("rfsentry: {}: writable again; {written} held alert event(s) written", l.path().display());
-                        }
-                    }
+                    let outcome = l.write(&e, Instant::now());
+                    say_log_outcome(l.path(), outcome);
                 }
                 summary.record(&e);
                 events.push(e);
@@ -249,22 +242,53 @@ pub fn run(
             Ok(_) if l.dropped() == 0 => false,
             Ok(_) => {
                 eprintln!(
-                    "rfsentry: {}: {} alert update(s) were given up while the log could not be written",
+                    "rfsentry: {}: {} alert event(s) were given up (updates first) while the log could not be written",
                     l.path().display(),
                     l.dropped()
                 );
                 true
             }
             Err(e) => {
+                // The record must survive somewhere: the events themselves,
+                // as the log's lines, on stderr.
                 eprintln!(
-                    "rfsentry: {e}: {} alert event(s) could not be written to the log (they were printed above)",
+                    "rfsentry: {e}: {} alert event(s) could not be written to the log; here they are, one JSON line each:",
                     l.held()
                 );
+                for event in l.held_events() {
+                    eprintln!(
+                        "{}",
+                        serde_json::to_string(event).expect("alert events serialise")
+                    );
+                }
                 true
             }
         },
     };
     Ok(summary)
+}
+
+/// Tell the operator when the alert log starts failing or takes held events again.
+fn say_log_outcome(path: &Path, outcome: LogOutcome) {
+    match outcome {
+        LogOutcome::Written | LogOutcome::Held => {}
+        LogOutcome::Failed(err) => {
+            tracing::error!(
+                "cannot append to the alert log: {err}; events are held until it takes them again"
+            );
+            eprintln!("rfsentry: {err}: alert events are held in memory and written as soon as the log takes them again");
+        }
+        LogOutcome::Recovered { written } => {
+            tracing::warn!(
+                "{}: writable again; {written} held alert event(s) written",
+                path.display()
+            );
+            eprintln!(
+                "rfsentry: {}: writable again; {written} held alert event(s) written",
+                path.display()
+            );
+        }
+    }
 }
 
 /// Draw an alert's spectrogram; returns its path relative to `out`, or `None`
