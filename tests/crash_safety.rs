@@ -499,6 +499,8 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
         assert_eq!(held.len(), 2 * raised.len(), "{stderr}");
-        assert!(held.iter().all(|e| e["id"].is_string() && e["event"].is_string()));
+        assert!(held
+            .iter()
+            .all(|e| e["id"].is_string() && e["event"].is_string()));
     }
 }

@@ -614,20 +614,27 @@ pub(crate) mod tests {
 
     #[test]
     fn truncated_source_is_an_error_not_a_panic() {
-        // The region claims more bytes than the source holds.
-        let mut r = ByteSampleReader::new(
-            Cursor::new(vec![0u8; 8]),
-            Path::new("shrunk.cs8"),
-            0,
-            64,
-            info(Datatype::CI8),
-        )
-        .unwrap();
-        let msg = r
-            .read(&mut [Sample::default(); 32])
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("shrunk.cs8"), "{msg}");
+        // The region claims more bytes than the source holds: decoded
+        // (cs8) and read in place (cf32_le) alike.
+        for (name, datatype) in [
+            ("shrunk.cs8", Datatype::CI8),
+            ("shrunk.cf32", Datatype::CF32_LE),
+        ] {
+            let bytes = 32 * datatype.sample_bytes() as u64;
+            let mut r = ByteSampleReader::new(
+                Cursor::new(vec![0u8; 8]),
+                Path::new(name),
+                0,
+                bytes,
+                info(datatype),
+            )
+            .unwrap();
+            let msg = r
+                .read(&mut [Sample::default(); 32])
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(name) && msg.contains("shorter now"), "{msg}");
+        }
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub struct SigmfWriter {
 /// caller goes on writing: hashing costs about as much as writing, and the
 /// evidence writer shares its thread with the alert log and the pictures.
 /// Chunks travel by value and come back for reuse; at most
-/// [`BackgroundHasher::IN_FLIGHT`] wait, so memory stays bounded.
+/// [`BackgroundHasher::IN_FLIGHT`] wait, so memory stays bounded (a few
+/// blocks per open snippet; the evidence recorder bounds open snippets).
 struct BackgroundHasher {
     chunks: crossbeam_channel::Sender<Vec<u8>>,
     spare: crossbeam_channel::Receiver<Vec<u8>>,
@@ -120,9 +121,14 @@ impl SigmfWriter {
         if let Some(dir) = meta_path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
+        let hasher = BackgroundHasher::start().map_err(|e| {
+            Error::config(format!(
+                "{}: cannot start the thread that hashes it (SHA-512): {e}",
+                data_path.display()
+            ))
+        })?;
         let part = part_path(&data_path);
         let file = File::create(&part).map_err(|e| Error::io(&part, e))?;
-        let hasher = BackgroundHasher::start().map_err(|e| Error::io(&part, e))?;
         Ok(SigmfWriter {
             meta_path,
             data_path,

@@ -326,7 +326,11 @@ mod tests {
             .take(2)
             .count();
         assert_eq!(frames, 2);
-        running.join().unwrap();
+        // Should join stop ending the source, fail rather than hang.
+        let (done, joined) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || done.send(running.join()));
+        let result = joined.recv_timeout(std::time::Duration::from_secs(30));
+        result.expect("join ended the endless source").unwrap();
         assert!(
             !stop.load(Ordering::SeqCst),
             "join must not stop other runs"

@@ -12,7 +12,8 @@ use crate::source::{BufferPool, Gap, GapCause, IqBlock, SourceMsg};
 use crossbeam_channel::{Sender, TrySendError};
 use std::collections::VecDeque;
 
-/// Queued gaps beyond this are merged into the last one (they are contiguous).
+/// Queued gaps beyond this are merged into the last one, whatever their
+/// cause or tuning (the last one then spans to the newest gap's end).
 const MAX_QUEUED_GAPS: usize = 32;
 
 /// The source's side of the output channel.
@@ -118,15 +119,20 @@ impl Outbox {
         self.pool.put(block.samples);
     }
 
-    /// Append a gap, merging it into the last queued one when it has the
-    /// same cause (or the queue is full) and follows on from it.
+    /// Append a gap, merging it into the last queued one when it follows
+    /// on from it with the same cause at the same tuning — or, whatever it
+    /// is, when the queue is full (the queue stays bounded; the merged gap
+    /// keeps its first cause and tuning and spans to the newest end).
     fn queue(&mut self, gap: Gap) {
         let full = self.queue.len() >= MAX_QUEUED_GAPS;
         if let Some(last) = self.queue.back_mut() {
+            let end = gap.start_sample + gap.lost_samples;
             let follows = last.start_sample + last.lost_samples == gap.start_sample
-                && last.segment == gap.segment;
-            if follows && (last.cause == gap.cause || full) {
-                last.lost_samples += gap.lost_samples;
+                && last.segment == gap.segment
+                && last.cause == gap.cause;
+            if follows || full {
+                last.lost_samples =
+                    end.max(last.start_sample + last.lost_samples) - last.start_sample;
                 return;
             }
         }
@@ -217,6 +223,31 @@ mod tests {
         assert_eq!(out.queued(), MAX_QUEUED_GAPS);
         let total: u64 = out.queue.iter().map(|g| g.lost_samples).sum();
         assert_eq!(total, 600);
+    }
+
+    #[test]
+    fn a_full_queue_stays_bounded_across_tunings_and_broken_contiguity() {
+        // A scan plan during a long stall: gaps alternate tunings and are
+        // separated by settling samples that are never delivered.
+        let (tx, _rx) = bounded(1);
+        let mut out = Outbox::new(tx, BufferPool::new(1, 1));
+        out.send_block(block(0, 1));
+        let mut at = 1;
+        for i in 0..500 {
+            out.send_gap(Gap {
+                segment: i % 3,
+                center_hz: 1e6 * (1 + i % 3) as f64,
+                ..gap(at, 10, GapCause::Dropped)
+            });
+            at += 15;
+        }
+        assert_eq!(out.queued(), MAX_QUEUED_GAPS);
+        let last = out.queue.back().unwrap();
+        assert_eq!(
+            last.start_sample + last.lost_samples,
+            at - 5,
+            "spans to the newest end"
+        );
     }
 
     #[test]
