@@ -820,50 +820,64 @@ fn limits_drop_evidence_with_a_warning_and_keep_working() {
 
 #[test]
 fn run_byte_limit_and_gaps() {
-    let (_tmp, dir) = out_dir("iq_bytes");
-    let limits = EvidenceLimits {
-        pre_trigger_s: 0.1,
-        post_trigger_s: 0.1,
-        ring_s: 0.5,
-        max_total_bytes: 35_000 * 8,
-        ..Default::default()
-    };
-    let mut rec = IqEvidenceRecorder::new(&dir, iq_stream(), limits);
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    for k in 0..30u64 {
-        // Blocks 12 and 13 never arrive: a gap of 0.2 s.
-        if k == 12 || k == 13 {
-            continue;
+    // The budget counts bytes as written: 8 per sample for cf32, 2 for a cu8
+    // recording's snippets (kept in its own encoding).
+    for (datatype, name) in [(Datatype::CF32_LE, "cf32_le"), (Datatype::CU8, "cu8")] {
+        let bytes = datatype.sample_bytes() as u64;
+        let (_tmp, dir) = out_dir("iq_bytes");
+        let limits = EvidenceLimits {
+            pre_trigger_s: 0.1,
+            post_trigger_s: 0.1,
+            ring_s: 0.5,
+            max_total_bytes: 35_000 * bytes,
+            ..Default::default()
+        };
+        let stream = IqStream {
+            datatype,
+            ..iq_stream()
+        };
+        let mut rec = IqEvidenceRecorder::new(&dir, stream, limits);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for k in 0..30u64 {
+            // Blocks 12 and 13 never arrive: a gap of 0.2 s.
+            if k == 12 || k == 13 {
+                continue;
+            }
+            rec.push_block(iq_block(k, &mut rng, 0..0), drop);
+            let s = k * BLOCK as u64;
+            if k == 10 {
+                assert!(rec
+                    .on_alert(&iq_alert("gap", EventType::Raised, (s, s)))
+                    .is_some());
+            }
+            if k == 20 {
+                assert!(rec
+                    .on_alert(&iq_alert("after", EventType::Raised, (s, s)))
+                    .is_none());
+            }
         }
-        rec.push_block(iq_block(k, &mut rng, 0..0), drop);
-        let s = k * BLOCK as u64;
-        if k == 10 {
-            assert!(rec
-                .on_alert(&iq_alert("gap", EventType::Raised, (s, s)))
-                .is_some());
-        }
-        if k == 20 {
-            assert!(rec
-                .on_alert(&iq_alert("after", EventType::Raised, (s, s)))
-                .is_none());
-        }
+        let stats = rec.finish_all(drop);
+        assert_eq!(stats.bytes_written, 35_000 * bytes, "{name}");
+        assert_eq!(stats.snippets_truncated, 1);
+        assert_eq!(stats.alerts_without_evidence, 1);
+        let data = std::fs::metadata(dir.join("iq/gap.sigmf-data"))
+            .unwrap()
+            .len();
+        assert_eq!(data, 35_000 * bytes, "{name}");
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("iq/gap.sigmf-meta")).unwrap())
+                .unwrap();
+        assert_eq!(meta["global"]["core:datatype"], name);
+        let captures = meta["captures"].as_array().unwrap();
+        assert_eq!(
+            captures.len(),
+            2,
+            "the gap starts a new capture: {captures:?}"
+        );
+        assert_eq!(captures[1]["core:sample_start"], 30_000);
+        assert_eq!(captures[1]["core:datetime"], "2024-05-01T12:00:01.400000Z");
+        no_part_files(&dir.join("iq"));
     }
-    let stats = rec.finish_all(drop);
-    assert_eq!(stats.bytes_written, 35_000 * 8);
-    assert_eq!(stats.snippets_truncated, 1);
-    assert_eq!(stats.alerts_without_evidence, 1);
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("iq/gap.sigmf-meta")).unwrap())
-            .unwrap();
-    let captures = meta["captures"].as_array().unwrap();
-    assert_eq!(
-        captures.len(),
-        2,
-        "the gap starts a new capture: {captures:?}"
-    );
-    assert_eq!(captures[1]["core:sample_start"], 30_000);
-    assert_eq!(captures[1]["core:datetime"], "2024-05-01T12:00:01.400000Z");
-    no_part_files(&dir.join("iq"));
 }
 
 // ---------------------------------------------------------------- report
