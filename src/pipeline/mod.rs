@@ -38,8 +38,13 @@ pub struct PipelineSettings {
     /// pre-trigger ring, a slow disk syncing the alert log — is absorbed
     /// instead of dropping samples. A file source waits, so it keeps
     /// `channel_capacity` (fewer blocks in flight stay in the CPU caches).
+    /// Memory only fills while downstream lags, and at most
+    /// [`LIVE_BUFFER_MAX_BYTES`] (at very high rates the time is shorter).
     pub live_buffer_s: f64,
 }
+
+/// The most a live source's channel may hold, in bytes of samples.
+pub const LIVE_BUFFER_MAX_BYTES: usize = 128 << 20;
 
 impl PipelineSettings {
     pub fn new(psd: PsdConfig) -> Self {
@@ -114,8 +119,10 @@ pub fn start(
     settings.psd.validate(info.sample_rate)?;
     let cap = settings.channel_capacity.max(1);
     let source_cap = if info.live {
-        let blocks = settings.live_buffer_s * info.sample_rate / settings.block_len.max(1) as f64;
-        cap.max(blocks.ceil().min(1e6) as usize)
+        let block_len = settings.block_len.max(1);
+        let blocks = (settings.live_buffer_s * info.sample_rate / block_len as f64).ceil();
+        let most = LIVE_BUFFER_MAX_BYTES / (block_len * std::mem::size_of::<crate::iq::Sample>());
+        cap.max((blocks.min(most as f64)) as usize)
     } else {
         cap
     };
