@@ -211,6 +211,27 @@ fn a_calibrated_profile_puts_peaks_in_dbm() {
     let plain = analyze(&cli::repo().join("profiles"), &dir.path().join("plain"));
     assert_eq!(plain.len(), events.len());
     assert!(plain.iter().all(|e| e.get("peak_dbm").is_none()));
+
+    // The report shows both scales.
+    let out = dir.path().join("report");
+    cli::ok(&[
+        "analyze",
+        "--site",
+        "demo-venue",
+        "--profile-dir",
+        cli::s(&profiles),
+        "--out",
+        cli::s(&out),
+        "recordings/demo-incidents.sigmf-meta",
+    ]);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let last = events.last().unwrap();
+    let both = format!(
+        "{:.1} dBFS ({:.1} dBm)",
+        last["peak_dbfs"].as_f64().unwrap(),
+        last["peak_dbm"].as_f64().unwrap()
+    );
+    assert!(report.contains(&both), "{both} not in the report");
 }
 
 #[test]

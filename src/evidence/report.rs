@@ -272,7 +272,7 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
     } else {
         h.push_str(
             "<table class=\"alerts\"><thead><tr><th>Alert</th><th>Kind</th><th>Start (UTC)</th><th>Duration</th>\
-             <th>Frequency (MHz)</th><th>Peak (dBFS)</th><th>Excess (dB)</th><th>Confidence</th><th>Evidence</th></tr></thead><tbody>\n",
+             <th>Frequency (MHz)</th><th>Peak</th><th>Excess (dB)</th><th>Confidence</th><th>Evidence</th></tr></thead><tbody>\n",
         );
         for a in &alerts {
             let anchor = format!("alert-{}", file_stem(&a.id));
@@ -288,13 +288,13 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
             let _ = writeln!(
                 h,
                 "<tr><td class=\"mono id\"><a href=\"#{anchor}\">{}</a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:+.1}</td><td class=\"num\">{:.2}</td><td>{thumb}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:+.1}</td><td class=\"num\">{:.2}</td><td>{thumb}</td></tr>",
                 e(&a.id),
                 kind_badge(a.kind),
                 table_time(&a.start),
                 e(&alert_duration(a, &r.recordings)),
                 e(&freq_range(a)),
-                a.peak_dbfs,
+                e(&peak_text(a)),
                 a.excess_db,
                 a.confidence,
             );
@@ -311,7 +311,7 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
                 "<dl class=\"facts\"><dt>Kind</dt><dd>{}</dd><dt>Recording</dt><dd class=\"mono\">{}</dd>\
                  <dt>Start</dt><dd>{}</dd><dt>End</dt><dd>{}</dd>\
                  <dt>Frequency</dt><dd>{} MHz ({})</dd><dt>Centre</dt><dd>{:.6} MHz</dd>\
-                 <dt>Peak</dt><dd>{:.1} dBFS</dd><dt>Over baseline</dt><dd>{:+.1} dB</dd>\
+                 <dt>Peak</dt><dd>{}</dd><dt>Over baseline</dt><dd>{:+.1} dB</dd>\
                  <dt>SNR</dt><dd>{:.1} dB</dd><dt>Confidence</dt><dd>{:.2}</dd></dl>",
                 kind_badge(a.kind),
                 e(&a.recording),
@@ -320,7 +320,7 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
                 e(&freq_range(a)),
                 e(&format_bandwidth(a.freq_high_hz - a.freq_low_hz)),
                 a.center_hz / 1e6,
-                a.peak_dbfs,
+                e(&peak_text(a)),
                 a.excess_db,
                 a.snr_db,
                 a.confidence,
@@ -383,6 +383,14 @@ fn kind_badge(kind: AlertKind) -> String {
         kind.family(),
         html_escape(kind.name())
     )
+}
+
+/// An alert's peak: dBFS, and dBm too when the profile is calibrated.
+fn peak_text(a: &AlertEvent) -> String {
+    match a.peak_dbm {
+        Some(dbm) => format!("{:.1} dBFS ({dbm:.1} dBm)", a.peak_dbfs),
+        None => format!("{:.1} dBFS", a.peak_dbfs),
+    }
 }
 
 fn freq_range(a: &AlertEvent) -> String {
