@@ -736,86 +736,107 @@ fn with_captured_logs<T>(f: impl FnOnce() -> T) -> (T, String) {
 
 #[test]
 fn limits_drop_evidence_with_a_warning_and_keep_working() {
-    let (_tmp, dir) = out_dir("iq_limits");
-    let limits = EvidenceLimits {
-        pre_trigger_s: 0.2,
-        post_trigger_s: 0.2,
-        ring_s: 1.0,
+    // The long alert's snippet is cut at 50 000 samples by the time limit
+    // (0.5 s) or, at a rate where bytes bind first, by the byte limit.
+    let by_time = EvidenceLimits {
         max_snippet_s: 0.5,
-        max_snippets: 2,
         ..Default::default()
     };
-    let ((stats, paths), logs) = with_captured_logs(|| {
-        let mut rec = IqEvidenceRecorder::new(&dir, iq_stream(), limits);
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let mut paths = Vec::new();
-        for k in 0..60 {
-            rec.push_block(iq_block(k, &mut rng, 0..0), drop);
-            let s = k * BLOCK as u64;
-            match k {
-                // A long alert: truncated at 0.5 s.
-                10 => paths.push(rec.on_alert(&iq_alert("long", EventType::Raised, (s, s)))),
-                // A short one, within limits, cleared before its post-trigger time passed.
-                20 => {
-                    let span = (s - 5_000, s);
-                    paths.push(rec.on_alert(&iq_alert("short", EventType::Raised, span)));
-                    paths.push(rec.on_alert(&iq_alert("short", EventType::Cleared, span)));
+    let by_bytes = EvidenceLimits {
+        max_snippet_s: 30.0,
+        max_snippet_bytes: 50_000 * 8,
+        ..Default::default()
+    };
+    for (snippet_limit, says) in [
+        (by_time, "0.5 s per snippet"),
+        (by_bytes, "400000 bytes per snippet"),
+    ] {
+        let (_tmp, dir) = out_dir("iq_limits");
+        let limits = EvidenceLimits {
+            pre_trigger_s: 0.2,
+            post_trigger_s: 0.2,
+            ring_s: 1.0,
+            max_snippets: 2,
+            ..snippet_limit
+        };
+        let ((stats, paths), logs) = with_captured_logs(|| {
+            let mut rec = IqEvidenceRecorder::new(&dir, iq_stream(), limits);
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let mut paths = Vec::new();
+            for k in 0..60 {
+                rec.push_block(iq_block(k, &mut rng, 0..0), drop);
+                let s = k * BLOCK as u64;
+                match k {
+                    // A long alert: truncated at 0.5 s.
+                    10 => paths.push(rec.on_alert(&iq_alert("long", EventType::Raised, (s, s)))),
+                    // A short one, within limits, cleared before its post-trigger time passed.
+                    20 => {
+                        let span = (s - 5_000, s);
+                        paths.push(rec.on_alert(&iq_alert("short", EventType::Raised, span)));
+                        paths.push(rec.on_alert(&iq_alert("short", EventType::Cleared, span)));
+                    }
+                    // A third: over the snippet count.
+                    30 => paths.push(rec.on_alert(&iq_alert("third", EventType::Raised, (s, s)))),
+                    40 => paths.push(rec.on_alert(&iq_alert(
+                        "long",
+                        EventType::Cleared,
+                        (100_000, s),
+                    ))),
+                    _ => {}
                 }
-                // A third: over the snippet count.
-                30 => paths.push(rec.on_alert(&iq_alert("third", EventType::Raised, (s, s)))),
-                40 => paths.push(rec.on_alert(&iq_alert("long", EventType::Cleared, (100_000, s)))),
-                _ => {}
             }
-        }
-        (rec.finish_all(drop), paths)
-    });
-    assert_eq!(
-        paths,
-        vec![
-            Some("iq/long.sigmf-meta".to_string()),
-            Some("iq/short.sigmf-meta".to_string()),
-            Some("iq/short.sigmf-meta".to_string()),
-            None,
-            Some("iq/long.sigmf-meta".to_string()),
-        ]
-    );
-    assert_eq!(stats.snippets_written, 2);
-    assert_eq!(stats.snippets_truncated, 1);
-    assert_eq!(stats.alerts_without_evidence, 1);
-    assert!(logs.contains("WARN"), "{logs}");
-    assert!(
-        logs.contains("alert third") && logs.contains("not recorded"),
-        "{logs}"
-    );
-    assert!(logs.contains("alert long truncated"), "{logs}");
-    no_part_files(&dir.join("iq"));
+            (rec.finish_all(drop), paths)
+        });
+        assert_eq!(
+            paths,
+            vec![
+                Some("iq/long.sigmf-meta".to_string()),
+                Some("iq/short.sigmf-meta".to_string()),
+                Some("iq/short.sigmf-meta".to_string()),
+                None,
+                Some("iq/long.sigmf-meta".to_string()),
+            ]
+        );
+        assert_eq!(stats.snippets_written, 2);
+        assert_eq!(stats.snippets_truncated, 1);
+        assert_eq!(stats.alerts_without_evidence, 1);
+        assert!(logs.contains("WARN"), "{logs}");
+        assert!(
+            logs.contains("alert third") && logs.contains("not recorded"),
+            "{logs}"
+        );
+        assert!(logs.contains("alert long truncated"), "{logs}");
+        no_part_files(&dir.join("iq"));
 
-    let long: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("iq/long.sigmf-meta")).unwrap())
-            .unwrap();
-    assert_eq!(
-        std::fs::metadata(dir.join("iq/long.sigmf-data"))
+        let long: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("iq/long.sigmf-meta")).unwrap())
+                .unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.join("iq/long.sigmf-data"))
+                .unwrap()
+                .len(),
+            50_000 * 8
+        );
+        let ann = &long["annotations"][0];
+        assert!(ann["rfsentry:truncated"]
+            .as_str()
             .unwrap()
-            .len(),
-        50_000 * 8
-    );
-    let ann = &long["annotations"][0];
-    assert!(ann["rfsentry:truncated"]
-        .as_str()
-        .unwrap()
-        .contains("per snippet"));
-    assert_eq!(ann["core:sample_start"], 20_000);
-    // The short alert: 0.2 s before its start to 0.2 s after its end.
-    let short_len = std::fs::metadata(dir.join("iq/short.sigmf-data"))
-        .unwrap()
-        .len()
-        / 8;
-    assert_eq!(short_len, 20_000 + 5_000 + 20_000);
-    assert_eq!(
-        ann["core:sample_count"], 30_000,
-        "the truncated alert lasts to the snippet's end"
-    );
-    assert!(!dir.join("iq/third.sigmf-meta").exists());
+            .contains("per snippet"));
+        assert_eq!(ann["core:sample_start"], 20_000);
+        // The short alert: 0.2 s before its start to 0.2 s after its end.
+        let short_len = std::fs::metadata(dir.join("iq/short.sigmf-data"))
+            .unwrap()
+            .len()
+            / 8;
+        assert_eq!(short_len, 20_000 + 5_000 + 20_000);
+        assert_eq!(
+            ann["core:sample_count"], 30_000,
+            "the truncated alert lasts to the snippet's end"
+        );
+        assert!(!dir.join("iq/third.sigmf-meta").exists());
+
+        assert!(ann["rfsentry:truncated"].as_str().unwrap().contains(says));
+    }
 }
 
 #[test]

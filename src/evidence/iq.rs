@@ -61,6 +61,10 @@ pub struct EvidenceLimits {
     pub ring_max_bytes: u64,
     /// Most seconds written per alert; a longer alert's snippet is finished early.
     pub max_snippet_s: f64,
+    /// Most bytes written per alert (at wideband rates this binds before
+    /// `max_snippet_s`, so that one long alert cannot spend the whole run's
+    /// budget and leave later alerts without evidence).
+    pub max_snippet_bytes: u64,
     /// Most bytes of IQ evidence written per run.
     pub max_total_bytes: u64,
     /// Most snippets written per run.
@@ -75,6 +79,7 @@ impl Default for EvidenceLimits {
             ring_s: 3.0,
             ring_max_bytes: 64 << 20,
             max_snippet_s: 30.0,
+            max_snippet_bytes: 512 << 20,
             max_total_bytes: 2 << 30,
             max_snippets: 100,
         }
@@ -143,6 +148,9 @@ struct Room {
     start_time: Option<DateTime<Utc>>,
     /// Most samples per snippet.
     max_samples: u64,
+    /// `max_samples` comes from the byte limit (else from the time limit).
+    bytes_bound: bool,
+    max_snippet_bytes: u64,
     /// Samples left in the run's byte budget.
     run_samples: u64,
     max_snippet_s: f64,
@@ -194,10 +202,17 @@ impl Snippet {
                 ));
             } else {
                 end = begin + snippet_room;
-                limit_hit = Some(format!(
-                    "the limit of {} s per snippet was reached",
-                    room.max_snippet_s
-                ));
+                limit_hit = Some(if room.bytes_bound {
+                    format!(
+                        "the limit of {} bytes per snippet was reached",
+                        room.max_snippet_bytes
+                    )
+                } else {
+                    format!(
+                        "the limit of {} s per snippet was reached",
+                        room.max_snippet_s
+                    )
+                });
             }
         }
         let mut written = 0;
@@ -367,6 +382,8 @@ impl IqEvidenceRecorder {
     fn write_to_open(&mut self, block: &IqBlock, only: Option<(&str, u64)>) {
         let mut ended: Vec<(String, Outcome)> = Vec::new();
         let sample_bytes = snippet_datatype(self.stream.datatype).sample_bytes() as u64;
+        let by_time = (self.limits.max_snippet_s.max(0.0) * self.stream.sample_rate) as u64;
+        let by_bytes = self.limits.max_snippet_bytes / sample_bytes;
         for (id, snippet) in self.open.iter_mut() {
             let from = match only {
                 Some((only_id, from)) if only_id == id => from,
@@ -376,7 +393,9 @@ impl IqEvidenceRecorder {
             let room = Room {
                 rate: self.stream.sample_rate,
                 start_time: self.stream.start_time,
-                max_samples: (self.limits.max_snippet_s.max(0.0) * self.stream.sample_rate) as u64,
+                max_samples: by_time.min(by_bytes),
+                bytes_bound: by_bytes < by_time,
+                max_snippet_bytes: self.limits.max_snippet_bytes,
                 run_samples: self
                     .limits
                     .max_total_bytes
