@@ -76,44 +76,40 @@ impl<W: EventWriter> RetryingLog<W> {
     /// Write `event` after every event still held; `now` is the time of the call.
     pub fn write(&mut self, event: &AlertEvent, now: Instant) -> LogOutcome {
         self.hold(event.clone());
-        match self.next_retry {
-            Some(due) if now < due => LogOutcome::Held,
-            failing => {
-                let was_failing = failing.is_some();
-                match self.flush() {
-                    Ok(written) if was_failing => {
-                        self.next_retry = None;
-                        LogOutcome::Recovered { written }
-                    }
-                    Ok(_) => LogOutcome::Written,
-                    Err(e) => {
-                        self.next_retry = Some(now + self.retry_every);
-                        if was_failing {
-                            LogOutcome::Held
-                        } else {
-                            LogOutcome::Failed(e)
-                        }
-                    }
-                }
-            }
+        if self.next_retry.is_some_and(|due| now < due) {
+            return LogOutcome::Held;
         }
+        self.attempt(now)
     }
 
     /// Try the held events again if a retry is due (call it often: on every
     /// item the sink handles). `None` when there was nothing to do.
     pub fn retry(&mut self, now: Instant) -> Option<LogOutcome> {
-        self.next_retry
-            .filter(|&due| now >= due && !self.held.is_empty())?;
-        Some(match self.flush() {
+        let due = self.next_retry.is_some_and(|due| now >= due) && !self.held.is_empty();
+        due.then(|| self.attempt(now))
+    }
+
+    /// Write what is held; what that means depends on whether the log was failing.
+    fn attempt(&mut self, now: Instant) -> LogOutcome {
+        let was_failing = self.next_retry.is_some();
+        match self.flush() {
             Ok(written) => {
                 self.next_retry = None;
-                LogOutcome::Recovered { written }
+                if was_failing {
+                    LogOutcome::Recovered { written }
+                } else {
+                    LogOutcome::Written
+                }
             }
-            Err(_) => {
+            Err(e) => {
                 self.next_retry = Some(now + self.retry_every);
-                LogOutcome::Held
+                if was_failing {
+                    LogOutcome::Held
+                } else {
+                    LogOutcome::Failed(e)
+                }
             }
-        })
+        }
     }
 
     /// One last attempt at what is held (end of the run); `Ok` when nothing is left.
