@@ -97,32 +97,7 @@ pub fn run(
     let out = &config.out_dir;
     let site = config.profile.site.name.as_str();
     let log_path = out.join("alerts.jsonl");
-    let opened = if config.sink.truncate_log {
-        AlertLog::create(&log_path)
-    } else {
-        AlertLog::append(&log_path)
-    };
-    let mut opened_log = match opened {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::error!("cannot write the alert log: {e}; alerts go to the terminal only");
-            eprintln!("rfsentry: {e}: alerts go to the terminal only");
-            None
-        }
-    };
-    if let Some(log) = opened_log.as_mut().filter(|_| !config.sink.truncate_log) {
-        match log.close_left_open() {
-            Ok(ids) if !ids.is_empty() => tracing::warn!(
-                "{}: cleared {} alert(s) an earlier run left open (it stopped without clearing them): {}",
-                log_path.display(),
-                ids.len(),
-                ids.join(", ")
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("cannot clear alerts an earlier run left open: {e}"),
-        }
-    }
-    let mut log = opened_log.map(|l| RetryingLog::new(l, MAX_HELD_EVENTS, LOG_RETRY_EVERY));
+    let mut log = open_log(&log_path, config.sink.truncate_log);
     let mut evidence = config.sink.evidence.then(|| Evidence {
         iq: IqEvidenceRecorder::new(
             out,
@@ -236,36 +211,74 @@ pub fn run(
         }
     }
     summary.elapsed_s = started.elapsed().as_secs_f64();
-    summary.log_failed = match log.as_mut() {
-        None => true,
-        Some(l) => match l.finish() {
-            Ok(_) if l.dropped() == 0 => false,
-            Ok(_) => {
-                eprintln!(
-                    "rfsentry: {}: {} alert event(s) were given up (updates first) while the log could not be written",
-                    l.path().display(),
-                    l.dropped()
-                );
-                true
-            }
-            Err(e) => {
-                // The record must survive somewhere: the events themselves,
-                // as the log's lines, on stderr.
-                eprintln!(
-                    "rfsentry: {e}: {} alert event(s) could not be written to the log; here they are, one JSON line each:",
-                    l.held()
-                );
-                for event in l.held_events() {
-                    eprintln!(
-                        "{}",
-                        serde_json::to_string(event).expect("alert events serialise")
-                    );
-                }
-                true
-            }
-        },
-    };
+    summary.log_failed = finish_log(log.as_mut());
     Ok(summary)
+}
+
+/// Open the run's alert log: a fresh one, or the existing one to append to
+/// (then alerts an earlier run left open are cleared first). `None`, said
+/// clearly, when it cannot be opened: alerts then reach the terminal only.
+fn open_log(log_path: &Path, truncate: bool) -> Option<RetryingLog<AlertLog>> {
+    let opened = if truncate {
+        AlertLog::create(log_path)
+    } else {
+        AlertLog::append(log_path)
+    };
+    let mut opened_log = match opened {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::error!("cannot write the alert log: {e}; alerts go to the terminal only");
+            eprintln!("rfsentry: {e}: alerts go to the terminal only");
+            None
+        }
+    };
+    if let Some(log) = opened_log.as_mut().filter(|_| !truncate) {
+        match log.close_left_open() {
+            Ok(ids) if !ids.is_empty() => tracing::warn!(
+                "{}: cleared {} alert(s) an earlier run left open (it stopped without clearing them): {}",
+                log_path.display(),
+                ids.len(),
+                ids.join(", ")
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot clear alerts an earlier run left open: {e}"),
+        }
+    }
+    opened_log.map(|l| RetryingLog::new(l, MAX_HELD_EVENTS, LOG_RETRY_EVERY))
+}
+
+/// Last attempt at the events the log has not taken; returns whether the
+/// log on disk is incomplete (then the events left are printed to stderr).
+fn finish_log(log: Option<&mut RetryingLog<AlertLog>>) -> bool {
+    let Some(l) = log else {
+        return true;
+    };
+    match l.finish() {
+        Ok(_) if l.dropped() == 0 => false,
+        Ok(_) => {
+            eprintln!(
+                "rfsentry: {}: {} alert event(s) were given up (updates first) while the log could not be written",
+                l.path().display(),
+                l.dropped()
+            );
+            true
+        }
+        Err(e) => {
+            // The record must survive somewhere: the events themselves,
+            // as the log's lines, on stderr.
+            eprintln!(
+                "rfsentry: {e}: {} alert event(s) could not be written to the log; here they are, one JSON line each:",
+                l.held()
+            );
+            for event in l.held_events() {
+                eprintln!(
+                    "{}",
+                    serde_json::to_string(event).expect("alert events serialise")
+                );
+            }
+            true
+        }
+    }
 }
 
 /// Tell the operator when the alert log starts failing or takes held events again.
