@@ -64,7 +64,9 @@ const LEARN_S: f64 = 1.0;
 const DEVICE_BUFFER_S: f64 = 0.1;
 const DEFAULT_RATES_MSPS: [f64; 8] = [1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 80.0];
 /// Tried after the list while every rate so far was sustained.
-const MORE_RATES_MSPS: [f64; 4] = [100.0, 125.0, 160.0, 200.0];
+const MORE_RATES_MSPS: [f64; 10] = [
+    100.0, 125.0, 160.0, 200.0, 250.0, 320.0, 400.0, 500.0, 640.0, 800.0,
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
