@@ -98,6 +98,8 @@ struct Recordings {
     dir: PathBuf,
     baseline: PathBuf,
     incidents: PathBuf,
+    /// The incidents as ci16_le words, for a device whose native format is CS16.
+    incidents_ci16: PathBuf,
 }
 
 /// The scenario files and their cf32_le recordings, made once per test run.
@@ -108,7 +110,7 @@ fn recordings() -> &'static Recordings {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("monitor_live");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let make = |name: &str, toml: &str| {
+        let make = |name: &str, toml: &str, datatype: &str| {
             let scenario = dir.join(format!("{name}.toml"));
             std::fs::write(&scenario, toml).unwrap();
             let meta = dir.join(format!("{name}.sigmf-meta"));
@@ -120,7 +122,7 @@ fn recordings() -> &'static Recordings {
                     "-o",
                     s(&meta),
                     "--datatype",
-                    "cf32_le",
+                    datatype,
                 ],
             )
             .finish(Duration::from_secs(60));
@@ -129,8 +131,9 @@ fn recordings() -> &'static Recordings {
         };
         std::fs::write(dir.join("site.toml"), SITE).unwrap();
         Recordings {
-            baseline: make("baseline", BASELINE),
-            incidents: make("incidents", INCIDENTS),
+            baseline: make("baseline", BASELINE, "cf32_le"),
+            incidents: make("incidents", INCIDENTS, "cf32_le"),
+            incidents_ci16: make("incidents-ci16", INCIDENTS, "ci16_le"),
             dir,
         }
     })
@@ -552,6 +555,44 @@ fn monitor_raises_and_clears_the_tone_jammer_and_the_rogue() {
     }
     assert!(run.stderr.contains("Ctrl-C to stop"), "{}", run.output());
     assert!(run.stdout.contains("alert(s)"), "{}", run.output());
+}
+
+#[test]
+fn a_16_bit_device_is_monitored_in_its_own_words_and_its_evidence_keeps_them() {
+    let rec = recordings();
+    let out = out_dir("cs16");
+    let dev = device(
+        &rec.incidents_ci16,
+        "cs16",
+        &["pace=realtime", "format=CS16"],
+    );
+    let run = monitor(venue(), "venue", &out, &dev, "5.6s").finish(Duration::from_secs(6) + HANG);
+    run.assert_ok();
+    let log = alerts(&out);
+    assert_lifecycles(&log);
+    assert_only(&log, &["jamming.tone", "emitter.unknown"], &[]);
+    let tone = found(&log, "jamming.tone", CENTER + TONE_OFFSET_HZ, 3e3);
+    // The snippet is the device's words, byte for byte, from where it starts.
+    let iq = final_of(&log, tone)["evidence"]["iq"]
+        .as_str()
+        .expect("IQ evidence");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(iq)).unwrap()).unwrap();
+    assert_eq!(meta["global"]["core:datatype"], "ci16_le");
+    let first = meta["global"]["rfsentry:stream_sample_start"]
+        .as_u64()
+        .unwrap() as usize;
+    let snippet = std::fs::read(out.join(iq).with_extension("sigmf-data")).unwrap();
+    let words = std::fs::read(&rec.incidents_ci16).unwrap();
+    assert!(
+        snippet.len() > 4 * samples(1.0) as usize,
+        "{} bytes",
+        snippet.len()
+    );
+    assert!(
+        words[4 * first..4 * first + snippet.len()] == snippet[..],
+        "the snippet is the device's words from sample {first}"
+    );
 }
 
 #[test]

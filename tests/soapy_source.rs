@@ -13,7 +13,7 @@ mod soapy_replay;
 use rfsentry::cli::devices as devices_cli;
 use rfsentry::Result;
 
-use rfsentry::iq::Sample;
+use rfsentry::iq::{Datatype, Sample};
 use rfsentry::source::soapy::{self, DeviceConfig, SoapySource, Tuning};
 use rfsentry::source::{BufferPool, Gap, GapCause, IqBlock, Source, SourceContext, SourceMsg};
 use rfsentry::Error;
@@ -665,4 +665,64 @@ fn scan_plan_visits_both_tunings() {
         visit_len += end_of(m) - start_of(m);
     }
     assert!(visits >= 5);
+}
+
+/// A device whose native words are 16- or 8-bit integers at full range is
+/// read in that format and converted exactly as a ci16/ci8 recording is (so
+/// its evidence can keep the words); one that claims another full scale is
+/// read as CF32, converted by its driver.
+#[test]
+fn native_integer_words_are_read_as_such_and_converted_exactly() {
+    setup();
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000usize;
+    // Words spread over the whole range, extremes included.
+    let word16 = |i: usize| ((i as i64 * 3277) % 65536 - 32768) as i16;
+    let word8 = |i: usize| ((i as i64 * 37) % 256 - 128) as i8;
+    let path16 = dir.path().join("words.cs16");
+    let bytes16: Vec<u8> = (0..2 * n).flat_map(|i| word16(i).to_le_bytes()).collect();
+    std::fs::write(&path16, bytes16).unwrap();
+    let path8 = dir.path().join("words.cs8");
+    std::fs::write(
+        &path8,
+        (0..2 * n).map(|i| word8(i) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let as16 = |i: usize| f32::from(word16(i));
+    let as8 = |i: usize| f32::from(word8(i));
+    /// The file, the extra device arguments, the datatype read, the full
+    /// scale, and the I/Q word at an index.
+    type Case<'a> = (
+        &'a PathBuf,
+        &'a [&'a str],
+        Datatype,
+        f32,
+        &'a dyn Fn(usize) -> f32,
+    );
+    let cases: [Case; 3] = [
+        (&path16, &["format=CS16"], Datatype::CI16_LE, 32768.0, &as16),
+        (&path8, &["format=CS8"], Datatype::CI8, 128.0, &as8),
+        (
+            &path16,
+            &["format=CS16", "full_scale=2048"],
+            Datatype::CF32_LE,
+            2048.0,
+            &as16,
+        ),
+    ];
+    for (file, extra, datatype, scale, word) in cases {
+        let source = open_at_100mhz(config(device_args("native", file, extra)));
+        assert_eq!(source.info().datatype, datatype, "{extra:?}");
+        let run = start(source, 8);
+        let SourceMsg::Block(block) = run.next() else {
+            panic!("{extra:?}: a gap before any block")
+        };
+        assert!(!block.samples.is_empty());
+        for (k, s) in block.samples.iter().enumerate() {
+            let i = block.start_sample as usize + k;
+            let want = Sample::new(word(2 * i) / scale, word(2 * i + 1) / scale);
+            assert_eq!(*s, want, "{extra:?}: sample {i}");
+        }
+        run.stop();
+    }
 }

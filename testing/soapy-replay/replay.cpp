@@ -1,7 +1,8 @@
 // rfsentry_replay — a test-only SoapySDR device module (SoapySDR 0.8 ABI).
 //
-// It replays a file of raw cf32_le samples (e.g. a SigMF .sigmf-data of
-// datatype cf32_le) as a one-channel RX device, so rfsentry's SoapySDR source
+// It replays a file of raw samples — cf32_le by default, or ci16_le / ci8
+// with format=CS16 / CS8, which are then its native stream format, as a real
+// receiver's ADC words are — as a one-channel RX device, so rfsentry's SoapySDR source
 // can be tested through the real SoapySDR runtime without radio hardware, and
 // it injects the faults a real receiver shows: overflows, stalls (timeouts)
 // and disconnects. Arguments are documented in README.md next to this file.
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <complex>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -86,7 +88,7 @@ public:
           overflow_skip_(args.count("overflow_skip") ? count_arg(args, "overflow_skip") : 1000),
           timeout_after_(count_arg(args, "timeout_after")), timeout_s_(seconds_arg(args, "timeout_s")),
           vanish_after_(count_arg(args, "vanish_after")), absent_s_(seconds_arg(args, "absent_s")),
-          buffer_(count_arg(args, "buffer")) {
+          buffer_(count_arg(args, "buffer")), native_(arg(args, "format", SOAPY_SDR_CF32)) {
         const std::string pace = arg(args, "pace", "fast");
         if (pace != "fast" && pace != "realtime") throw std::runtime_error("rfsentry_replay: pace must be fast or realtime");
         {
@@ -94,30 +96,47 @@ public:
             if (shared_->vanished && Clock::now() < shared_->absent_until)
                 throw std::runtime_error("rfsentry_replay: device absent (vanish fault)");
         }
+        if (native_ == SOAPY_SDR_CS16) {
+            elem_ = 4;
+            full_scale_ = 32768;
+        } else if (native_ == SOAPY_SDR_CS8) {
+            elem_ = 2;
+            full_scale_ = 128;
+        } else if (native_ != SOAPY_SDR_CF32) {
+            throw std::runtime_error("rfsentry_replay: format must be CF32, CS16 or CS8");
+        }
+        if (args.count("full_scale")) full_scale_ = seconds_arg(args, "full_scale");  // what the device claims
         const std::string path = arg(args, "file", "");
-        if (path.empty()) throw std::runtime_error("rfsentry_replay: missing file=PATH (raw cf32_le samples)");
+        if (path.empty()) throw std::runtime_error("rfsentry_replay: missing file=PATH (raw samples)");
         std::ifstream in(path, std::ios::binary | std::ios::ate);
         if (!in) throw std::runtime_error("rfsentry_replay: cannot open " + path);
         const auto bytes = static_cast<size_t>(in.tellg());
-        samples_.resize(bytes / sizeof(Sample));
+        nsamples_ = bytes / elem_;
+        data_.resize(nsamples_ * elem_);
         in.seekg(0);
-        in.read(reinterpret_cast<char *>(samples_.data()), samples_.size() * sizeof(Sample));
-        if (samples_.empty() || !in) throw std::runtime_error("rfsentry_replay: no cf32 samples in " + path);
+        in.read(data_.data(), static_cast<std::streamsize>(data_.size()));
+        if (nsamples_ == 0 || !in) throw std::runtime_error("rfsentry_replay: no " + native_ + " samples in " + path);
     }
 
     std::string getDriverKey() const override { return "rfsentry_replay"; }
     std::string getHardwareKey() const override { return "replay"; }
     size_t getNumChannels(const int dir) const override { return dir == SOAPY_SDR_RX ? 1 : 0; }
 
-    // Streaming: one RX channel, CF32 only.
-    std::vector<std::string> getStreamFormats(const int, const size_t) const override { return {SOAPY_SDR_CF32}; }
+    // Streaming: one RX channel, in the native format or converted to CF32
+    // (integer words divided by the full scale, as drivers do).
+    std::vector<std::string> getStreamFormats(const int, const size_t) const override {
+        if (native_ == SOAPY_SDR_CF32) return {SOAPY_SDR_CF32};
+        return {native_, SOAPY_SDR_CF32};
+    }
     std::string getNativeStreamFormat(const int, const size_t, double &full_scale) const override {
-        full_scale = 1.0;
-        return SOAPY_SDR_CF32;
+        full_scale = full_scale_;
+        return native_;
     }
     SoapySDR::Stream *setupStream(const int dir, const std::string &format, const std::vector<size_t> &channels,
                                   const SoapySDR::Kwargs &) override {
-        if (dir != SOAPY_SDR_RX || format != SOAPY_SDR_CF32) throw std::runtime_error("rfsentry_replay: RX CF32 only");
+        if (dir != SOAPY_SDR_RX || (format != SOAPY_SDR_CF32 && format != native_))
+            throw std::runtime_error("rfsentry_replay: RX " + native_ + " or CF32 only");
+        stream_format_ = format;
         if (channels.size() > 1 || (channels.size() == 1 && channels[0] != 0))
             throw std::runtime_error("rfsentry_replay: one channel (0) only");
         return reinterpret_cast<SoapySDR::Stream *>(this);
@@ -160,7 +179,7 @@ public:
             s.stalled = true;
             reanchor();
         }
-        if (!loop_ && s.pos >= samples_.size()) return SOAPY_SDR_STREAM_ERROR;  // end of file
+        if (!loop_ && s.pos >= nsamples_) return SOAPY_SDR_STREAM_ERROR;  // end of file
         if (overflow_every_ > 0 && ++reads_ % overflow_every_ == 0) {  // overflow fault
             s.pos += overflow_skip_;
             reanchor();
@@ -168,7 +187,7 @@ public:
         }
         // How many samples: the request, the MTU, the file end and the next fault position.
         unsigned long long n = std::min<unsigned long long>(want, MTU);
-        if (!loop_) n = std::min<unsigned long long>(n, samples_.size() - s.pos);
+        if (!loop_) n = std::min<unsigned long long>(n, nsamples_ - s.pos);
         for (unsigned long long at : {vanish_after_, timeout_after_})
             if (at > s.pos) n = std::min(n, at - s.pos);
         if (realtime_) {  // only what the sample clock has produced by the deadline
@@ -176,7 +195,7 @@ public:
             const double backlog = elapsed * rate_ - delivered_;
             if (buffer_ > 0 && backlog > buffer_) {  // the reader fell behind: the device buffer overflowed
                 unsigned long long lost = static_cast<unsigned long long>(backlog);
-                if (!loop_) lost = std::min<unsigned long long>(lost, samples_.size() - s.pos);
+                if (!loop_) lost = std::min<unsigned long long>(lost, nsamples_ - s.pos);
                 s.pos += lost;
                 delivered_ += lost;  // the sample clock keeps running: no reanchor
                 return SOAPY_SDR_OVERFLOW;
@@ -189,11 +208,10 @@ public:
             if (n == 0) return SOAPY_SDR_TIMEOUT;
             lock.lock();
         }
-        Sample *out = static_cast<Sample *>(buffs[0]);
         for (unsigned long long done = 0; done < n;) {  // at most two runs: up to the file end, then from its start
-            const size_t at = static_cast<size_t>((s.pos + done) % samples_.size());
-            const size_t run = static_cast<size_t>(std::min<unsigned long long>(n - done, samples_.size() - at));
-            std::copy_n(samples_.data() + at, run, out + done);
+            const size_t at = static_cast<size_t>((s.pos + done) % nsamples_);
+            const size_t run = static_cast<size_t>(std::min<unsigned long long>(n - done, nsamples_ - at));
+            copy_out(at, run, buffs[0], static_cast<size_t>(done));
             done += run;
         }
         time_ns = static_cast<long long>(s.pos / rate_ * 1e9);
@@ -265,19 +283,44 @@ private:
         std::lock_guard<std::mutex> lock(g_mutex);
         return field;
     }
+    // Samples [at, at + run) of the file to the stream buffer from sample
+    // `to`: as stored when the stream is native, else converted to CF32.
+    void copy_out(size_t at, size_t run, void *buf, size_t to) const {
+        const char *from = data_.data() + at * elem_;
+        if (stream_format_ == native_) {
+            std::copy_n(from, run * elem_, static_cast<char *>(buf) + to * elem_);
+            return;
+        }
+        Sample *out = static_cast<Sample *>(buf) + to;
+        for (size_t i = 0; i < run; ++i) {
+            float re, im;
+            if (elem_ == 4) {
+                int16_t w[2];
+                std::copy_n(from + 4 * i, 4, reinterpret_cast<char *>(w));
+                re = w[0], im = w[1];
+            } else {
+                re = static_cast<int8_t>(from[2 * i]), im = static_cast<int8_t>(from[2 * i + 1]);
+            }
+            out[i] = Sample(re / static_cast<float>(full_scale_), im / static_cast<float>(full_scale_));
+        }
+    }
     void reanchor() {  // restart the real-time pacing clock
         anchor_ = Clock::now();
         delivered_ = 0;
     }
 
     std::shared_ptr<Shared> shared_;
-    std::vector<Sample> samples_;
+    std::vector<char> data_;  // the file: nsamples_ samples of elem_ bytes in the native format
+    size_t nsamples_ = 0, elem_ = sizeof(Sample);
+    double full_scale_ = 1.0;
+    std::string stream_format_ = SOAPY_SDR_CF32;
     const bool loop_, realtime_;
     const unsigned long long overflow_every_, overflow_skip_, timeout_after_;
     const double timeout_s_;
     const unsigned long long vanish_after_;
     const double absent_s_;
     const unsigned long long buffer_;  // realtime: samples the device holds before it overflows (0: unlimited)
+    const std::string native_;        // the file's (and the device's native) format
     bool active_ = false, dead_ = false;
     unsigned long long reads_ = 0, delivered_ = 0;
     Clock::time_point anchor_ = Clock::now();

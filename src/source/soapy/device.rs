@@ -8,16 +8,88 @@
 //! implementation of `setFrequencyCorrection` uses and what drivers such as
 //! SoapyRTLSDR expose. Devices without it get the tuned frequency shifted
 //! instead.
+//!
+//! Sample format: a device whose native stream format is CS16 or CS8 at full
+//! range (full scale 32768 or 128: USRPs, RTL-SDRs, HackRFs) is read in that
+//! format and converted here, exactly as a ci16/ci8 recording is, so that IQ
+//! evidence can keep the device's own words (a quarter of cf32 for 8-bit
+//! receivers). Any other device is read as CF32, converted by its driver.
 
 use super::DeviceConfig;
-use crate::iq::Sample;
+use crate::iq::{Datatype, Sample};
 use crate::{Error, Result};
-use soapysdr::{Device, Direction::Rx, RxStream};
+use num_complex::Complex;
+use soapysdr::{Device, Direction::Rx, Format, RxStream};
+
+/// The RX stream, in the format the samples are read in.
+enum Stream {
+    Cf32(RxStream<Sample>),
+    /// With a buffer of device words to convert from.
+    Cs16(RxStream<Complex<i16>>, Vec<Complex<i16>>),
+    Cs8(RxStream<Complex<i8>>, Vec<Complex<i8>>),
+}
+
+impl Stream {
+    /// Set up the stream on `channel`: the native format when it is one
+    /// rfsentry converts exactly (see the module doc), CF32 otherwise.
+    fn open(device: &Device, channel: usize) -> std::result::Result<Stream, soapysdr::Error> {
+        Ok(match device.native_stream_format(Rx, channel) {
+            Ok((Format::CS16, 32768.0)) => Stream::Cs16(device.rx_stream(&[channel])?, Vec::new()),
+            Ok((Format::CS8, 128.0)) => Stream::Cs8(device.rx_stream(&[channel])?, Vec::new()),
+            _ => Stream::Cf32(device.rx_stream(&[channel])?),
+        })
+    }
+
+    /// How the samples arrive (the evidence keeps this encoding when exact).
+    fn datatype(&self) -> Datatype {
+        match self {
+            Stream::Cf32(_) => Datatype::CF32_LE,
+            Stream::Cs16(..) => Datatype::CI16_LE,
+            Stream::Cs8(..) => Datatype::CI8,
+        }
+    }
+
+    fn activate(&mut self) -> std::result::Result<(), soapysdr::Error> {
+        match self {
+            Stream::Cf32(s) => s.activate(None),
+            Stream::Cs16(s, _) => s.activate(None),
+            Stream::Cs8(s, _) => s.activate(None),
+        }
+    }
+
+    /// Read up to `buf.len()` samples as `Complex<f32>` at full scale ±1
+    /// (integer words scaled by 2^-15 or 2^-7, as the readers do).
+    fn read(
+        &mut self,
+        buf: &mut [Sample],
+        timeout_us: i64,
+    ) -> std::result::Result<usize, soapysdr::Error> {
+        match self {
+            Stream::Cf32(s) => s.read(&mut [buf], timeout_us),
+            Stream::Cs16(s, words) => {
+                words.resize(buf.len(), Complex::default());
+                let n = s.read(&mut [&mut words[..]], timeout_us)?;
+                for (out, w) in buf.iter_mut().zip(&words[..n]) {
+                    *out = Sample::new(f32::from(w.re) / 32768.0, f32::from(w.im) / 32768.0);
+                }
+                Ok(n)
+            }
+            Stream::Cs8(s, words) => {
+                words.resize(buf.len(), Complex::default());
+                let n = s.read(&mut [&mut words[..]], timeout_us)?;
+                for (out, w) in buf.iter_mut().zip(&words[..n]) {
+                    *out = Sample::new(f32::from(w.re) / 128.0, f32::from(w.im) / 128.0);
+                }
+                Ok(n)
+            }
+        }
+    }
+}
 
 /// A device with an RX stream on the configured channel.
 pub(super) struct Receiver {
     // Field order: the stream is closed before the device handle is released.
-    stream: RxStream<Sample>,
+    stream: Stream,
     device: Device,
     args: String,
     channel: usize,
@@ -47,7 +119,8 @@ pub(super) fn device_error(args: &str, what: &str, e: soapysdr::Error) -> Error 
 
 impl Receiver {
     /// Open the device and configure it (rate, bandwidth, antenna, gain or
-    /// AGC, frequency correction), then set up an RX stream of CF32 samples.
+    /// AGC, frequency correction), then set up an RX stream (see the module
+    /// doc for its format).
     /// The stream is not active yet and the device is not tuned.
     pub fn open(config: &DeviceConfig, sample_rate: f64) -> Result<Receiver> {
         let args = config.args.as_str();
@@ -130,9 +203,7 @@ impl Receiver {
             );
         }
 
-        let stream = device
-            .rx_stream::<Sample>(&[ch])
-            .map_err(err("set up RX stream (CF32)"))?;
+        let stream = Stream::open(&device, ch).map_err(err("set up RX stream"))?;
         Ok(Receiver {
             stream,
             device,
@@ -147,6 +218,11 @@ impl Receiver {
     /// The sample rate the device runs at.
     pub fn sample_rate(&self) -> f64 {
         self.sample_rate
+    }
+
+    /// How the device's samples are encoded before conversion.
+    pub fn datatype(&self) -> Datatype {
+        self.stream.datatype()
     }
 
     /// Tune to `center_hz` (corrected for `ppm` when the device does not correct itself).
@@ -165,13 +241,13 @@ impl Receiver {
     /// Start streaming.
     pub fn activate(&mut self) -> Result<()> {
         self.stream
-            .activate(None)
+            .activate()
             .map_err(|e| device_error(&self.args, "activate stream", e))
     }
 
     /// Read up to `buf.len()` samples, waiting at most `timeout_us`.
     pub fn read(&mut self, buf: &mut [Sample], timeout_us: i64) -> Result<usize, soapysdr::Error> {
-        self.stream.read(&mut [buf], timeout_us)
+        self.stream.read(buf, timeout_us)
     }
 }
 

@@ -29,7 +29,6 @@ pub use probe::{
     format_device_list, list_devices, probe, DeviceProbe, DeviceSummary, GainElement, ValueRange,
 };
 
-use crate::iq::Datatype;
 use crate::source::{Source, SourceContext, SourceInfo};
 use crate::{Error, Result};
 use device::Receiver;
@@ -174,11 +173,10 @@ impl Source for SoapySource {
             name: self.config.args.clone(),
             sample_rate: self.sample_rate,
             tunings: self.plan.iter().map(|t| t.center_hz).collect(),
-            clip_level: 1.0,
+            clip_level: self.receiver.datatype().clip_level(),
             start_time: Some(self.start_time),
             total_samples: None,
-            // Devices stream CF32 (the driver converts its native format).
-            datatype: Datatype::CF32_LE,
+            datatype: self.receiver.datatype(),
             live: true,
         }
     }
