@@ -146,3 +146,29 @@ impl AlertEvent {
         self.end_sample.saturating_sub(self.start_sample) as f64 / sample_rate
     }
 }
+
+/// A plain `jamming.tone` alert event for unit tests (1–2 Hz, samples 0–10).
+#[cfg(test)]
+pub(crate) fn test_event(id: &str, event: EventType) -> AlertEvent {
+    AlertEvent {
+        id: id.into(),
+        event,
+        kind: AlertKind::JammingTone,
+        site: "s".into(),
+        recording: "r".into(),
+        start: "2024-05-01T12:00:00Z".into(),
+        end: "2024-05-01T12:00:01Z".into(),
+        start_sample: 0,
+        end_sample: 10,
+        freq_low_hz: 1.0,
+        freq_high_hz: 2.0,
+        center_hz: 1.5,
+        peak_dbfs: -20.0,
+        peak_dbm: None,
+        excess_db: 10.0,
+        snr_db: 12.0,
+        confidence: 0.9,
+        evidence: EvidencePaths::default(),
+        details: Default::default(),
+    }
+}

@@ -166,7 +166,7 @@ impl<W: EventWriter> RetryingLog<W> {
 mod tests {
     use super::*;
     use crate::alert::log::read_alert_log;
-    use crate::alert::AlertKind;
+    use crate::alert::test_event as event;
     use std::path::PathBuf;
 
     /// A writer that fails while `broken` is set, keeping what it takes.
@@ -203,17 +203,6 @@ mod tests {
             attempts: 0,
             path: PathBuf::from("alerts.jsonl"),
         }
-    }
-
-    fn event(id: &str, event: EventType) -> AlertEvent {
-        let text = format!(
-            r#"{{"id":"{id}","event":"{}","kind":"{}","site":"s","recording":"r","start":"t","end":"t",
-            "start_sample":0,"end_sample":1,"freq_low_hz":1,"freq_high_hz":2,"center_hz":1.5,
-            "peak_dbfs":-10,"excess_db":20,"snr_db":20,"confidence":1,"evidence":{{}}}}"#,
-            serde_json::to_value(event).unwrap().as_str().unwrap(),
-            AlertKind::JammingTone.name()
-        );
-        serde_json::from_str(&text).unwrap()
     }
 
     #[test]

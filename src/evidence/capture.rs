@@ -283,7 +283,6 @@ impl SpectrogramRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{AlertKind, EvidencePaths};
 
     fn frame(segment: usize, center_hz: f64, i: u64, hot: bool) -> PsdFrame {
         let mut mean = vec![-100.0f32; 64];
@@ -305,11 +304,6 @@ mod tests {
 
     fn event(id: &str, event: EventType, center_hz: f64, span: (u64, u64)) -> AlertEvent {
         AlertEvent {
-            id: id.into(),
-            event,
-            kind: AlertKind::JammingTone,
-            site: "s".into(),
-            recording: "r".into(),
             start: String::new(),
             end: String::new(),
             start_sample: span.0,
@@ -318,12 +312,10 @@ mod tests {
             freq_high_hz: center_hz + 500.0,
             center_hz,
             peak_dbfs: -30.0,
-            peak_dbm: None,
             excess_db: 70.0,
             snr_db: 70.0,
             confidence: 1.0,
-            evidence: EvidencePaths::default(),
-            details: Default::default(),
+            ..crate::alert::test_event(id, event)
         }
     }
 
