@@ -46,6 +46,8 @@ pub struct EventOutcome {
     pub freq_error_hz: Option<f64>,
     /// The event's bandwidth, Hz.
     pub bandwidth_hz: f64,
+    /// Alerts raised for it: one incident should be exactly one alert.
+    pub alerts: u64,
 }
 
 /// Detected / total.
@@ -75,6 +77,11 @@ pub struct ScoreReport {
     pub classification_accuracy: f64,
     pub false_alerts: Vec<String>,
     pub false_alerts_per_hour: f64,
+    /// Alerts beyond the first for detected events (fragments of one
+    /// incident raised as several alerts).
+    pub extra_alerts: u64,
+    /// Mean alerts per detected event (1.0 is one incident, one alert).
+    pub alerts_per_event: f64,
     pub hours: f64,
     pub latency_p50_s: Option<f64>,
     pub latency_p95_s: Option<f64>,
@@ -168,7 +175,7 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
             let best = hits
                 .iter()
                 .copied()
-                .find(|&i| stories[i].raised.kind.name() == kind)
+                .find(|&i| stories[i].last.kind.name() == kind)
                 .or_else(|| hits.first().copied());
             let bandwidth = if hi > lo && hi < f64::MAX {
                 hi - lo
@@ -187,12 +194,15 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
                 latency_s: None,
                 freq_error_hz: None,
                 bandwidth_hz: bandwidth,
+                alerts: hits.len() as u64,
             };
             if let Some(i) = best {
                 let s = &stories[i];
                 outcome.alert_id = Some(s.raised.id.clone());
-                outcome.alert_kind = Some(s.raised.kind);
-                outcome.classified = s.raised.kind.name() == kind;
+                // The alert's settled kind: a jammer's may be refined after
+                // it is raised, once its pattern shows (a slow pulse).
+                outcome.alert_kind = Some(s.last.kind);
+                outcome.classified = s.last.kind.name() == kind;
                 let latency = s.raised.end_sample.saturating_sub(start) as f64 / rate;
                 outcome.latency_s = Some(latency);
                 latencies.push(latency);
@@ -218,6 +228,13 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
             report.events.push(outcome);
         }
     }
+    let detected: Vec<&EventOutcome> = report.events.iter().filter(|e| e.detected).collect();
+    report.extra_alerts = detected.iter().map(|e| e.alerts.saturating_sub(1)).sum();
+    report.alerts_per_event = if detected.is_empty() {
+        0.0
+    } else {
+        detected.iter().map(|e| e.alerts).sum::<u64>() as f64 / detected.len() as f64
+    };
     report.false_alerts = stories
         .iter()
         .zip(&used)
@@ -286,6 +303,11 @@ impl ScoreReport {
             s,
             "\ndetected {}/{} events; classification accuracy {:.2}",
             self.detected, self.total, self.classification_accuracy
+        );
+        let _ = writeln!(
+            s,
+            "alerts per detected event {:.2} ({} extra)",
+            self.alerts_per_event, self.extra_alerts
         );
         let _ = writeln!(
             s,

@@ -80,9 +80,6 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
                 .map(|b| (db_to_lin(f.mean_dbfs[b]) - db_to_lin(local_floor(b))).max(0.0))
                 .collect();
             let (olo, ohi) = occupied(&power, OCCUPIED_SHARE);
-            let near_peak = |b: usize| f.mean_dbfs[b] >= peak_dbfs - 10.0;
-            let left = (lo..peak_bin).rev().take_while(|&b| near_peak(b)).count();
-            let right = (peak_bin + 1..=hi).take_while(|&b| near_peak(b)).count();
             Cluster {
                 lo: lo + olo,
                 hi: lo + ohi,
@@ -90,13 +87,56 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
                 extent_hi: hi,
                 peak_bin,
                 peak_dbfs,
-                peak_width_bins: left + right + 1,
+                peak_width_bins: peak_lobe_bins(&f.mean_dbfs, lo, hi, peak_bin, f32::MIN),
                 excess_db,
                 snr_db: peak_dbfs - local_floor(peak_bin),
                 known: view.masks.known[peak_bin],
             }
         })
         .collect()
+}
+
+/// Bins of `level[lo..=hi]` around `peak` that stay within 10 dB of it
+/// and at or above `least`: a carrier's main lobe is 1–3 bins.
+pub fn peak_lobe_bins(level: &[f32], lo: usize, hi: usize, peak: usize, least: f32) -> usize {
+    let near = |b: usize| level[b] >= (level[peak] - 10.0).max(least);
+    let left = (lo..peak).rev().take_while(|&b| near(b)).count();
+    let right = (peak + 1..=hi).take_while(|&b| near(b)).count();
+    left + right + 1
+}
+
+/// Join clusters that are lobes of one signal: neighbours no further apart
+/// than four times the wider one's width, with peaks within 6 dB (the two
+/// tones of an FSK transmitter, the sidebands of an AM one). Clusters come
+/// in frequency order and stay so.
+pub fn join_lobes(clusters: Vec<Cluster>) -> Vec<Cluster> {
+    let mut out: Vec<Cluster> = Vec::with_capacity(clusters.len());
+    for c in clusters {
+        if let Some(last) = out.last_mut() {
+            let gap = c.extent_lo.saturating_sub(last.extent_hi);
+            let widest = last.width_bins().max(c.width_bins());
+            if last.known == c.known
+                && gap <= 4 * widest
+                && (last.peak_dbfs - c.peak_dbfs).abs() <= 6.0
+            {
+                let stronger = c.peak_dbfs > last.peak_dbfs;
+                last.lo = last.lo.min(c.lo);
+                last.hi = last.hi.max(c.hi);
+                last.extent_hi = last.extent_hi.max(c.extent_hi);
+                last.excess_db = last.excess_db.max(c.excess_db);
+                if stronger {
+                    last.peak_bin = c.peak_bin;
+                    last.peak_dbfs = c.peak_dbfs;
+                    last.snr_db = c.snr_db;
+                }
+                // Two lobes are not one carrier's main lobe.
+                last.peak_width_bins = last.peak_width_bins.max(last.width_bins());
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn db_to_lin(db: f32) -> f64 {

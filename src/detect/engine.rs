@@ -1,43 +1,70 @@
 //! Runs every detector on each frame, in an order that keeps one cause from
 //! raising several alerts: receiver health first (a clipping or dead front
 //! end makes the rest of the spectrum meaningless), then wideband jamming
-//! (whose band swallows any cluster inside it), then tones and emitters.
+//! (whose band swallows any cluster inside it), then the clusters of the
+//! average — images of stronger signals dropped, a comb of lines taken as
+//! one swept jammer, the lobes of one signal joined — as tones and emitters,
+//! then bursts seen only in the max-hold, and last the slow path, which adds
+//! the weak threats only a long average shows.
 
-use super::clusters::find_clusters;
+use super::burst::BurstDetector;
+use super::clusters::{find_clusters, join_lobes};
+use super::comb::find_comb;
+use super::slow::{is_image, SlowPath};
+use super::tracker::is_wideband;
 use super::view::{FrameView, SegmentMasks};
 use super::wideband::WidebandDetector;
 use super::{emitter, health, tone, Detection};
+use crate::alert::AlertKind;
 use crate::dsp::PsdFrame;
 use crate::profile::Profile;
+
+/// Seconds after a wideband jammer was last seen during which the gain
+/// drift is not followed (the jammer must not be learned as drift).
+const JAMMING_FREEZE_S: f64 = 2.0;
 
 /// All detectors, with their per-segment state.
 pub struct DetectionEngine {
     profile: Profile,
-    masks: Vec<SegmentMasks>,
-    wideband: Vec<WidebandDetector>,
+    segments: Vec<SegmentState>,
+}
+
+/// What the detectors remember of one tuning.
+struct SegmentState {
+    masks: SegmentMasks,
+    wideband: WidebandDetector,
+    bursts: BurstDetector,
+    slow: SlowPath,
+    /// End sample of the last frame with a wideband jammer.
+    last_jamming: Option<u64>,
 }
 
 impl DetectionEngine {
     pub fn new(profile: Profile) -> Self {
-        let masks = profile
+        let segments = profile
             .segments
             .iter()
-            .map(|s| SegmentMasks::new(&profile, s))
+            .map(|s| SegmentState {
+                masks: SegmentMasks::new(&profile, s),
+                wideband: WidebandDetector::default(),
+                bursts: BurstDetector::default(),
+                slow: SlowPath::default(),
+                last_jamming: None,
+            })
             .collect();
-        let wideband = profile
-            .segments
-            .iter()
-            .map(|_| WidebandDetector::default())
-            .collect();
-        DetectionEngine {
-            profile,
-            masks,
-            wideband,
-        }
+        DetectionEngine { profile, segments }
     }
 
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// The receiver gain drift followed at each tuning, dB.
+    pub fn gain_offsets_db(&self) -> Vec<f32> {
+        self.segments
+            .iter()
+            .map(|s| s.slow.gain_offset_db())
+            .collect()
     }
 
     /// Everything the detectors find in `frame` (nothing for a tuning the profile lacks).
@@ -48,7 +75,8 @@ impl DetectionEngine {
         if baseline.floor_dbfs.len() != frame.bins() {
             return Vec::new();
         }
-        let view = FrameView::new(frame, &self.profile, baseline, &self.masks[idx]);
+        let state = &mut self.segments[idx];
+        let view = FrameView::new(frame, &self.profile, baseline, &state.masks);
         let enabled = |d: &Detection| view.thresholds.enabled(d.kind);
 
         if let Some(d) = health::overload(&view).filter(enabled) {
@@ -58,14 +86,24 @@ impl DetectionEngine {
             return vec![d];
         }
         let mut out = Vec::new();
-        let jam = self.wideband[idx].detect(&view).filter(enabled);
+        let jam = state.wideband.detect(&view).filter(enabled);
         let mut clusters = find_clusters(&view);
+        let outside = |c: &super::clusters::Cluster, d: &Detection| {
+            let margin = 0.02 * (d.high_hz - d.low_hz);
+            view.bin_high_hz(c.hi) < d.low_hz - margin || view.bin_low_hz(c.lo) > d.high_hz + margin
+        };
         if let Some(j) = &jam {
-            clusters
-                .retain(|c| view.bin_high_hz(c.hi) < j.low_hz || view.bin_low_hz(c.lo) > j.high_hz);
+            clusters.retain(|c| outside(c, j));
+        }
+        clusters.retain(|c| !is_image(&view, &frame.mean_dbfs, c.lo, c.hi, c.peak_bin));
+        if jam.is_none() {
+            if let Some((comb, _)) = find_comb(&view, &clusters) {
+                clusters.retain(|c| outside(c, &comb));
+                out.extend(Some(comb).filter(enabled));
+            }
         }
         out.extend(jam);
-        for c in &clusters {
+        for c in &join_lobes(clusters) {
             tracing::trace!(
                 "cluster t={} bins={}..{} extent={}..{} peak_width={} excess={:.1} snr={:.1} known={:?} tone={}",
                 frame.start_sample, c.lo, c.hi, c.extent_lo, c.extent_hi, c.peak_width_bins, c.excess_db, c.snr_db, c.known, tone::is_tone(&view, c)
@@ -76,6 +114,31 @@ impl DetectionEngine {
                 emitter::classify(&view, c)
             };
             out.extend(d.filter(enabled));
+        }
+        let wideband: Vec<(f64, f64)> = out
+            .iter()
+            .filter(|d| is_wideband(d.kind))
+            .map(|d| (d.low_hz, d.high_hz))
+            .collect();
+        for b in state.bursts.detect(&view, &wideband) {
+            // A burst of an emitter the average shows too holds that finding.
+            match out.iter_mut().find(|d| {
+                d.kind == AlertKind::EmitterUnknown
+                    && d.low_hz <= b.high_hz
+                    && d.high_hz >= b.low_hz
+            }) {
+                Some(d) => d.hold_s = d.hold_s.max(b.hold_s),
+                None => out.extend(Some(b).filter(enabled)),
+            }
+        }
+        let freeze = (JAMMING_FREEZE_S * frame.sample_rate) as u64;
+        let jamming_on = state
+            .last_jamming
+            .is_some_and(|end| frame.end_sample() <= end + freeze);
+        let slow = state.slow.detect(&view, &out, jamming_on);
+        out.extend(slow.into_iter().filter(enabled));
+        if out.iter().any(|d| is_wideband(d.kind)) {
+            state.last_jamming = Some(frame.end_sample());
         }
         out
     }

@@ -77,5 +77,6 @@ fn whole_band(
         snr_db: peak - view.baseline.noise_floor_dbfs,
         confidence: confidence_from_margin(excess.abs()),
         details,
+        hold_s: 0.0,
     }
 }

@@ -8,14 +8,20 @@
 //!   local floor, grouped into clusters.
 //! - [`tone`], [`emitter`]: narrow carriers (tone jammers); unknown and anomalous emitters.
 //! - [`wideband`]: barrage, swept and pulsed jammers ([`onoff`]: the pulse test).
+//! - [`comb`]: a comb of lines (a sweep far faster than one FFT) as one jammer.
+//! - [`burst`]: bursts only the max-hold shows, held between repetitions.
+//! - [`slow`]: the sensitive path — a 0.5 s average against the floor, gain drift followed.
 //! - [`health`]: receiver overload and signal loss.
 //! - [`engine`]: runs them all in order on each frame.
 
+pub mod burst;
 pub mod clusters;
+pub mod comb;
 pub mod emitter;
 pub mod engine;
 pub mod health;
 pub mod onoff;
+pub mod slow;
 pub mod tone;
 pub mod tracker;
 pub mod view;
@@ -42,6 +48,11 @@ pub struct Detection {
     pub confidence: f32,
     /// Kind-specific numbers for the alert log.
     pub details: Map<String, Value>,
+    /// Seconds after this frame during which the finding stands even when
+    /// no frame shows it: an intermittent threat (a burst every few
+    /// seconds, a slow pulse) is one incident while it recurs. 0 for
+    /// findings that hold only while they are seen.
+    pub hold_s: f64,
 }
 
 impl Detection {

@@ -22,12 +22,20 @@ pub fn is_tone(view: &FrameView, c: &Cluster) -> bool {
 }
 
 /// Most the peak bin's max-hold may stand over its average for a steady
-/// carrier, dB (a keyed carrier — OOK — swings far more).
-const STEADY_DB: f32 = 2.0;
+/// carrier far above the noise, dB (a keyed carrier — OOK — swings 3 dB and
+/// more).
+const STEADY_DB: f32 = 1.0;
 
-/// Whether the carrier held its power through the frame.
+/// Whether the carrier held its power through the frame: its max-hold over
+/// its average within what noise riding on a steady carrier adds. For a
+/// carrier at linear SNR `s` per bin, the loudest of `k` FFTs stands about
+/// `1 + 2·√(ln k / s)` times the mean (the noise's in-phase part), which a
+/// weak carrier needs and a strong one does not.
 fn steady(view: &FrameView, c: &Cluster) -> bool {
-    view.frame.max_dbfs[c.peak_bin] - view.frame.mean_dbfs[c.peak_bin] <= STEADY_DB
+    let k = view.frame.fft_power_dbfs.len().max(2) as f32;
+    let snr = 10f32.powf(c.snr_db.max(0.0) / 10.0);
+    let noise_db = 10.0 * (1.0 + 2.0 * (k.ln() / snr).sqrt()).log10();
+    view.frame.max_dbfs[c.peak_bin] - view.frame.mean_dbfs[c.peak_bin] <= STEADY_DB + noise_db
 }
 
 /// A `jamming.tone` detection for cluster `c`.
@@ -43,5 +51,6 @@ pub fn detection(view: &FrameView, c: &Cluster) -> Detection {
         snr_db: c.snr_db,
         confidence: confidence_from_margin(c.excess_db - view.thresholds.tone_margin_db),
         details,
+        hold_s: 0.0,
     }
 }

@@ -41,6 +41,14 @@ fn class_of(kind: AlertKind) -> Class {
     }
 }
 
+/// A jammer of the wideband detector (one at a time per tuning).
+pub fn is_wideband(kind: AlertKind) -> bool {
+    matches!(
+        kind,
+        AlertKind::JammingBarrage | AlertKind::JammingSwept | AlertKind::JammingPulsed
+    )
+}
+
 /// Order of preference when votes tie (the more specific kind first; an
 /// unknown emitter after every jammer).
 const KIND_PRIORITY: [AlertKind; 4] = [
@@ -72,10 +80,13 @@ struct Track {
     details: serde_json::Map<String, serde_json::Value>,
     last_update_sample: u64,
     changed: bool,
+    /// The finding stands until this sample even unseen (see [`Detection::hold_s`]).
+    held_until: u64,
 }
 
 impl Track {
-    fn absorb(&mut self, d: &Detection, frame_end: u64) {
+    fn absorb(&mut self, d: &Detection, frame_end: u64, hold: u64) {
+        self.held_until = self.held_until.max(frame_end + hold);
         *self.votes.entry(d.kind).or_default() += 1;
         self.low_hz = self.low_hz.min(d.low_hz);
         self.high_hz = self.high_hz.max(d.high_hz);
@@ -102,6 +113,11 @@ impl Track {
     }
 
     fn overlaps(&self, d: &Detection, tolerance_hz: f64) -> bool {
+        // The wideband detector reports one jammer per tuning: a sweep that
+        // wraps around or a pulse that lands elsewhere is still that jammer.
+        if is_wideband(self.kind) && is_wideband(d.kind) {
+            return true;
+        }
         let tol = tolerance_hz.max(0.1 * (self.high_hz - self.low_hz));
         d.low_hz <= self.high_hz + tol && d.high_hz >= self.low_hz - tol
     }
@@ -114,7 +130,9 @@ impl Track {
         let count = |k: &AlertKind| self.votes.get(k).copied().unwrap_or(0);
         let total: u32 = self.votes.values().sum();
         if self.class == Class::Jamming {
-            let specific = [AlertKind::JammingPulsed, AlertKind::JammingSwept]
+            // On a tie, pulsing wins: the frames a pulse starts or stops in
+            // can look like a sweep's, never the other way round.
+            let specific = [AlertKind::JammingSwept, AlertKind::JammingPulsed]
                 .into_iter()
                 .filter(|k| 3 * count(k) >= total && count(k) > 0)
                 .max_by_key(count);
@@ -225,18 +243,19 @@ impl Tracker {
         for t in self.tracks.iter_mut().filter(|t| t.segment == segment) {
             t.elapsed += 1;
         }
+        let last_before = self
+            .tracks
+            .iter()
+            .map(|t| t.last_sample)
+            .collect::<Vec<_>>();
         for d in detections {
             let class = class_of(d.kind);
             let tolerance = 3.0 * bin_hz;
+            let hold = self.secs(d.hold_s);
             match self.tracks.iter_mut().find(|t| {
                 t.segment == segment && t.continues_with(class, d.kind) && t.overlaps(d, tolerance)
             }) {
-                Some(t) => {
-                    if t.last_sample != frame_end {
-                        t.seen += 1;
-                    }
-                    t.absorb(d, frame_end)
-                }
+                Some(t) => t.absorb(d, frame_end, hold),
                 None => self.tracks.push(Track {
                     id: None,
                     class,
@@ -256,11 +275,29 @@ impl Tracker {
                     details: d.details.clone(),
                     last_update_sample: frame_end,
                     changed: false,
+                    held_until: frame_end + hold,
                 }),
+            }
+        }
+        // A track counts as present in this frame when a detection continued
+        // it, or while an earlier finding still holds.
+        for (i, t) in self.tracks.iter_mut().enumerate() {
+            let seen_now = match last_before.get(i) {
+                Some(&before) => t.last_sample == frame_end && before != frame_end,
+                None => false,
+            };
+            let held = t.held_until >= frame_end && t.last_sample < frame_end;
+            if t.segment == segment && (seen_now || (held && t.elapsed > t.seen)) {
+                t.seen += 1;
+            }
+            if t.held_until > frame_end {
+                // A finding that holds vouches for the frames in between.
+                t.elapsed = t.seen;
             }
         }
         self.merge_pending(segment, 3.0 * bin_hz);
         let update = self.secs(self.thresholds.update_interval_s);
+        let jamming_min = self.min_duration(Class::Jamming);
         let mut i = 0;
         while i < self.tracks.len() {
             let min_dur = self.min_duration(self.tracks[i].class);
@@ -269,16 +306,22 @@ impl Tracker {
                 i += 1;
                 continue;
             }
-            let absent = frame_end.saturating_sub(t.last_sample);
+            let standing = t.last_sample.max(t.held_until.min(frame_end));
+            let absent = frame_end.saturating_sub(standing);
             if t.id.is_none() {
                 if absent >= holdoff {
                     self.tracks.remove(i);
                     continue;
                 }
-                if t.seen >= 2
-                    && 2 * t.seen >= t.elapsed
-                    && t.last_sample - t.first_sample >= min_dur
-                {
+                // A finding that stands only by its hold (a burst) waits as
+                // long as a jammer does: long enough for a sweep it was a
+                // glimpse of to show and swallow it.
+                let min_dur = if t.last_sample - t.first_sample < min_dur {
+                    min_dur.max(jamming_min)
+                } else {
+                    min_dur
+                };
+                if t.seen >= 2 && 2 * t.seen >= t.elapsed && standing - t.first_sample >= min_dur {
                     t.kind = t.vote();
                     t.class = class_of(t.kind);
                     t.id = Some(format!("{}{:04}", self.id_prefix, self.next_id));
@@ -292,6 +335,21 @@ impl Tracker {
                 let t = self.tracks.remove(i);
                 events.push(self.event(&t, EventType::Cleared));
                 continue;
+            } else if t.class == Class::Jamming
+                && matches!(t.kind, AlertKind::JammingBarrage | AlertKind::JammingTone)
+                && matches!(t.vote(), AlertKind::JammingPulsed | AlertKind::JammingSwept)
+            {
+                // A jammer's pattern can take longer to show than raising it
+                // may wait (a pulse a second): its kind is refined at once,
+                // from the generic to the specific, never back.
+                let first = t.kind;
+                t.kind = t.vote();
+                t.details
+                    .insert("reclassified_from".into(), first.name().into());
+                t.last_update_sample = t.last_sample;
+                t.changed = false;
+                let e = self.event(&self.tracks[i], EventType::Updated);
+                events.push(e);
             } else if t.changed && t.last_sample >= t.last_update_sample + update {
                 t.last_update_sample = t.last_sample;
                 t.changed = false;
@@ -304,18 +362,28 @@ impl Tracker {
     }
 
     /// A track not yet raised that has grown into an older track of the same
-    /// class is part of it (one emitter seen first as two fragments).
+    /// class is part of it (one emitter seen first as two fragments); one
+    /// inside an older wideband jammer's band is a piece of that jammer
+    /// (a sweep seen as a narrow signal before its span shows).
     fn merge_pending(&mut self, segment: usize, tolerance_hz: f64) {
-        let mut i = 1;
+        let mut i = 0;
         while i < self.tracks.len() {
             let t = &self.tracks[i];
             let target = (t.id.is_none() && t.segment == segment)
                 .then(|| {
-                    self.tracks[..i].iter().position(|u| {
-                        u.segment == segment
+                    self.tracks.iter().enumerate().position(|(j, u)| {
+                        let same = j < i
                             && u.class == t.class
                             && t.low_hz <= u.high_hz + tolerance_hz
-                            && t.high_hz >= u.low_hz - tolerance_hz
+                            && t.high_hz >= u.low_hz - tolerance_hz;
+                        let reach = tolerance_hz.max(0.25 * (u.high_hz - u.low_hz));
+                        let inside_jammer = j != i
+                            && u.class == Class::Jamming
+                            && is_wideband(u.kind)
+                            && t.class == Class::Unknown
+                            && t.low_hz >= u.low_hz - reach
+                            && t.high_hz <= u.high_hz + reach;
+                        u.segment == segment && (same || inside_jammer)
                     })
                 })
                 .flatten();
@@ -324,13 +392,17 @@ impl Tracker {
                 continue;
             };
             let t = self.tracks.remove(i);
-            let u = &mut self.tracks[j];
+            let u = &mut self.tracks[if j > i { j - 1 } else { j }];
             u.low_hz = u.low_hz.min(t.low_hz);
             u.high_hz = u.high_hz.max(t.high_hz);
             u.last_sample = u.last_sample.max(t.last_sample);
-            for (k, v) in t.votes {
-                *u.votes.entry(k).or_default() += v;
+            if u.class == t.class {
+                u.held_until = u.held_until.max(t.held_until);
+                for (k, v) in t.votes {
+                    *u.votes.entry(k).or_default() += v;
+                }
             }
+            // The next track now sits at `i`.
         }
     }
 
@@ -399,6 +471,7 @@ impl Tracker {
             details,
             last_update_sample: end,
             changed: false,
+            held_until: 0,
         };
         events.push(self.event(&track, EventType::Raised));
         self.gap = Some(track);
@@ -487,6 +560,7 @@ mod tests {
             snr_db: 20.0,
             confidence: 0.9,
             details: Default::default(),
+            hold_s: 0.0,
         }
     }
 

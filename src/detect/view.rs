@@ -5,15 +5,24 @@
 use crate::dsp::PsdFrame;
 use crate::profile::{Profile, Segment, Thresholds};
 
+/// Hz a known emitter may wander beyond the band it was learned in
+/// (oscillators drift with temperature by a kHz or so).
+pub const KNOWN_DRIFT_HZ: f64 = 1500.0;
+
 /// Bin masks precomputed once per segment.
 #[derive(Debug, Clone)]
 pub struct SegmentMasks {
-    /// Index into `profile.emitters` of the known emitter covering each bin.
+    /// Index into `profile.emitters` of the known emitter covering each bin
+    /// (its learned band widened by [`KNOWN_DRIFT_HZ`] and a bin).
     pub known: Vec<Option<usize>>,
     /// Whether each bin lies in a protected band.
     pub protected: Vec<bool>,
     /// Bins used for wideband statistics (not known emitters, not the DC bin).
     pub open_bins: Vec<usize>,
+    /// How much more the baseline varied in each bin than the noise floor
+    /// typically does (p99 − floor over its band-wide median), dB, at least 0:
+    /// intermittent users leave it high where they come and go.
+    pub extra_spread_db: Vec<f32>,
 }
 
 impl SegmentMasks {
@@ -21,13 +30,20 @@ impl SegmentMasks {
         let bins = segment.floor_dbfs.len();
         let rate = profile.capture.sample_rate;
         let hz = |b: usize| crate::dsp::psd::bin_hz(segment.center_hz, rate, bins, b);
+        let pad = KNOWN_DRIFT_HZ + rate / bins as f64;
         let known: Vec<Option<usize>> = (0..bins)
             .map(|b| {
                 let f = hz(b);
-                profile
+                let inside = |e: &&crate::profile::Emitter| f >= e.low_hz && f <= e.high_hz;
+                let near =
+                    |e: &&crate::profile::Emitter| f >= e.low_hz - pad && f <= e.high_hz + pad;
+                // The emitter whose own band holds the bin, else one whose drift reaches it.
+                let found = profile
                     .emitters
                     .iter()
-                    .position(|e| f >= e.low_hz && f <= e.high_hz)
+                    .find(inside)
+                    .or_else(|| profile.emitters.iter().find(near))?;
+                profile.emitters.iter().position(|e| std::ptr::eq(e, found))
             })
             .collect();
         let protected = (0..bins)
@@ -42,10 +58,16 @@ impl SegmentMasks {
         let open_bins = (0..bins)
             .filter(|&b| known[b].is_none() && b != bins / 2)
             .collect();
+        let spread: Vec<f32> = (0..bins)
+            .map(|b| segment.p99_dbfs[b] - segment.floor_dbfs[b])
+            .collect();
+        let typical = crate::profile::learn::median(&spread);
+        let extra_spread_db = spread.iter().map(|s| (s - typical).max(0.0)).collect();
         SegmentMasks {
             known,
             protected,
             open_bins,
+            extra_spread_db,
         }
     }
 }
@@ -95,6 +117,12 @@ impl<'a> FrameView<'a> {
     /// Upper edge of bin `b` in Hz.
     pub fn bin_high_hz(&self, b: usize) -> f64 {
         self.frame.bin_hz(b) + 0.5 * self.frame.bin_width_hz()
+    }
+
+    /// The bin holding the mirror frequency of bin `b` about the centre
+    /// (where a receiver's IQ imbalance puts the image of a signal in `b`).
+    pub fn mirror_bin(&self, b: usize) -> usize {
+        (self.bins() - b) % self.bins()
     }
 
     /// Threshold relief in protected bins, dB.

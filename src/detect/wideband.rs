@@ -21,6 +21,11 @@ use std::collections::VecDeque;
 
 /// Seconds of FFT power history kept for the pulse test.
 const PULSE_WINDOW_S: f64 = 0.6;
+/// Seconds of per-frame band activity kept for pulses slower than a frame.
+const SLOW_PULSE_WINDOW_S: f64 = 4.0;
+/// Least on/off contrast of the raised fraction of the band, dB (a
+/// jammer raising a fifth of the band against none: 13 dB).
+const SLOW_PULSE_CONTRAST_DB: f32 = 10.0;
 /// A slow sweep's max-hold stands at least this far above noise's usual spread, dB.
 const SLOW_SWEEP_SPREAD_DB: f32 = 4.0;
 /// A sweep faster than one FFT fluctuates at least this much less than noise, dB.
@@ -44,6 +49,10 @@ pub struct WidebandDetector {
     window_max: Vec<f32>,
     /// Bins the max-hold lit up in the previous frame (to see a sweep move).
     prev_visited: Vec<usize>,
+    /// Fraction of the band raised in each recent frame, dB, oldest first.
+    activity: VecDeque<f32>,
+    /// Where the next frame must start to continue `activity`.
+    activity_next: Option<u64>,
 }
 
 /// The raised part of the band in one frame.
@@ -72,7 +81,10 @@ impl WidebandDetector {
         self.remember_maxhold(frame);
 
         let t = view.thresholds;
-        let band = raised_band(view, &self.window_max)?;
+        let mut activity = 0.0;
+        let band = raised_band(view, &self.window_max, &mut activity);
+        let slow_pulse = self.slow_pulse(frame, activity);
+        let band = band?;
         let open_in_band = || (band.lo..=band.hi).filter(|&b| view.masks.known[b].is_none());
         // Jammers spread their power evenly; a strong emitter's skirts fall
         // away from its peak. Judge evenness on the average (barrage, pulsed)
@@ -81,7 +93,7 @@ impl WidebandDetector {
             .map(|b| frame.mean_dbfs[b] - view.baseline.floor_dbfs[b])
             .collect();
         let max_rise: Vec<f32> = open_in_band()
-            .map(|b| frame.max_dbfs[b] - view.baseline.maxhold_p99_dbfs[b])
+            .map(|b| self.window_max[b] - view.baseline.maxhold_p99_dbfs[b])
             .collect();
         let even = flatness(&rise) >= MIN_FLATNESS;
         let even_max = flatness(&max_rise) >= MIN_FLATNESS;
@@ -89,8 +101,9 @@ impl WidebandDetector {
         // Switching: the band power jumps between FFT segments of this frame
         // (a pulse edge), or recent segments show a regular on/off pattern.
         let pulse = self.pulse_pattern(view);
-        let switching =
-            pulse.is_some() || contrast_db(&frame.fft_power_dbfs) >= t.pulsed_contrast_db;
+        let switching = pulse.is_some()
+            || slow_pulse.is_some()
+            || contrast_db(&frame.fft_power_dbfs) >= t.pulsed_contrast_db;
         // How far the max-hold stands above the average where the jammer was
         // this frame, against what noise alone does.
         let visited: Vec<usize> = open_in_band()
@@ -132,9 +145,9 @@ impl WidebandDetector {
         details.insert("flatness".into(), json!(round2(flatness(&rise))));
         let wide = band.max_fraction >= t.barrage_min_fraction || band.protected_hit;
         let kind = if switching && (even || even_max) && wide {
-            if let Some(p) = &pulse {
+            if let Some(p) = pulse.as_ref().or(slow_pulse.as_ref()) {
                 details.insert("duty".into(), json!(round2(p.duty)));
-                details.insert("period_s".into(), json!(round2(p.period_s as f32)));
+                details.insert("period_s".into(), json!(round3(p.period_s)));
                 details.insert("contrast_db".into(), json!(round2(p.contrast_db)));
             }
             AlertKind::JammingPulsed
@@ -159,6 +172,12 @@ impl WidebandDetector {
         let peak = (band.lo..=band.hi)
             .map(|b| frame.max_dbfs[b])
             .fold(f32::MIN, f32::max);
+        // Between slow pulses nothing shows: the finding holds until the
+        // next pulse is due.
+        let hold_s = match (&kind, &slow_pulse) {
+            (AlertKind::JammingPulsed, Some(p)) => 1.5 * p.period_s,
+            _ => 0.0,
+        };
         Some(Detection {
             kind,
             low_hz: view.bin_low_hz(band.lo),
@@ -168,6 +187,33 @@ impl WidebandDetector {
             snr_db: peak - view.baseline.noise_floor_dbfs,
             confidence: confidence_from_margin(excess - t.barrage_rise_db),
             details,
+            hold_s,
+        })
+    }
+
+    /// Pulses too slow for one frame (a pulse a second): the fraction of the
+    /// band raised, frame after frame over [`SLOW_PULSE_WINDOW_S`], switching
+    /// on and off regularly.
+    fn slow_pulse(&mut self, frame: &crate::dsp::PsdFrame, activity: f32) -> Option<Pulse> {
+        let frame_s = frame.sample_count as f64 / frame.sample_rate;
+        let keep = (SLOW_PULSE_WINDOW_S / frame_s).ceil() as usize;
+        if self.activity_next != Some(frame.start_sample) {
+            self.activity.clear();
+        }
+        self.activity_next = Some(frame.end_sample());
+        self.activity.push_back(10.0 * (activity + 0.01).log10());
+        while self.activity.len() > keep {
+            self.activity.pop_front();
+        }
+        let pattern = on_off_pattern(
+            self.activity.make_contiguous(),
+            SLOW_PULSE_CONTRAST_DB,
+            MIN_PULSE_CORRELATION,
+        )?;
+        (pattern.period >= 2).then(|| Pulse {
+            duty: pattern.duty,
+            period_s: pattern.period as f64 * frame_s,
+            contrast_db: pattern.contrast_db,
         })
     }
 
@@ -216,8 +262,9 @@ struct Pulse {
     contrast_db: f32,
 }
 
-/// The raised span of the band, or `None` when too little of it is raised.
-fn raised_band(view: &FrameView, window_max: &[f32]) -> Option<RaisedBand> {
+/// The raised span of the band, or `None` when too little of it is raised;
+/// `activity` gets the fraction of open bins whose average is raised either way.
+fn raised_band(view: &FrameView, window_max: &[f32], activity: &mut f32) -> Option<RaisedBand> {
     let t = view.thresholds;
     let f = view.frame;
     let base = view.baseline;
@@ -228,11 +275,11 @@ fn raised_band(view: &FrameView, window_max: &[f32]) -> Option<RaisedBand> {
         let relief = view.bonus(b);
         mean_hot[b] = f.mean_dbfs[b] - base.floor_dbfs[b] >= t.barrage_rise_db - relief
             && f.mean_dbfs[b] >= base.p99_dbfs[b] + 0.5 * t.emitter_margin_db;
-        max_hot[b] = window_max[b]
-            >= base.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB + t.emitter_margin_db - relief;
+        max_hot[b] = window_max[b] >= base.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB - relief;
     }
     let open = view.masks.open_bins.len().max(1) as f32;
     let mean_fraction = mean_hot.iter().filter(|&&x| x).count() as f32 / open;
+    *activity = mean_fraction;
     let max_fraction = max_hot.iter().filter(|&&x| x).count() as f32 / open;
     let protected_hit = view.profile.protected.iter().any(|p| {
         let in_band: Vec<usize> = view
@@ -304,14 +351,17 @@ fn moved(previous: &[usize], current: &[usize]) -> bool {
     2 * common < union
 }
 
-/// Spread between the loud and quiet FFT segments (p90 − p10 of their powers), dB.
+/// Spread between the loud and quiet FFT segments, dB: p90 − p10 of their
+/// powers, or the loudest over the median when few segments are loud (the
+/// first pulse of a slow pulsed jammer, on for a few FFTs of the frame).
 fn contrast_db(powers: &[f32]) -> f32 {
     if powers.len() < 4 {
         return 0.0;
     }
     let mut p = powers.to_vec();
     p.sort_by(f32::total_cmp);
-    p[p.len() * 9 / 10] - p[p.len() / 10]
+    let n = p.len();
+    (p[n * 9 / 10] - p[n / 10]).max(p[n - 1] - p[n / 2])
 }
 
 /// What (max-hold − average) typically is for Gaussian noise averaged over
@@ -334,6 +384,10 @@ fn flatness(rise_db: &[f32]) -> f32 {
     let am = lin.iter().sum::<f64>() / lin.len() as f64;
     let gm = (lin.iter().map(|x| x.ln()).sum::<f64>() / lin.len() as f64).exp();
     (gm / am) as f32
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
 }
 
 fn round2(x: f32) -> f32 {

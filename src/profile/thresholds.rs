@@ -58,7 +58,7 @@ impl Default for Thresholds {
             anomalous_margin_db: 6.0,
             barrage_rise_db: 6.0,
             barrage_min_fraction: 0.2,
-            tone_margin_db: 10.0,
+            tone_margin_db: 3.0,
             tone_max_bins: 4,
             swept_min_span_fraction: 0.05,
             pulsed_contrast_db: 6.0,

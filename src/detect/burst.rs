@@ -1,0 +1,192 @@
+//! Bursts: a rogue transmitter that sends a few milliseconds every few
+//! seconds is diluted to nothing in a 50 ms average, but its bins' max-hold
+//! (the loudest FFT of the frame) stands far above what the baseline's
+//! max-hold ever reached there. A burst is a run of such bins outside known
+//! emitters; once it has ended (short: at most [`MAX_BURST_S`]), it is
+//! reported as an unknown emitter that *holds* ([`Detection::hold_s`]) until
+//! its next burst is due — so a transmitter bursting every few seconds is
+//! one alert while it keeps bursting, and its repetition interval is told.
+
+use super::slow::is_image;
+use super::view::FrameView;
+use super::{confidence_from_margin, Detection};
+use crate::alert::AlertKind;
+use crate::profile::learn::runs;
+use serde_json::json;
+
+/// A bin's max-hold over the baseline's max-hold p99 to count as hit, dB.
+/// (Gaussian noise passes it in ~1 bin-frame in 10⁶.)
+const HIT_DB: f32 = 3.0;
+/// A burst's peak must stand this far over the baseline's max-hold p99, dB;
+/// a single bin needs [`LONE_BIN_DB`].
+const PEAK_DB: f32 = 6.0;
+const LONE_BIN_DB: f32 = 10.0;
+/// Longest on-time that still counts as a burst (longer ones are emitters
+/// the average shows), seconds.
+pub const MAX_BURST_S: f64 = 0.2;
+/// Widest a burst may be, as a fraction of the band.
+const MAX_WIDTH_FRACTION: f32 = 0.1;
+/// How long a lone burst's finding holds: the longest repetition interval
+/// watched for, seconds.
+const FIRST_HOLD_S: f64 = 12.0;
+
+/// Whether the raise at `lo..=hi` (peaking at `peak_dbfs`) is the skirt of
+/// a far stronger signal right beside it (within twice its own width, at
+/// least 16 bins): [`SKIRT_DB`] louder.
+pub fn is_skirt(level: &[f32], lo: usize, hi: usize, peak_dbfs: f32) -> bool {
+    let reach = (2 * (hi - lo + 1)).max(16);
+    let beside = level[lo.saturating_sub(reach)..lo]
+        .iter()
+        .chain(&level[(hi + 1).min(level.len())..(hi + 1 + reach).min(level.len())]);
+    beside.copied().fold(f32::MIN, f32::max) >= peak_dbfs + SKIRT_DB
+}
+
+/// How much louder a neighbour must be for a raise to be its skirt, dB.
+pub const SKIRT_DB: f32 = 10.0;
+
+/// A transmitter seen bursting at one frequency.
+#[derive(Debug, Clone)]
+struct Burster {
+    low_hz: f64,
+    high_hz: f64,
+    peak_dbfs: f32,
+    excess_db: f32,
+    /// First sample of the frame where the current burst began, if on.
+    on_since: Option<u64>,
+    /// End of the last frame that showed it.
+    last_seen: u64,
+    /// Start of the previous burst.
+    previous_start: Option<u64>,
+    /// Seconds between its last two bursts.
+    interval_s: Option<f64>,
+    bursts: u32,
+}
+
+/// Per-segment state of the burst detector.
+#[derive(Debug, Default)]
+pub struct BurstDetector {
+    bursters: Vec<Burster>,
+}
+
+impl BurstDetector {
+    /// Look for bursts in `view`, away from the bands in `elsewhere` (what a
+    /// wideband jammer covers). Reports each burst once it has ended.
+    pub fn detect(&mut self, view: &FrameView, elsewhere: &[(f64, f64)]) -> Vec<Detection> {
+        let frame = view.frame;
+        let base = view.baseline;
+        let bins = frame.bins();
+        let over: Vec<f32> = (0..bins)
+            .map(|b| frame.max_dbfs[b] - base.maxhold_p99_dbfs[b] - view.masks.extra_spread_db[b])
+            .collect();
+        let hit: Vec<bool> = (0..bins)
+            .map(|b| view.masks.known[b].is_none() && b.abs_diff(bins / 2) > 1 && over[b] >= HIT_DB)
+            .collect();
+        let tolerance = 3.0 * frame.bin_width_hz();
+        let end = frame.end_sample();
+        for (lo, hi) in runs(&hit, (bins / 128).max(1)) {
+            let peak_bin = (lo..=hi)
+                .max_by(|&a, &b| over[a].total_cmp(&over[b]))
+                .expect("a run is not empty");
+            let peak = over[peak_bin];
+            let lone = hi == lo;
+            if (hi - lo + 1) as f32 > MAX_WIDTH_FRACTION * bins as f32 {
+                // Wideband pulses are the wideband detector's.
+                continue;
+            }
+            if peak < if lone { LONE_BIN_DB } else { PEAK_DB } {
+                continue;
+            }
+            let (low_hz, high_hz) = (view.bin_low_hz(lo), view.bin_high_hz(hi));
+            if elsewhere.iter().any(|&(l, h)| low_hz <= h && high_hz >= l)
+                || is_image(view, &frame.max_dbfs, lo, hi, peak_bin)
+            {
+                continue;
+            }
+            let peak_dbfs = frame.max_dbfs[peak_bin];
+            if is_skirt(&frame.max_dbfs, lo, hi, peak_dbfs) {
+                continue;
+            }
+            // What lights up next to where a burster was is that signal
+            // moving on (a slow sweep), not a new burst.
+            let near = |b: &&mut Burster| {
+                let reach = tolerance.max(b.high_hz - b.low_hz);
+                low_hz <= b.high_hz + reach && high_hz >= b.low_hz - reach
+            };
+            match self.bursters.iter_mut().find(|b| near(b)) {
+                Some(b) => {
+                    if b.on_since.is_none() {
+                        b.on_since = Some(frame.start_sample);
+                        b.low_hz = low_hz;
+                        b.high_hz = high_hz;
+                        b.peak_dbfs = peak_dbfs;
+                        b.excess_db = peak;
+                    } else {
+                        b.low_hz = b.low_hz.min(low_hz);
+                        b.high_hz = b.high_hz.max(high_hz);
+                        b.peak_dbfs = b.peak_dbfs.max(peak_dbfs);
+                        b.excess_db = b.excess_db.max(peak);
+                    }
+                    b.last_seen = end;
+                }
+                None => self.bursters.push(Burster {
+                    low_hz,
+                    high_hz,
+                    peak_dbfs,
+                    excess_db: peak,
+                    on_since: Some(frame.start_sample),
+                    last_seen: end,
+                    previous_start: None,
+                    interval_s: None,
+                    bursts: 0,
+                }),
+            }
+        }
+        let rate = frame.sample_rate;
+        let longest = (MAX_BURST_S * rate) as u64;
+        let forget = (2.0 * FIRST_HOLD_S * rate) as u64;
+        let mut out = Vec::new();
+        for b in &mut self.bursters {
+            let Some(since) = b.on_since else { continue };
+            if b.last_seen == end {
+                continue;
+            }
+            // It ended in the previous frame.
+            b.on_since = None;
+            if b.last_seen - since > longest {
+                // A signal that stayed on is the average's business.
+                b.previous_start = None;
+                b.interval_s = None;
+                continue;
+            }
+            if let Some(prev) = b.previous_start {
+                b.interval_s = Some((since - prev) as f64 / rate);
+            }
+            b.previous_start = Some(since);
+            b.bursts += 1;
+            let hold_s = b
+                .interval_s
+                .map_or(FIRST_HOLD_S, |i| (1.5 * i).clamp(1.0, FIRST_HOLD_S));
+            let mut details = serde_json::Map::new();
+            details.insert("path".into(), json!("burst"));
+            details.insert("bursts".into(), json!(b.bursts));
+            details.insert("bandwidth_hz".into(), json!((b.high_hz - b.low_hz).round()));
+            if let Some(i) = b.interval_s {
+                details.insert("burst_interval_s".into(), json!((i * 1e3).round() / 1e3));
+            }
+            out.push(Detection {
+                kind: AlertKind::EmitterUnknown,
+                low_hz: b.low_hz,
+                high_hz: b.high_hz,
+                peak_dbfs: b.peak_dbfs,
+                excess_db: b.excess_db,
+                snr_db: b.excess_db,
+                confidence: confidence_from_margin(b.excess_db - PEAK_DB),
+                details,
+                hold_s,
+            });
+        }
+        self.bursters
+            .retain(|b| b.on_since.is_some() || end.saturating_sub(b.last_seen) < forget);
+        out
+    }
+}

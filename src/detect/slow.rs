@@ -1,0 +1,292 @@
+//! The sensitive path: weak threats that one 50 ms frame cannot tell from
+//! noise stand out of a longer average. The frames of the last
+//! [`SLOW_WINDOW_S`] are averaged (in power), the receiver's slow gain
+//! drift is tracked and taken out ([`GainTracker`]), and what remains is
+//! compared bin by bin with the baseline floor. A 0.5 s average of noise
+//! wanders by ~0.2 dB, so a rise of a few dB is conclusive where a single
+//! frame needs 8.
+//!
+//! Bins where the baseline itself varied more than noise does (intermittent
+//! users coming and going) need a rise that much larger, and known emitters
+//! are left to the fast path. What the fast path already reported in the
+//! window is not reported again: this path only adds what it alone sees.
+
+use super::clusters::peak_lobe_bins;
+use super::view::FrameView;
+use super::{confidence_from_margin, Detection};
+use crate::alert::AlertKind;
+use crate::profile::learn::{median, runs};
+use serde_json::json;
+use std::collections::VecDeque;
+
+/// Seconds of frames averaged.
+pub const SLOW_WINDOW_S: f64 = 0.5;
+/// A bin counts as raised this far over its floor in the long average, dB.
+const RAISED_DB: f32 = 1.5;
+/// A narrow signal's peak must stand this far over its floor, dB.
+const SEED_DB: f32 = 3.0;
+/// A wide raise's median must stand this far over the floor, dB.
+const WIDE_DB: f32 = 2.0;
+/// Largest gain drift followed, dB either way (a receiver warming up).
+const MAX_DRIFT_DB: f32 = 3.0;
+/// Fastest gain drift followed, dB per second: temperature moves the gain
+/// by a dB or two over minutes; a jammer creeping up at 1 dB/s is not drift.
+const DRIFT_RATE_DB_PER_S: f32 = 0.1;
+
+/// The receiver's slowly drifting gain, as the band's median rise over its
+/// baseline floor, followed no faster than [`DRIFT_RATE_DB_PER_S`] and
+/// frozen while a jammer is on (so a jammer is never learned as drift).
+#[derive(Debug, Default, Clone)]
+pub struct GainTracker {
+    offset_db: Option<f32>,
+}
+
+impl GainTracker {
+    /// Follow a new measurement of the band's rise, `dt_s` after the last.
+    pub fn update(&mut self, measured_db: f32, dt_s: f64, frozen: bool) -> f32 {
+        let step = DRIFT_RATE_DB_PER_S * dt_s as f32;
+        let next = match self.offset_db {
+            None => measured_db,
+            Some(o) if frozen => o,
+            Some(o) => o + (measured_db - o).clamp(-step, step),
+        };
+        let next = next.clamp(-MAX_DRIFT_DB, MAX_DRIFT_DB);
+        self.offset_db = Some(next);
+        next
+    }
+
+    /// The gain offset followed so far, dB (0 before the first measurement).
+    pub fn offset_db(&self) -> f32 {
+        self.offset_db.unwrap_or(0.0)
+    }
+}
+
+/// Per-segment state of the slow path.
+#[derive(Debug, Default)]
+pub struct SlowPath {
+    /// Linear mean spectra of the frames in the window, oldest first.
+    frames: VecDeque<Vec<f32>>,
+    sum: Vec<f64>,
+    /// Where the next frame must start to continue the window.
+    next_start: Option<u64>,
+    gain: GainTracker,
+    /// Bands the fast path reported in the window, with the frame end.
+    reported: VecDeque<(u64, f64, f64)>,
+}
+
+impl SlowPath {
+    /// The gain offset being followed, dB.
+    pub fn gain_offset_db(&self) -> f32 {
+        self.gain.offset_db()
+    }
+
+    /// Add `view`'s frame; report what the long average shows that the fast
+    /// path (`fast`, this frame's detections) has not. `jamming_on` freezes
+    /// the gain tracker.
+    pub fn detect(
+        &mut self,
+        view: &FrameView,
+        fast: &[Detection],
+        jamming_on: bool,
+    ) -> Vec<Detection> {
+        let frame = view.frame;
+        let window =
+            ((SLOW_WINDOW_S * frame.sample_rate / frame.sample_count.max(1) as f64).round()
+                as usize)
+                .max(2);
+        if self.next_start != Some(frame.start_sample) || self.sum.len() != frame.bins() {
+            self.frames.clear();
+            self.sum = vec![0.0; frame.bins()];
+            self.reported.clear();
+        }
+        self.next_start = Some(frame.end_sample());
+        let linear: Vec<f32> = frame.mean_dbfs.iter().map(|&d| db_to_lin(d)).collect();
+        for (s, &x) in self.sum.iter_mut().zip(&linear) {
+            *s += x as f64;
+        }
+        self.frames.push_back(linear);
+        if self.frames.len() > window {
+            let old = self.frames.pop_front().expect("window is not empty");
+            for (s, &x) in self.sum.iter_mut().zip(&old) {
+                *s -= x as f64;
+            }
+        }
+        let horizon = frame
+            .end_sample()
+            .saturating_sub(frame.sample_count * window as u64);
+        while self.reported.front().is_some_and(|r| r.0 <= horizon) {
+            self.reported.pop_front();
+        }
+        for d in fast {
+            self.reported
+                .push_back((frame.end_sample(), d.low_hz, d.high_hz));
+        }
+        let n = self.frames.len() as f64;
+        let base = view.baseline;
+        let long: Vec<f32> = self.sum.iter().map(|&s| to_db((s / n) as f32)).collect();
+        let open = &view.masks.open_bins;
+        let measured = median(
+            &open
+                .iter()
+                .map(|&b| long[b] - base.floor_dbfs[b])
+                .collect::<Vec<_>>(),
+        );
+        let dt = frame.sample_count as f64 / frame.sample_rate;
+        let gain = self.gain.update(measured, dt, jamming_on);
+        if self.frames.len() < window {
+            return Vec::new();
+        }
+        let bins = frame.bins();
+        let rise: Vec<f32> = (0..bins)
+            .map(|b| long[b] - base.floor_dbfs[b] - gain)
+            .collect();
+        let dc = bins / 2;
+        let open_count = open.len().max(1);
+        let usable = |b: usize| view.masks.known[b].is_none() && b.abs_diff(dc) > 1;
+        let need = |b: usize| view.masks.extra_spread_db[b] - view.bonus(b);
+        let raised: Vec<bool> = (0..bins)
+            .map(|b| usable(b) && rise[b] >= RAISED_DB + need(b))
+            .collect();
+        let reported = |lo: f64, hi: f64| self.reported.iter().any(|&(_, l, h)| lo <= h && hi >= l);
+        let mut out = Vec::new();
+        // Runs over the open bins, so that a known emitter inside a raised
+        // band neither splits it nor cuts it short.
+        // A wide raise may be patchy (bins where the baseline varied need
+        // more): its runs are bridged generously; narrow signals are not.
+        let open_raised: Vec<bool> = open.iter().map(|&b| raised[b]).collect();
+        let min_wide = view.thresholds.barrage_min_fraction * open_count as f32;
+        let mut spans: Vec<(usize, usize)> = runs(&open_raised, (bins / 16).max(1))
+            .into_iter()
+            .filter(|&(a, z)| open_raised[a..=z].iter().filter(|&&r| r).count() as f32 >= min_wide)
+            .collect();
+        let mut narrow = open_raised.clone();
+        for &(a, z) in &spans {
+            narrow[a..=z].iter_mut().for_each(|r| *r = false);
+        }
+        spans.extend(runs(&narrow, (bins / 256).max(1)));
+        for (a, z) in spans {
+            let (lo, hi) = (open[a], open[z]);
+            let (low_hz, high_hz) = (view.bin_low_hz(lo), view.bin_high_hz(hi));
+            if reported(low_hz, high_hz) {
+                continue;
+            }
+            let in_run: Vec<f32> = (lo..=hi).filter(|&b| raised[b]).map(|b| rise[b]).collect();
+            let peak_bin = (lo..=hi)
+                .filter(|&b| raised[b])
+                .max_by(|&a, &b| rise[a].total_cmp(&rise[b]))
+                .expect("a run is not empty");
+            let peak = rise[peak_bin];
+            let wide = in_run.len() as f32 >= min_wide || covers_protected(view, lo, hi);
+            let mut details = serde_json::Map::new();
+            details.insert("path".into(), json!("slow"));
+            details.insert("averaged_s".into(), json!(SLOW_WINDOW_S));
+            let (kind, excess) = if wide {
+                let level = median(&in_run);
+                if level < WIDE_DB {
+                    continue;
+                }
+                details.insert(
+                    "raised_fraction".into(),
+                    json!(round2(in_run.len() as f32 / open_count as f32)),
+                );
+                (AlertKind::JammingBarrage, level)
+            } else {
+                if peak < SEED_DB + need(peak_bin) || is_image(view, &long, lo, hi, peak_bin) {
+                    continue;
+                }
+                let lobe = peak_lobe_bins(&rise, lo, hi, peak_bin, RAISED_DB);
+                if lobe <= view.thresholds.tone_max_bins {
+                    details.insert("width_bins".into(), json!(lobe));
+                    (AlertKind::JammingTone, peak)
+                } else {
+                    details.insert("bandwidth_hz".into(), json!((high_hz - low_hz).round()));
+                    (AlertKind::EmitterUnknown, peak)
+                }
+            };
+            out.push(Detection {
+                kind,
+                low_hz,
+                high_hz,
+                peak_dbfs: long[peak_bin],
+                excess_db: excess,
+                snr_db: peak,
+                confidence: confidence_from_margin(excess - RAISED_DB),
+                details,
+                hold_s: 0.0,
+            });
+        }
+        out
+    }
+}
+
+/// Whether bins `lo..=hi` hold most of a protected band.
+fn covers_protected(view: &FrameView, lo: usize, hi: usize) -> bool {
+    let f = view.frame;
+    view.profile.protected.iter().any(|p| {
+        let inside: Vec<usize> = view
+            .masks
+            .open_bins
+            .iter()
+            .copied()
+            .filter(|&b| f.bin_hz(b) >= p.low_hz && f.bin_hz(b) <= p.high_hz)
+            .collect();
+        inside.len() >= 4
+            && inside.iter().filter(|&&b| b >= lo && b <= hi).count() * 10 >= inside.len() * 8
+    })
+}
+
+/// Whether the raise at `lo..=hi` is the IQ-imbalance image of a far
+/// stronger signal at the mirror frequency.
+pub fn is_image(
+    view: &FrameView,
+    level_dbfs: &[f32],
+    lo: usize,
+    hi: usize,
+    peak_bin: usize,
+) -> bool {
+    let (a, b) = (view.mirror_bin(hi), view.mirror_bin(lo));
+    let (a, b) = (
+        a.min(b).saturating_sub(1),
+        (a.max(b) + 1).min(view.bins() - 1),
+    );
+    let mirror_peak = level_dbfs[a..=b].iter().copied().fold(f32::MIN, f32::max);
+    mirror_peak >= level_dbfs[peak_bin] + IMAGE_REJECTION_DB
+}
+
+/// Least level difference between a signal and a raise at its mirror
+/// frequency for the raise to be taken as its image, dB (receivers put
+/// images 25–40 dB down).
+pub const IMAGE_REJECTION_DB: f32 = 20.0;
+
+fn db_to_lin(db: f32) -> f32 {
+    10f32.powf(db / 10.0)
+}
+
+fn to_db(x: f32) -> f32 {
+    10.0 * x.max(1e-30).log10()
+}
+
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gain_drift_is_followed_slowly_and_frozen_under_a_jammer() {
+        let mut g = GainTracker::default();
+        assert_eq!(g.update(1.0, 0.05, false), 1.0);
+        // A jump of 3 dB moves the estimate by 0.1 dB/s only.
+        let mut x = 0.0;
+        for _ in 0..20 {
+            x = g.update(4.0, 0.05, false);
+        }
+        assert!((x - 1.1).abs() < 1e-4, "{x}");
+        // Frozen: no move at all.
+        assert_eq!(g.update(-5.0, 10.0, true), x);
+        // Never beyond the largest drift.
+        assert_eq!(g.update(10.0, 1000.0, false), MAX_DRIFT_DB);
+    }
+}
