@@ -82,6 +82,8 @@ struct Track {
     changed: bool,
     /// The finding stands until this sample even unseen (see [`Detection::hold_s`]).
     held_until: u64,
+    /// Width of the emitter's first detection: one channel of a hopper.
+    channel_hz: f64,
 }
 
 impl Track {
@@ -110,6 +112,23 @@ impl Track {
             || (self.class == Class::Jamming
                 && self.kind == AlertKind::JammingTone
                 && kind == AlertKind::EmitterUnknown)
+    }
+
+    /// Whether `d`, an unknown emitter elsewhere in the band, is this
+    /// unknown emitter hopping: it was seen a frame or two ago but not in
+    /// this frame (two emitters on the air together stay two), and `d` has
+    /// about its channel width (½–2×) and power (within 8 dB). A frequency
+    /// hopper over tens of channels is one transmitter, one alert over its
+    /// hop set.
+    fn hops_to(&self, d: &Detection, frame_start: u64, frame_len: u64) -> bool {
+        let width = d.high_hz - d.low_hz;
+        self.class == Class::Unknown
+            && d.kind == AlertKind::EmitterUnknown
+            && self.last_sample < frame_start + frame_len
+            && self.last_sample + 2 * frame_len >= frame_start + frame_len
+            && width >= 0.5 * self.channel_hz
+            && width <= 2.0 * self.channel_hz
+            && (d.peak_dbfs - self.peak_dbfs).abs() <= 8.0
     }
 
     fn overlaps(&self, d: &Detection, tolerance_hz: f64) -> bool {
@@ -252,9 +271,21 @@ impl Tracker {
             let class = class_of(d.kind);
             let tolerance = 3.0 * bin_hz;
             let hold = self.secs(d.hold_s);
-            match self.tracks.iter_mut().find(|t| {
-                t.segment == segment && t.continues_with(class, d.kind) && t.overlaps(d, tolerance)
-            }) {
+            let frame_len = frame_end - frame_start;
+            let found = self
+                .tracks
+                .iter()
+                .position(|t| {
+                    t.segment == segment
+                        && t.continues_with(class, d.kind)
+                        && t.overlaps(d, tolerance)
+                })
+                .or_else(|| {
+                    self.tracks
+                        .iter()
+                        .position(|t| t.segment == segment && t.hops_to(d, frame_start, frame_len))
+                });
+            match found.map(|i| &mut self.tracks[i]) {
                 Some(t) => t.absorb(d, frame_end, hold),
                 None => self.tracks.push(Track {
                     id: None,
@@ -276,6 +307,7 @@ impl Tracker {
                     last_update_sample: frame_end,
                     changed: false,
                     held_until: frame_end + hold,
+                    channel_hz: d.high_hz - d.low_hz,
                 }),
             }
         }
@@ -472,6 +504,7 @@ impl Tracker {
             last_update_sample: end,
             changed: false,
             held_until: 0,
+            channel_hz: 0.0,
         };
         events.push(self.event(&track, EventType::Raised));
         self.gap = Some(track);
@@ -522,7 +555,14 @@ impl Tracker {
             snr_db: r2(t.snr_db),
             confidence: r2(t.confidence),
             evidence: EvidencePaths::default(),
-            details: t.details.clone(),
+            details: {
+                let mut details = t.details.clone();
+                // An unknown emitter over three channels wide has hopped.
+                if t.class == Class::Unknown && t.high_hz - t.low_hz > 3.0 * t.channel_hz {
+                    details.insert("hop_channel_hz".into(), r1(t.channel_hz).into());
+                }
+                details
+            },
         }
     }
 }
@@ -651,6 +691,68 @@ mod tests {
         });
         let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
         assert_eq!(ids.len(), 2);
+    }
+
+    #[test]
+    fn bursts_held_between_repetitions_are_one_alert() {
+        let mut t = tracker();
+        // A 5 ms burst every 3 s for 12 s, each reported once with a hold.
+        let events = feed(&mut t, 300, |i| {
+            if i % 60 == 1 && i < 240 {
+                let mut d = det(AlertKind::EmitterUnknown, 50e3, 52e3);
+                d.hold_s = 4.5;
+                vec![d]
+            } else {
+                vec![]
+            }
+        });
+        let raised = events
+            .iter()
+            .filter(|e| e.event == EventType::Raised)
+            .count();
+        assert_eq!(raised, 1, "{events:#?}");
+        // The alert ends where the last burst was seen, not where its hold ran out.
+        let cleared = events.last().unwrap();
+        assert_eq!(cleared.event, EventType::Cleared);
+        assert_eq!(cleared.end_sample, 182 * FRAME);
+    }
+
+    #[test]
+    fn a_hopper_is_one_alert_over_its_hop_set() {
+        let mut t = tracker();
+        // 12.5 kHz channels, a new one every frame, 20 channels 25 kHz apart.
+        let events = feed(&mut t, 60, |i| {
+            let ch = (i * 7 % 20) as f64;
+            let low = 100e3 + 25e3 * ch;
+            vec![det(AlertKind::EmitterUnknown, low, low + 12.5e3)]
+        });
+        let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(ids.len(), 1, "{events:#?}");
+        let last = events.last().unwrap();
+        assert_eq!((last.freq_low_hz, last.freq_high_hz), (100e3, 587.5e3));
+        assert_eq!(last.details["hop_channel_hz"], 12.5e3);
+    }
+
+    #[test]
+    fn a_jammer_raised_as_barrage_is_refined_once_its_pulses_show() {
+        let mut t = tracker();
+        let events = feed(&mut t, 40, |i| {
+            let kind = if i < 8 {
+                AlertKind::JammingBarrage
+            } else {
+                AlertKind::JammingPulsed
+            };
+            vec![det(kind, 0.0, 300e3)]
+        });
+        assert_eq!(events[0].kind, AlertKind::JammingBarrage);
+        let refined = events
+            .iter()
+            .find(|e| e.kind == AlertKind::JammingPulsed)
+            .unwrap();
+        assert_eq!(refined.event, EventType::Updated);
+        assert_eq!(refined.details["reclassified_from"], "jamming.barrage");
+        assert_eq!(events.last().unwrap().kind, AlertKind::JammingPulsed);
+        assert!(events.iter().all(|e| e.id == "site-0001"));
     }
 
     fn gap(start_sample: u64, lost_samples: u64, cause: crate::source::GapCause) -> Gap {
