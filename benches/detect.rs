@@ -80,7 +80,7 @@ fn detectors(c: &mut Criterion) {
         let mut w = WidebandDetector::default();
         b.iter(|| {
             for f in &live {
-                black_box(w.detect(&FrameView::new(f, &profile, seg, &masks)));
+                black_box(w.detect(&FrameView::new(f, &profile, seg, &masks), &masks.open_bins));
             }
         })
     });

@@ -8,7 +8,7 @@
 //! the weak threats only a long average shows.
 
 use super::burst::BurstDetector;
-use super::clusters::{find_clusters, join_lobes};
+use super::clusters::{find_clusters, join_lobes, Cluster};
 use super::comb::find_comb;
 use super::slow::{is_image, SlowPath};
 use super::tracker::is_wideband;
@@ -18,6 +18,30 @@ use super::{emitter, health, tone, Detection};
 use crate::alert::AlertKind;
 use crate::dsp::PsdFrame;
 use crate::profile::Profile;
+
+/// How far a cluster's peak stands over the median of its extent for the
+/// extent to be that signal's skirts (leakage and splatter), not a band, dB.
+const PEAKED_DB: f32 = 20.0;
+
+/// How far below a strong signal a wideband raise may be its splatter, dB,
+/// and for how long after it was seen (a burst's key clicks straddle frames).
+const SPLATTER_DB: f32 = 30.0;
+const SPLATTER_MEMORY_S: f64 = 2.0;
+
+/// `open` less the extents of peaked clusters: what a strong narrow signal
+/// leaks around itself is not a wideband raise.
+fn without_skirts(open: &[usize], clusters: &[Cluster], level: &[f32]) -> Vec<usize> {
+    let mut skirt = vec![false; level.len()];
+    for c in clusters {
+        let extent = &level[c.extent_lo..=c.extent_hi];
+        if c.peak_dbfs - crate::profile::learn::median(extent) >= PEAKED_DB {
+            skirt[c.extent_lo..=c.extent_hi]
+                .iter_mut()
+                .for_each(|s| *s = true);
+        }
+    }
+    open.iter().copied().filter(|&b| !skirt[b]).collect()
+}
 
 /// Seconds after a wideband jammer was last seen during which the gain
 /// drift is not followed (the jammer must not be learned as drift).
@@ -37,6 +61,8 @@ struct SegmentState {
     slow: SlowPath,
     /// End sample of the last frame with a wideband jammer.
     last_jamming: Option<u64>,
+    /// The strongest unknown signal of a recent frame (its end, its excess).
+    strongest: Option<(u64, f32)>,
 }
 
 impl DetectionEngine {
@@ -50,6 +76,7 @@ impl DetectionEngine {
                 bursts: BurstDetector::default(),
                 slow: SlowPath::default(),
                 last_jamming: None,
+                strongest: None,
             })
             .collect();
         DetectionEngine { profile, segments }
@@ -86,9 +113,29 @@ impl DetectionEngine {
             return vec![d];
         }
         let mut out = Vec::new();
-        let jam = state.wideband.detect(&view).filter(enabled);
         let mut clusters = find_clusters(&view);
-        let outside = |c: &super::clusters::Cluster, d: &Detection| {
+        let open = without_skirts(&state.masks.open_bins, &clusters, &frame.mean_dbfs);
+        // A wideband raise far below a strong unknown signal of the same
+        // frame is that signal's splatter (key clicks, phase noise).
+        let now = clusters
+            .iter()
+            .filter(|c| c.known.is_none())
+            .map(|c| c.excess_db)
+            .fold(f32::MIN, f32::max);
+        let recent = (SPLATTER_MEMORY_S * frame.sample_rate) as u64;
+        let strongest = match state.strongest {
+            Some((end, level)) if frame.start_sample <= end + recent => level.max(now),
+            _ => now,
+        };
+        if now > f32::MIN {
+            state.strongest = Some((frame.end_sample(), now));
+        }
+        let jam = state
+            .wideband
+            .detect(&view, &open)
+            .filter(|j| j.excess_db + SPLATTER_DB > strongest)
+            .filter(enabled);
+        let outside = |c: &Cluster, d: &Detection| {
             let margin = 0.02 * (d.high_hz - d.low_hz);
             view.bin_high_hz(c.hi) < d.low_hz - margin || view.bin_low_hz(c.lo) > d.high_hz + margin
         };

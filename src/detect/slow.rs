@@ -2,7 +2,8 @@
 //! noise stand out of a longer average. The frames of the last
 //! [`SLOW_WINDOW_S`] are averaged (in power), the receiver's slow gain
 //! drift is tracked and taken out ([`GainTracker`]), and what remains is
-//! compared bin by bin with the baseline floor. A 0.5 s average of noise
+//! compared bin by bin with the baseline floor (after [`SLOW_WARMUP_S`] of
+//! signal, in which the gain offset is found). A 0.5 s average of noise
 //! wanders by ~0.2 dB, so a rise of a few dB is conclusive where a single
 //! frame needs 8.
 //!
@@ -27,6 +28,10 @@ const RAISED_DB: f32 = 1.5;
 const SEED_DB: f32 = 3.0;
 /// A wide raise's median must stand this far over the floor, dB.
 const WIDE_DB: f32 = 2.0;
+/// Seconds of signal the path watches before it reports: the receiver's
+/// gain offset against the baseline is learned meanwhile (and the first
+/// window filled).
+pub const SLOW_WARMUP_S: f64 = 2.0;
 /// Largest gain drift followed, dB either way (a receiver warming up).
 const MAX_DRIFT_DB: f32 = 3.0;
 /// Fastest gain drift followed, dB per second: temperature moves the gain
@@ -72,6 +77,8 @@ pub struct SlowPath {
     gain: GainTracker,
     /// Bands the fast path reported in the window, with the frame end.
     reported: VecDeque<(u64, f64, f64)>,
+    /// Seconds of signal seen at this tuning.
+    watched_s: f64,
 }
 
 impl SlowPath {
@@ -95,6 +102,9 @@ impl SlowPath {
                 as usize)
                 .max(2);
         if self.next_start != Some(frame.start_sample) || self.sum.len() != frame.bins() {
+            if self.sum.len() != frame.bins() {
+                self.watched_s = 0.0;
+            }
             self.frames.clear();
             self.sum = vec![0.0; frame.bins()];
             self.reported.clear();
@@ -132,8 +142,15 @@ impl SlowPath {
                 .collect::<Vec<_>>(),
         );
         let dt = frame.sample_count as f64 / frame.sample_rate;
-        let gain = self.gain.update(measured, dt, jamming_on);
-        if self.frames.len() < window {
+        self.watched_s += dt;
+        // Until the gain is known the tracker follows the band freely.
+        let warming = self.watched_s < SLOW_WARMUP_S;
+        let gain = self.gain.update(
+            measured,
+            if warming { 1e9 } else { dt },
+            jamming_on && !warming,
+        );
+        if self.frames.len() < window || warming {
             return Vec::new();
         }
         let bins = frame.bins();
@@ -143,7 +160,16 @@ impl SlowPath {
         let dc = bins / 2;
         let open_count = open.len().max(1);
         let usable = |b: usize| view.masks.known[b].is_none() && b.abs_diff(dc) > 1;
-        let need = |b: usize| view.masks.extra_spread_db[b] - view.bonus(b);
+        // Where the baseline varied, only more than it ever showed is news.
+        let need = |b: usize| {
+            let extra = view.masks.extra_spread_db[b];
+            let seen = if extra > 1.0 {
+                base.max_dbfs[b] - base.floor_dbfs[b] - RAISED_DB
+            } else {
+                0.0
+            };
+            extra.max(seen) - view.bonus(b)
+        };
         let raised: Vec<bool> = (0..bins)
             .map(|b| usable(b) && rise[b] >= RAISED_DB + need(b))
             .collect();

@@ -19,8 +19,8 @@ pub struct SegmentMasks {
     pub protected: Vec<bool>,
     /// Bins used for wideband statistics (not known emitters, not the DC bin).
     pub open_bins: Vec<usize>,
-    /// How much more the baseline varied in each bin than the noise floor
-    /// typically does (p99 − floor over its band-wide median), dB, at least 0:
+    /// How much more the baseline varied in each bin than noise averaged
+    /// over a frame does (p99 − floor beyond noise's), dB, at least 0:
     /// intermittent users leave it high where they come and go.
     pub extra_spread_db: Vec<f32>,
 }
@@ -58,11 +58,13 @@ impl SegmentMasks {
         let open_bins = (0..bins)
             .filter(|&b| known[b].is_none() && b != bins / 2)
             .collect();
-        let spread: Vec<f32> = (0..bins)
-            .map(|b| segment.p99_dbfs[b] - segment.floor_dbfs[b])
+        // Noise averaged over k FFTs wanders by 4.34/√k dB; its p99 stands
+        // about 2.5 of those over the median.
+        let k = profile.capture.psd.ffts_per_frame(rate).max(1) as f32;
+        let noise_spread = 2.5 * 4.34 / k.sqrt();
+        let extra_spread_db = (0..bins)
+            .map(|b| (segment.p99_dbfs[b] - segment.floor_dbfs[b] - noise_spread).max(0.0))
             .collect();
-        let typical = crate::profile::learn::median(&spread);
-        let extra_spread_db = spread.iter().map(|s| (s - typical).max(0.0)).collect();
         SegmentMasks {
             known,
             protected,

@@ -21,6 +21,10 @@ use std::collections::VecDeque;
 
 /// Seconds of FFT power history kept for the pulse test.
 const PULSE_WINDOW_S: f64 = 0.6;
+/// A bin's average this far over its floor is lifted, dB (one frame of
+/// noise over 48 FFTs passes it in ~1 bin in 100; frames of fewer FFTs
+/// need more).
+const LIFTED_DB: f32 = 1.5;
 /// Seconds of per-frame band activity kept for pulses slower than a frame.
 const SLOW_PULSE_WINDOW_S: f64 = 4.0;
 /// Least on/off contrast of the raised fraction of the band, dB (a
@@ -63,13 +67,18 @@ struct RaisedBand {
     mean_fraction: f32,
     /// Fraction of open bins whose max-hold is raised.
     max_fraction: f32,
+    /// Fraction of open bins whose average stands [`LIFTED_DB`] over the floor.
+    lifted_fraction: f32,
     /// A protected band is raised as a whole.
     protected_hit: bool,
 }
 
 impl WidebandDetector {
     /// Look for a wideband jammer in `view`.
-    pub fn detect(&mut self, view: &FrameView) -> Option<Detection> {
+    /// `open` are the bins to judge (the segment's open bins less the
+    /// skirts of strong narrow signals this frame: a burst's splatter is not
+    /// a wideband raise).
+    pub fn detect(&mut self, view: &FrameView, open: &[usize]) -> Option<Detection> {
         let frame = view.frame;
         let ffts = frame.fft_power_dbfs.len();
         let hop_s = frame.sample_count as f64 / ffts.max(1) as f64 / frame.sample_rate;
@@ -82,10 +91,12 @@ impl WidebandDetector {
 
         let t = view.thresholds;
         let mut activity = 0.0;
-        let band = raised_band(view, &self.window_max, &mut activity);
+        let band = raised_band(view, open, &self.window_max, &mut activity);
+        let mut is_open = vec![false; frame.bins()];
+        open.iter().for_each(|&b| is_open[b] = true);
         let slow_pulse = self.slow_pulse(frame, activity);
         let band = band?;
-        let open_in_band = || (band.lo..=band.hi).filter(|&b| view.masks.known[b].is_none());
+        let open_in_band = || (band.lo..=band.hi).filter(|&b| is_open[b]);
         // Jammers spread their power evenly; a strong emitter's skirts fall
         // away from its peak. Judge evenness on the average (barrage, pulsed)
         // or on the max-hold (sweeps).
@@ -144,7 +155,12 @@ impl WidebandDetector {
         details.insert("maxhold_spread_db".into(), json!(round2(spread)));
         details.insert("flatness".into(), json!(round2(flatness(&rise))));
         let wide = band.max_fraction >= t.barrage_min_fraction || band.protected_hit;
-        let kind = if switching && (even || even_max) && wide {
+        // Pulses raise the average itself, if only a little when their duty
+        // is low; a strong burst's splatter lights the max-hold alone.
+        let lifted = band.lifted_fraction >= t.barrage_min_fraction || band.protected_hit;
+        // A pulse raises the average evenly (the splatter of a strong
+        // burst does not); a sweep evens out only in the max-hold.
+        let kind = if switching && even && wide && lifted {
             if let Some(p) = pulse.as_ref().or(slow_pulse.as_ref()) {
                 details.insert("duty".into(), json!(round2(p.duty)));
                 details.insert("period_s".into(), json!(round3(p.period_s)));
@@ -264,27 +280,38 @@ struct Pulse {
 
 /// The raised span of the band, or `None` when too little of it is raised;
 /// `activity` gets the fraction of open bins whose average is raised either way.
-fn raised_band(view: &FrameView, window_max: &[f32], activity: &mut f32) -> Option<RaisedBand> {
+fn raised_band(
+    view: &FrameView,
+    open_bins: &[usize],
+    window_max: &[f32],
+    activity: &mut f32,
+) -> Option<RaisedBand> {
     let t = view.thresholds;
     let f = view.frame;
     let base = view.baseline;
     let bins = view.bins();
     let mut mean_hot = vec![false; bins];
     let mut max_hot = vec![false; bins];
-    for &b in &view.masks.open_bins {
+    for &b in open_bins {
         let relief = view.bonus(b);
         mean_hot[b] = f.mean_dbfs[b] - base.floor_dbfs[b] >= t.barrage_rise_db - relief
             && f.mean_dbfs[b] >= base.p99_dbfs[b] + 0.5 * t.emitter_margin_db;
         max_hot[b] = window_max[b] >= base.maxhold_p99_dbfs[b] + MAXHOLD_MARGIN_DB - relief;
     }
-    let open = view.masks.open_bins.len().max(1) as f32;
+    let open = open_bins.len().max(1) as f32;
     let mean_fraction = mean_hot.iter().filter(|&&x| x).count() as f32 / open;
     *activity = mean_fraction;
+    // Well clear of what one frame's average of noise wanders by.
+    let k = f.fft_power_dbfs.len().max(1) as f32;
+    let lifted_db = LIFTED_DB.max(2.0 * 4.34 / k.sqrt());
+    let lifted_fraction = open_bins
+        .iter()
+        .filter(|&&b| f.mean_dbfs[b] - base.floor_dbfs[b] >= lifted_db)
+        .count() as f32
+        / open;
     let max_fraction = max_hot.iter().filter(|&&x| x).count() as f32 / open;
     let protected_hit = view.profile.protected.iter().any(|p| {
-        let in_band: Vec<usize> = view
-            .masks
-            .open_bins
+        let in_band: Vec<usize> = open_bins
             .iter()
             .copied()
             .filter(|&b| f.bin_hz(b) >= p.low_hz && f.bin_hz(b) <= p.high_hz)
@@ -306,7 +333,6 @@ fn raised_band(view: &FrameView, window_max: &[f32], activity: &mut f32) -> Opti
     }
     // Runs are found over the open bins only, so a known emitter inside the
     // jammed band neither splits it nor cuts it short.
-    let open_bins = &view.masks.open_bins;
     let hot: Vec<bool> = open_bins
         .iter()
         .map(|&b| mean_hot[b] || max_hot[b])
@@ -324,6 +350,7 @@ fn raised_band(view: &FrameView, window_max: &[f32], activity: &mut f32) -> Opti
         hi,
         mean_fraction,
         max_fraction,
+        lifted_fraction,
         protected_hit,
     })
 }
