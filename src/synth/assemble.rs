@@ -14,6 +14,7 @@ use super::level::{db_to_power, min_bandwidth_hz, signal_power};
 use super::mixer::Mixer;
 use super::nbfm::Nbfm;
 use super::noise::WhiteNoise;
+use super::receiver::ReceiverStage;
 use super::rng::stream_rng;
 use super::scenario::{
     Band, Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario, OVERLOAD_DEVIATION_HZ,
@@ -57,6 +58,9 @@ pub fn mixer(scenario: &Scenario) -> Result<Mixer> {
         if let Some((signal, pattern)) = event_signal(scenario, event, span, &key) {
             mixer.add(Box::new(Gated::new(signal, pattern, vec![span])));
         }
+    }
+    if let Some(receiver) = ReceiverStage::new(scenario) {
+        mixer.set_receiver(receiver);
     }
     Ok(mixer)
 }

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub noise_dbfs: f64,
     /// Encoding written when the caller does not choose one.
     pub datatype: Datatype,
+    /// The receiver's own imperfections (none by default).
+    pub receiver: Impairments,
     /// Wall-clock time of the first sample (`core:datetime`).
     pub start_time: DateTime<Utc>,
     /// Known emitters, present all the time.
@@ -65,6 +67,7 @@ impl Scenario {
             duration_s,
             noise_dbfs,
             datatype: Datatype::CI16_LE,
+            receiver: Impairments::default(),
             start_time: DEFAULT_START_TIME.parse().expect("valid constant"),
             emitters: Vec::new(),
             events: Vec::new(),
@@ -113,6 +116,38 @@ impl Scenario {
     pub fn emitter(&self, name: &str) -> Option<&Emitter> {
         self.emitters.iter().find(|e| e.name == name)
     }
+}
+
+/// Imperfections of the receiver itself, applied to the whole mix (see
+/// [`super::receiver`]); `None` means that impairment is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Impairments {
+    /// A constant DC offset this many dB over the noise density in one
+    /// 1024-point FFT bin (the level convention of a carrier at 0 Hz).
+    pub dc_spike_db: Option<f64>,
+    /// IQ imbalance: every signal has a mirror image about the centre this
+    /// many dB below itself (dBc, negative).
+    pub iq_image_dbc: Option<f64>,
+    /// Slow gain drift of the whole receiver.
+    pub gain_drift: Option<GainDrift>,
+}
+
+impl Impairments {
+    /// True when the receiver is ideal.
+    pub fn is_ideal(&self) -> bool {
+        *self == Impairments::default()
+    }
+}
+
+/// Gain period used when a scenario gives a drift depth but no period.
+pub const DEFAULT_GAIN_DRIFT_PERIOD_S: f64 = 300.0;
+
+/// A sinusoidal gain drift: `depth_db · sin(2π t / period_s + φ)` dB, with
+/// the phase φ drawn from the seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GainDrift {
+    pub depth_db: f64,
+    pub period_s: f64,
 }
 
 /// A band of frequencies, as offsets from the centre in Hz.

@@ -24,8 +24,8 @@
 
 use super::keyed::Keying;
 use super::scenario::{
-    Band, BurstSpec, DutyCycle, Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario,
-    DEFAULT_START_TIME,
+    Band, BurstSpec, DutyCycle, Emitter, EmitterKind, Event, GainDrift, Impairments, Incident,
+    RogueModulation, Scenario, DEFAULT_GAIN_DRIFT_PERIOD_S, DEFAULT_START_TIME,
 };
 use super::toml_fields::Fields;
 use super::validate::{Issue, Item};
@@ -150,6 +150,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 struct Origins {
     /// Index of the layer that set each top-level key.
     settings: BTreeMap<&'static str, usize>,
+    /// Index of the layer that set each key of `[receiver]`.
+    receiver: BTreeMap<&'static str, usize>,
     /// (layer, index within that layer) of each emitter and event.
     emitters: Vec<(usize, usize)>,
     events: Vec<(usize, usize)>,
@@ -165,6 +167,10 @@ impl Origins {
                 self.settings.get(issue.field).copied().unwrap_or(last),
                 String::new(),
             ),
+            Item::Receiver => (
+                self.receiver.get(issue.field).copied().unwrap_or(last),
+                "receiver.".to_string(),
+            ),
             Item::Emitter(i) => {
                 let (layer, local) = self.emitters[i];
                 (layer, format!("emitters[{local}]."))
@@ -176,6 +182,7 @@ impl Origins {
         };
         let table = match issue.item {
             Item::Scenario => Some(&layers[layer].table),
+            Item::Receiver => None,
             Item::Emitter(i) => nth_table(&layers[layer].table, "emitters", self.emitters[i].1),
             Item::Event(i) => nth_table(&layers[layer].table, "events", self.events[i].1),
         };
@@ -219,12 +226,45 @@ struct Settings {
     start_time: Option<DateTime<Utc>>,
 }
 
+/// The `[receiver]` keys as written in one file (each overrides its base's).
+#[derive(Default)]
+struct ReceiverSettings {
+    dc_spike_db: Option<f64>,
+    iq_image_dbc: Option<f64>,
+    gain_drift_db: Option<f64>,
+    gain_drift_period_s: Option<f64>,
+}
+
+impl ReceiverSettings {
+    /// The keys present, by name.
+    fn present(&self) -> [(&'static str, bool); 4] {
+        [
+            ("dc_spike_db", self.dc_spike_db.is_some()),
+            ("iq_image_dbc", self.iq_image_dbc.is_some()),
+            ("gain_drift_db", self.gain_drift_db.is_some()),
+            ("gain_drift_period_s", self.gain_drift_period_s.is_some()),
+        ]
+    }
+
+    /// These settings over `base`'s.
+    fn over(self, base: ReceiverSettings) -> ReceiverSettings {
+        ReceiverSettings {
+            dc_spike_db: self.dc_spike_db.or(base.dc_spike_db),
+            iq_image_dbc: self.iq_image_dbc.or(base.iq_image_dbc),
+            gain_drift_db: self.gain_drift_db.or(base.gain_drift_db),
+            gain_drift_period_s: self.gain_drift_period_s.or(base.gain_drift_period_s),
+        }
+    }
+}
+
 /// Merge the layers into one scenario (values not yet range-checked).
 fn convert(layers: &[Layer]) -> Result<(Scenario, Origins)> {
     let last = layers.len() - 1;
     let mut merged = Settings::default();
+    let mut receiver = ReceiverSettings::default();
     let mut origins = Origins {
         settings: BTreeMap::new(),
+        receiver: BTreeMap::new(),
         emitters: Vec::new(),
         events: Vec::new(),
     };
@@ -254,6 +294,15 @@ fn convert(layers: &[Layer]) -> Result<(Scenario, Origins)> {
             datatype: settings.datatype.or(merged.datatype),
             start_time: settings.start_time.or(merged.start_time),
         };
+        if let Some(table) = fields.table_field("receiver")? {
+            let own = read_receiver(&mut Fields::new(&layer.path, "receiver", table))?;
+            for (key, present) in own.present() {
+                if present {
+                    origins.receiver.insert(key, index);
+                }
+            }
+            receiver = own.over(receiver);
+        }
         let own_description = fields.string("description")?;
         if index == last {
             description = own_description.map(str::to_string);
@@ -307,6 +356,7 @@ fn convert(layers: &[Layer]) -> Result<(Scenario, Origins)> {
     if let Some(start_time) = merged.start_time {
         scenario.start_time = start_time;
     }
+    scenario.receiver = impairments(receiver, &origins, layers)?;
 
     for (layer, i, table) in emitter_tables {
         let mut fields = Fields::new(&layers[layer].path, &format!("emitters[{i}]"), table);
@@ -354,6 +404,46 @@ fn read_settings(fields: &mut Fields) -> Result<Settings> {
         noise_dbfs: fields.number("noise_dbfs")?,
         datatype,
         start_time,
+    })
+}
+
+/// The `[receiver]` table of one file.
+fn read_receiver(fields: &mut Fields) -> Result<ReceiverSettings> {
+    let settings = ReceiverSettings {
+        dc_spike_db: fields.number("dc_spike_db")?,
+        iq_image_dbc: fields.number("iq_image_dbc")?,
+        gain_drift_db: fields.number("gain_drift_db")?,
+        gain_drift_period_s: fields.number("gain_drift_period_s")?,
+    };
+    fields.finish("the [receiver] table")?;
+    Ok(settings)
+}
+
+/// The merged `[receiver]` keys as impairments (a drift period needs a depth).
+fn impairments(
+    settings: ReceiverSettings,
+    origins: &Origins,
+    layers: &[Layer],
+) -> Result<Impairments> {
+    let gain_drift = match (settings.gain_drift_db, settings.gain_drift_period_s) {
+        (Some(depth_db), period_s) => Some(GainDrift {
+            depth_db,
+            period_s: period_s.unwrap_or(DEFAULT_GAIN_DRIFT_PERIOD_S),
+        }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            let layer = origins.receiver["gain_drift_period_s"];
+            return Err(Error::format(
+                &layers[layer].path,
+                "receiver.gain_drift_period_s",
+                "expected gain_drift_db (the drift's depth in dB) to go with it",
+            ));
+        }
+    };
+    Ok(Impairments {
+        dc_spike_db: settings.dc_spike_db,
+        iq_image_dbc: settings.iq_image_dbc,
+        gain_drift,
     })
 }
 
@@ -890,6 +980,30 @@ extra_db = 10
                 "incidents.toml: toml: expected valid TOML (at line 4)",
             ),
             (
+                edited("[[emitters]]", "[receiver]\ndc_spike = 15\n[[emitters]]"),
+                "incidents.toml: receiver.dc_spike: unknown key for the [receiver] table; expected one of: dc_spike_db, gain_drift_db, gain_drift_period_s, iq_image_dbc",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ngain_drift_period_s = 60\n[[emitters]]"),
+                "incidents.toml: receiver.gain_drift_period_s: expected gain_drift_db (the drift's depth in dB) to go with it",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ngain_drift_db = 1\ngain_drift_period_s = 0.01\n[[emitters]]"),
+                "incidents.toml: receiver.gain_drift_period_s: expected at least 16384 samples",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\niq_image_dbc = 3\n[[emitters]]"),
+                "incidents.toml: receiver.iq_image_dbc: expected an image level below the signal",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ndc_spike_db = \"loud\"\n[[emitters]]"),
+                "incidents.toml: receiver.dc_spike_db: expected a number, got a string",
+            ),
+            (
+                edited("[[emitters]]", "receiver = 3\n[[emitters]]"),
+                "incidents.toml: receiver: expected a table ([key]), got an integer 3",
+            ),
+            (
                 edited("offset_hz = 95e3", "offset_hz = 95e3\nfreq_hz = 434e6"),
                 "incidents.toml: events[1].freq_hz: expected either offset_hz or freq_hz, not both",
             ),
@@ -901,6 +1015,53 @@ extra_db = 10
                 "{message}\n  does not start with\n{expected}"
             );
         }
+    }
+
+    #[test]
+    fn receiver_keys_are_inherited_one_by_one() {
+        let site = SITE.replacen(
+            "[[emitters]]",
+            "[receiver]\ndc_spike_db = 15\ngain_drift_db = 1.5\ngain_drift_period_s = 240\n\n[[emitters]]",
+            1,
+        );
+        let dir = dir_with_site(&site);
+        let s = parse_in(dir.path(), INCIDENTS).unwrap();
+        assert_eq!(
+            s.receiver,
+            Impairments {
+                dc_spike_db: Some(15.0),
+                iq_image_dbc: None,
+                gain_drift: Some(GainDrift {
+                    depth_db: 1.5,
+                    period_s: 240.0
+                }),
+            }
+        );
+        let own = "[receiver]\niq_image_dbc = -30\ngain_drift_db = 2\n\n[[emitters]]";
+        let s = parse_in(dir.path(), &edited("[[emitters]]", own)).unwrap();
+        assert_eq!(s.receiver.dc_spike_db, Some(15.0));
+        assert_eq!(s.receiver.iq_image_dbc, Some(-30.0));
+        assert_eq!(s.receiver.gain_drift.unwrap().depth_db, 2.0);
+        assert_eq!(s.receiver.gain_drift.unwrap().period_s, 240.0);
+        // A depth alone drifts over the default period; no table, no impairment.
+        let dir = dir_with_site(SITE);
+        let own = "[receiver]\ngain_drift_db = 2\n\n[[emitters]]";
+        let s = parse_in(dir.path(), &edited("[[emitters]]", own)).unwrap();
+        assert_eq!(
+            s.receiver.gain_drift.unwrap().period_s,
+            DEFAULT_GAIN_DRIFT_PERIOD_S
+        );
+        assert!(parse_in(dir.path(), INCIDENTS).unwrap().receiver.is_ideal());
+        // A range error in the base names the base file.
+        let dir = dir_with_site(&site.replace("gain_drift_db = 1.5", "gain_drift_db = 50"));
+        let message = error_in(dir.path(), INCIDENTS);
+        assert!(
+            message.starts_with(&format!(
+                "{}: receiver.gain_drift_db: expected a drift depth from 0 to 20 dB, got 50",
+                dir.path().join("site.toml").display()
+            )),
+            "{message}"
+        );
     }
 
     #[test]

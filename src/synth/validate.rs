@@ -10,7 +10,9 @@
 //! item came from (bases included).
 
 use super::format;
-use super::scenario::{Band, DutyCycle, Emitter, EmitterKind, Incident, RogueModulation, Scenario};
+use super::scenario::{
+    Band, DutyCycle, Emitter, EmitterKind, Impairments, Incident, RogueModulation, Scenario,
+};
 use super::Keying;
 use crate::{Error, Result};
 
@@ -20,11 +22,20 @@ pub const MAX_SAMPLES: u64 = 1 << 40;
 /// Largest magnitude accepted for any level in dB (keeps every amplitude finite).
 pub const MAX_LEVEL_DB: f64 = 200.0;
 
+/// Deepest receiver gain drift accepted, in dB.
+pub const MAX_GAIN_DRIFT_DB: f64 = 20.0;
+
+/// Shortest gain drift period, in samples: many evaluation cells per period,
+/// so the drift stays a smooth sinusoid (see [`super::envelope`]).
+pub const MIN_GAIN_DRIFT_PERIOD_SAMPLES: f64 = 64.0 * super::envelope::GRID as f64;
+
 /// The part of a scenario an [`Issue`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Item {
     /// A top-level setting.
     Scenario,
+    /// A key of the `[receiver]` table.
+    Receiver,
     /// `emitters[i]`.
     Emitter(usize),
     /// `events[i]`.
@@ -46,6 +57,7 @@ impl Issue {
     pub fn field_path(&self) -> String {
         match self.item {
             Item::Scenario => self.field.to_string(),
+            Item::Receiver => format!("receiver.{}", self.field),
             Item::Emitter(i) => format!("emitters[{i}].{}", self.field),
             Item::Event(i) => format!("events[{i}].{}", self.field),
         }
@@ -73,6 +85,11 @@ impl Scenario {
             ));
         }
         top.level("noise_dbfs", self.noise_dbfs)?;
+        Checker {
+            scenario: self,
+            item: Item::Receiver,
+        }
+        .receiver(self.receiver)?;
         for (i, emitter) in self.emitters.iter().enumerate() {
             let check = Checker {
                 scenario: self,
@@ -266,6 +283,38 @@ impl Checker<'_> {
                     duty_cycle.period_s * duty
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    fn receiver(&self, receiver: Impairments) -> Checked {
+        if let Some(db) = receiver.dc_spike_db {
+            self.level("dc_spike_db", db)?;
+        }
+        if let Some(dbc) = receiver.iq_image_dbc {
+            if !(dbc.is_finite() && (-MAX_LEVEL_DB..0.0).contains(&dbc)) {
+                return Err(self.fail(
+                    "iq_image_dbc",
+                    format!("expected an image level below the signal, in dBc between -{MAX_LEVEL_DB} and 0, got {dbc}"),
+                ));
+            }
+        }
+        if let Some(drift) = receiver.gain_drift {
+            if !(drift.depth_db.is_finite() && (0.0..=MAX_GAIN_DRIFT_DB).contains(&drift.depth_db))
+            {
+                return Err(self.fail(
+                    "gain_drift_db",
+                    format!(
+                        "expected a drift depth from 0 to {MAX_GAIN_DRIFT_DB} dB, got {}",
+                        drift.depth_db
+                    ),
+                ));
+            }
+            self.samples(
+                "gain_drift_period_s",
+                drift.period_s,
+                MIN_GAIN_DRIFT_PERIOD_SAMPLES,
+            )?;
         }
         Ok(())
     }
