@@ -1,7 +1,9 @@
 //! An unmodulated carrier (CW tone): known beacons, tone jammers, and the
-//! stand-in for a rogue emitter that transmits a bare carrier.
+//! stand-in for a rogue emitter that transmits a bare carrier. A drifting
+//! carrier (a beacon with a warming crystal) adds a [`Wander`] to its phase.
 
-use super::oscillator::Phase;
+use super::drift::Wander;
+use super::oscillator::{unit_phasor, Phase};
 use super::signal::Signal;
 use crate::iq::Sample;
 
@@ -12,6 +14,8 @@ pub struct Carrier {
     amplitude: f32,
     /// Phase at sample 0, in cycles.
     phase0: f64,
+    /// A slow frequency wander and the phase it has accumulated.
+    wander: Option<(Wander, Phase)>,
 }
 
 impl Carrier {
@@ -21,6 +25,15 @@ impl Carrier {
             step: offset_hz / sample_rate,
             amplitude: power.sqrt() as f32,
             phase0,
+            wander: None,
+        }
+    }
+
+    /// The same carrier, its frequency wandering by `wander`.
+    pub fn with_wander(self, wander: Wander) -> Self {
+        Carrier {
+            wander: Some((wander, Phase::new(0.0))),
+            ..self
         }
     }
 }
@@ -29,9 +42,22 @@ impl Signal for Carrier {
     fn add_to(&mut self, block_start: u64, block: &mut [Sample]) {
         // The phase follows from the sample index, so gaps (gating) keep it coherent.
         let mut phase = Phase::new(self.phase0 + (self.step * block_start as f64).fract());
-        for s in block {
-            *s += phase.phasor() * self.amplitude;
-            phase.advance(self.step);
+        match &mut self.wander {
+            None => {
+                for s in block {
+                    *s += phase.phasor() * self.amplitude;
+                    phase.advance(self.step);
+                }
+            }
+            // The wander's phase accumulates over the samples played.
+            Some((wander, drifted)) => {
+                for (n, s) in (block_start..).zip(block) {
+                    let cycles = phase.cycles() + drifted.cycles();
+                    *s += unit_phasor(cycles as f32) * self.amplitude;
+                    phase.advance(self.step);
+                    drifted.advance(wander.step_at(n));
+                }
+            }
         }
     }
 }

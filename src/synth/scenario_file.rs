@@ -24,8 +24,10 @@
 
 use super::keyed::Keying;
 use super::scenario::{
-    Band, BurstSpec, DutyCycle, Emitter, EmitterKind, Event, GainDrift, Impairments, Incident,
-    RogueModulation, Scenario, DEFAULT_GAIN_DRIFT_PERIOD_S, DEFAULT_START_TIME,
+    Band, BurstSpec, BurstTrain, DutyCycle, Emitter, EmitterKind, Event, FrequencyDrift, GainDrift,
+    Hopping, Impairments, Incident, PttSpec, RogueModulation, RogueTiming, Scenario,
+    DEFAULT_BURST_JITTER, DEFAULT_FREQUENCY_DRIFT_PERIOD_S, DEFAULT_GAIN_DRIFT_PERIOD_S,
+    DEFAULT_START_TIME,
 };
 use super::toml_fields::Fields;
 use super::validate::{Issue, Item};
@@ -42,6 +44,12 @@ const MAX_BASE_DEPTH: usize = 16;
 
 /// Default peak deviation of an NBFM emitter, in Hz.
 pub const DEFAULT_NBFM_DEVIATION_HZ: f64 = 5000.0;
+
+/// Default talk spells of a push-to-talk radio, in seconds.
+pub const DEFAULT_PTT_KEY_S: [f64; 2] = [2.0, 8.0];
+
+/// Default silences between a push-to-talk radio's spells, in seconds.
+pub const DEFAULT_PTT_IDLE_S: [f64; 2] = [5.0, 40.0];
 
 impl Scenario {
     /// Read a scenario file (and its bases, relative to it).
@@ -497,7 +505,7 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
     let name = fields.string("name")?;
     let name = fields.required("name", name, "a unique name (a string)")?;
     let kind_name = fields.string("type")?;
-    let kind_name = fields.required("type", kind_name, "carrier, nbfm or burst")?;
+    let kind_name = fields.required("type", kind_name, "carrier, nbfm, burst or ptt")?;
     let offset_hz = required_offset(fields, "offset_hz", "freq_hz", center_hz)?;
     let level_db = level(fields)?;
     let kind = match kind_name {
@@ -527,18 +535,41 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
             EmitterKind::Burst(BurstSpec {
                 keying,
                 bitrate: required_number(fields, "bitrate", "the bit rate in bits/s")?,
-                period_s: required_number(
-                    fields,
-                    "period_s",
-                    "the mean time between bursts in seconds",
-                )?,
-                burst_s: required_number(fields, "burst_s", "the burst length in seconds")?,
+                bursts: BurstTrain {
+                    period_s: required_number(
+                        fields,
+                        "period_s",
+                        "the mean time between bursts in seconds",
+                    )?,
+                    burst_s: required_number(fields, "burst_s", "the burst length in seconds")?,
+                    jitter: fields.number("jitter")?.unwrap_or(DEFAULT_BURST_JITTER),
+                },
             })
         }
+        "ptt" => EmitterKind::Ptt(PttSpec {
+            deviation_hz: fields
+                .number("deviation_hz")?
+                .unwrap_or(DEFAULT_NBFM_DEVIATION_HZ),
+            key_s: seconds_range(fields, "key_s")?.unwrap_or(DEFAULT_PTT_KEY_S),
+            idle_s: seconds_range(fields, "idle_s")?.unwrap_or(DEFAULT_PTT_IDLE_S),
+        }),
         other => {
             return Err(fields.error(
                 "type",
-                format!("expected carrier, nbfm or burst, got {other:?}"),
+                format!("expected carrier, nbfm, burst or ptt, got {other:?}"),
+            ))
+        }
+    };
+    let drift = match (fields.number("drift_hz")?, fields.number("drift_period_s")?) {
+        (Some(depth_hz), period_s) => Some(FrequencyDrift {
+            depth_hz,
+            period_s: period_s.unwrap_or(DEFAULT_FREQUENCY_DRIFT_PERIOD_S),
+        }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(fields.error(
+                "drift_period_s",
+                "expected drift_hz (how far the centre wanders) to go with it",
             ))
         }
     };
@@ -548,7 +579,25 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
         offset_hz,
         level_db,
         kind,
+        drift,
     })
+}
+
+/// A `[shortest, longest]` pair of seconds.
+fn seconds_range(fields: &mut Fields, key: &'static str) -> Result<Option<[f64; 2]>> {
+    match fields.numbers(key)? {
+        None => Ok(None),
+        Some(pair) => match pair[..] {
+            [low, high] => Ok(Some([low, high])),
+            _ => Err(fields.error(
+                key,
+                format!(
+                    "expected [shortest, longest] in seconds, got {} numbers",
+                    pair.len()
+                ),
+            )),
+        },
+    }
 }
 
 fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
@@ -588,6 +637,7 @@ fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
         AlertKind::JammingBarrage => Incident::Barrage {
             band: read_band(fields, center_hz)?,
             level_db: level(fields)?,
+            creep_db_per_s: fields.number("creep_db_per_s")?,
         },
         AlertKind::JammingTone => Incident::Tone {
             offsets_hz: read_tones(fields, center_hz)?,
@@ -628,6 +678,7 @@ fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
                     "how many dB the emitter's level rises",
                 )?,
                 widen: fields.number("widen")?.unwrap_or(1.0),
+                shift_hz: fields.number("shift_hz")?.unwrap_or(0.0),
             }
         }
         AlertKind::ReceiverOverload => Incident::Overload {
@@ -686,7 +737,8 @@ fn read_rogue(fields: &mut Fields, center_hz: f64) -> Result<Incident> {
     let modulation = fields.required("modulation", modulation, "fsk, noise or carrier")?;
     let offset_hz = required_offset(fields, "offset_hz", "freq_hz", center_hz)?;
     let level_db = level(fields)?;
-    let duty_cycle = read_duty_cycle(fields)?;
+    let timing = read_rogue_timing(fields)?;
+    let hopping = read_hopping(fields)?;
     let bandwidth = |fields: &mut Fields| {
         required_number(fields, "bandwidth_hz", "the occupied bandwidth in Hz")
     };
@@ -716,14 +768,70 @@ fn read_rogue(fields: &mut Fields, center_hz: f64) -> Result<Incident> {
         modulation,
         offset_hz,
         level_db,
-        duty_cycle,
+        timing,
+        hopping,
     })
+}
+
+/// A rogue's timing: continuous, `period_s` with `duty`, or `period_s` with
+/// `burst_s` (and optionally `jitter`).
+fn read_rogue_timing(fields: &mut Fields) -> Result<RogueTiming> {
+    let burst_s = fields.number("burst_s")?;
+    let jitter = fields.number("jitter")?;
+    if burst_s.is_some() && fields.table().contains_key("duty") {
+        return Err(fields.error(
+            "burst_s",
+            "expected either duty or burst_s (bursts of a fixed length), not both",
+        ));
+    }
+    let Some(burst_s) = burst_s else {
+        if jitter.is_some() {
+            return Err(fields.error("jitter", "expected burst_s and period_s to go with it"));
+        }
+        return Ok(match read_duty_cycle(fields)? {
+            Some(duty_cycle) => RogueTiming::DutyCycle(duty_cycle),
+            None => RogueTiming::Continuous,
+        });
+    };
+    let period_s = fields.number("period_s")?;
+    let period_s = fields.required(
+        "period_s",
+        period_s,
+        "the time between burst starts in seconds, to go with burst_s",
+    )?;
+    Ok(RogueTiming::Bursts(BurstTrain {
+        burst_s,
+        period_s,
+        jitter: jitter.unwrap_or(0.0),
+    }))
+}
+
+/// A hopper's `hop_channels`, `hop_spacing_hz` and `dwell_s` (all or none).
+fn read_hopping(fields: &mut Fields) -> Result<Option<Hopping>> {
+    let channels = fields.unsigned("hop_channels")?;
+    let spacing_hz = fields.number("hop_spacing_hz")?;
+    let dwell_s = fields.number("dwell_s")?;
+    if channels.is_none() && spacing_hz.is_none() && dwell_s.is_none() {
+        return Ok(None);
+    }
+    let channels = fields.required("hop_channels", channels, "the number of hop channels")?;
+    Ok(Some(Hopping {
+        channels: u32::try_from(channels).unwrap_or(u32::MAX),
+        spacing_hz: fields.required(
+            "hop_spacing_hz",
+            spacing_hz,
+            "the spacing of hop channels in Hz",
+        )?,
+        dwell_s: fields.required("dwell_s", dwell_s, "the time on each channel in seconds")?,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::synth::scenario::IN_CODE_SOURCE;
+    #[allow(unused_imports)]
+    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
     use std::fs;
 
     const SITE: &str = r#"
@@ -854,7 +962,8 @@ extra_db = 10
                 modulation: RogueModulation::fsk(12.5e3),
                 offset_hz: 95e3,
                 level_db: 18.0,
-                duty_cycle: Some(DutyCycle {
+                hopping: None,
+                timing: RogueTiming::DutyCycle(DutyCycle {
                     period_s: 0.2,
                     duty: 0.5
                 }),
@@ -869,7 +978,8 @@ extra_db = 10
             Incident::AnomalousEmitter {
                 emitter: "beacon".into(),
                 extra_db: 10.0,
-                widen: 1.0
+                widen: 1.0,
+                shift_hz: 0.0,
             }
         );
         // The site alone is incomplete: it has no duration.
@@ -953,7 +1063,7 @@ extra_db = 10
             ),
             (
                 edited("type = \"burst\"", "type = \"bursty\""),
-                "incidents.toml: emitters[0].type: expected carrier, nbfm or burst, got \"bursty\"",
+                "incidents.toml: emitters[0].type: expected carrier, nbfm, burst or ptt, got \"bursty\"",
             ),
             (
                 edited("burst_s = 0.02", "burst_s = 0.6"),

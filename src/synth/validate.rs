@@ -11,7 +11,8 @@
 
 use super::format;
 use super::scenario::{
-    Band, DutyCycle, Emitter, EmitterKind, Impairments, Incident, RogueModulation, Scenario,
+    Band, BurstTrain, DutyCycle, Emitter, EmitterKind, Hopping, Impairments, Incident,
+    RogueModulation, RogueTiming, Scenario,
 };
 use super::Keying;
 use crate::{Error, Result};
@@ -28,6 +29,12 @@ pub const MAX_GAIN_DRIFT_DB: f64 = 20.0;
 /// Shortest gain drift period, in samples: many evaluation cells per period,
 /// so the drift stays a smooth sinusoid (see [`super::envelope`]).
 pub const MIN_GAIN_DRIFT_PERIOD_SAMPLES: f64 = 64.0 * super::envelope::GRID as f64;
+
+/// Largest jitter of a burst train, as a fraction of its period.
+pub const MAX_JITTER: f64 = 0.5;
+
+/// Most channels of a frequency hopper.
+pub const MAX_HOP_CHANNELS: u32 = 4096;
 
 /// The part of a scenario an [`Issue`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,29 +354,116 @@ impl Checker<'_> {
                     self.positive("deviation_hz", deviation_hz)?;
                 }
                 self.occupied("bitrate", emitter.band())?;
-                self.samples("period_s", burst.period_s, 2.0)?;
-                self.samples("burst_s", burst.burst_s, 1.0)?;
-                if burst.burst_s > 0.9 * burst.period_s {
-                    return Err(self.fail(
-                        "burst_s",
-                        format!(
-                            "expected bursts shorter than 90 % of period_s ({} s) so jittered bursts never overlap, got {} s",
-                            // Shown to the microsecond: 0.9 × 0.01 is 0.009, not 0.009000000000000001.
-                            (0.9 * burst.period_s * 1e6).round() / 1e6,
-                            burst.burst_s
-                        ),
-                    ));
-                }
-                Ok(())
+                self.burst_train(burst.bursts)
             }
+            EmitterKind::Ptt(ptt) => {
+                self.positive("deviation_hz", ptt.deviation_hz)?;
+                self.occupied("deviation_hz", emitter.band())?;
+                self.interval("key_s", ptt.key_s)?;
+                self.interval("idle_s", ptt.idle_s)
+            }
+        }?;
+        if let Some(drift) = emitter.drift {
+            self.at_least("drift_hz", drift.depth_hz, 0.0)?;
+            let band = emitter.band();
+            self.occupied(
+                "drift_hz",
+                Band::new(
+                    band.low_offset_hz - drift.depth_hz,
+                    band.high_offset_hz + drift.depth_hz,
+                ),
+            )?;
+            self.samples(
+                "drift_period_s",
+                drift.period_s,
+                MIN_GAIN_DRIFT_PERIOD_SAMPLES,
+            )?;
         }
+        Ok(())
+    }
+
+    /// A `[low, high]` range of seconds, each at least one sample.
+    fn interval(&self, field: &'static str, range: [f64; 2]) -> Checked {
+        self.samples(field, range[0], 1.0)?;
+        if range[1].is_finite() && range[1] >= range[0] {
+            return Ok(());
+        }
+        Err(self.fail(
+            field,
+            format!(
+                "expected [shortest, longest] with longest ≥ shortest, got [{}, {}]",
+                range[0], range[1]
+            ),
+        ))
+    }
+
+    /// Bursts of at least a sample, at least two samples apart, jittered by
+    /// at most [`MAX_JITTER`], never overlapping.
+    fn burst_train(&self, train: BurstTrain) -> Checked {
+        self.samples("period_s", train.period_s, 2.0)?;
+        self.samples("burst_s", train.burst_s, 1.0)?;
+        if !(train.jitter.is_finite() && (0.0..=MAX_JITTER).contains(&train.jitter)) {
+            return Err(self.fail(
+                "jitter",
+                format!(
+                    "expected a fraction of the period from 0 to {MAX_JITTER}, got {}",
+                    train.jitter
+                ),
+            ));
+        }
+        let longest = 1.0 - train.jitter;
+        if train.burst_s > longest * train.period_s {
+            return Err(self.fail(
+                "burst_s",
+                format!(
+                    "expected bursts shorter than {} % of period_s ({} s) so jittered bursts never overlap, got {} s",
+                    format::trimmed(longest * 100.0, 1),
+                    // Shown to the microsecond: 0.9 × 0.01 is 0.009, not 0.009000000000000001.
+                    (longest * train.period_s * 1e6).round() / 1e6,
+                    train.burst_s
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn hopping(&self, hopping: Hopping, centre_hz: f64, channel_bandwidth_hz: f64) -> Checked {
+        if !(2..=MAX_HOP_CHANNELS).contains(&hopping.channels) {
+            return Err(self.fail(
+                "hop_channels",
+                format!(
+                    "expected 2 to {MAX_HOP_CHANNELS} channels, got {}",
+                    hopping.channels
+                ),
+            ));
+        }
+        self.positive("hop_spacing_hz", hopping.spacing_hz)?;
+        self.samples("dwell_s", hopping.dwell_s, 2.0)?;
+        self.occupied(
+            "hop_spacing_hz",
+            hopping.band(centre_hz, channel_bandwidth_hz),
+        )
     }
 
     fn incident(&self, incident: &Incident) -> Checked {
         match incident {
-            Incident::Barrage { band, level_db } => {
+            Incident::Barrage {
+                band,
+                level_db,
+                creep_db_per_s,
+            } => {
                 self.band(*band)?;
-                self.level("level_db", *level_db)
+                self.level("level_db", *level_db)?;
+                if let Some(creep) = creep_db_per_s {
+                    self.positive("creep_db_per_s", *creep)?;
+                    if *level_db <= 0.0 {
+                        return Err(self.fail(
+                            "level_db",
+                            format!("expected a creeping jammer to end above the floor (level_db > 0), got {level_db}"),
+                        ));
+                    }
+                }
+                Ok(())
             }
             Incident::Tone {
                 offsets_hz,
@@ -408,7 +502,8 @@ impl Checker<'_> {
                 modulation,
                 offset_hz,
                 level_db,
-                duty_cycle,
+                timing,
+                hopping,
             } => {
                 self.frequency("offset_hz", *offset_hz)?;
                 self.level("level_db", *level_db)?;
@@ -433,19 +528,26 @@ impl Checker<'_> {
                     }
                     RogueModulation::Carrier => {}
                 }
-                self.occupied(
-                    "bandwidth_hz",
-                    Band::around(*offset_hz, modulation.bandwidth_hz()),
-                )?;
-                match duty_cycle {
-                    Some(duty_cycle) => self.duty_cycle(*duty_cycle),
-                    None => Ok(()),
+                match hopping {
+                    Some(hopping) => {
+                        self.hopping(*hopping, *offset_hz, modulation.bandwidth_hz())?
+                    }
+                    None => self.occupied(
+                        "bandwidth_hz",
+                        Band::around(*offset_hz, modulation.bandwidth_hz()),
+                    )?,
+                }
+                match timing {
+                    RogueTiming::Continuous => Ok(()),
+                    RogueTiming::DutyCycle(duty_cycle) => self.duty_cycle(*duty_cycle),
+                    RogueTiming::Bursts(train) => self.burst_train(*train),
                 }
             }
             Incident::AnomalousEmitter {
                 emitter,
                 extra_db,
                 widen,
+                shift_hz,
             } => {
                 let Some(known) = self.scenario.emitter(emitter) else {
                     let names: Vec<&str> = self
@@ -476,7 +578,11 @@ impl Checker<'_> {
                         ),
                     ));
                 }
-                self.occupied("widen", known.widened(*widen).band())
+                self.occupied("widen", known.widened(*widen).band())?;
+                if !shift_hz.is_finite() {
+                    return Err(self.fail("shift_hz", format!("expected a number, got {shift_hz}")));
+                }
+                self.occupied("shift_hz", known.widened(*widen).shifted(*shift_hz).band())
             }
             Incident::Overload {
                 offset_hz,
@@ -501,6 +607,8 @@ impl Checker<'_> {
 mod tests {
     use super::*;
     use crate::synth::scenario::{BurstSpec, Event};
+    #[allow(unused_imports)]
+    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
 
     fn scenario() -> Scenario {
         let mut s = Scenario::new(250e3, 433.92e6, 4.0, -30.0, 1);
@@ -577,8 +685,11 @@ mod tests {
             BurstSpec {
                 keying: Keying::Ook,
                 bitrate: 5e3,
-                period_s: 0.1,
-                burst_s: 0.2,
+                bursts: BurstTrain {
+                    burst_s: 0.2,
+                    period_s: 0.1,
+                    jitter: DEFAULT_BURST_JITTER,
+                },
             },
         ));
         assert!(issue(&s).starts_with("emitters[2].burst_s: expected bursts shorter"));
@@ -618,6 +729,7 @@ mod tests {
         let barrage = Incident::Barrage {
             band: Band::new(10e3, -10e3),
             level_db: 10.0,
+            creep_db_per_s: None,
         };
         assert!(issue(&with_event(barrage))
             .starts_with("events[0].high_offset_hz: expected the high edge"));
@@ -632,6 +744,7 @@ mod tests {
             emitter: emitter.into(),
             extra_db: 10.0,
             widen,
+            shift_hz: 0.0,
         };
         let message = issue(&with_event(anomalous("nobody", 1.0)));
         assert!(
@@ -652,7 +765,8 @@ mod tests {
             },
             offset_hz: 0.0,
             level_db: 10.0,
-            duty_cycle: None,
+            timing: RogueTiming::Continuous,
+            hopping: None,
         };
         assert!(
             issue(&with_event(rogue)).starts_with("events[0].bitrate: expected a bitrate below")
@@ -661,7 +775,8 @@ mod tests {
             modulation: RogueModulation::Noise { bandwidth_hz: 60e3 },
             offset_hz: 100e3,
             level_db: 10.0,
-            duty_cycle: None,
+            timing: RogueTiming::Continuous,
+            hopping: None,
         };
         assert!(issue(&with_event(rogue))
             .starts_with("events[0].bandwidth_hz: expected the occupied band"));
