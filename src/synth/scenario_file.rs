@@ -6,6 +6,42 @@
 //! seed = 2
 //! duration_s = 6.0
 //! description = "tone jammer, rogue FSK, swept jammer"
+//! datatype = "cu8"                 # 8-bit like an RTL-SDR (full scale = ±127.5 LSB)
+//!
+//! [receiver]                       # optional, every key optional (absent = ideal)
+//! dc_spike_db = 15                 # DC offset, dB over the floor in one 1024-point bin
+//! iq_image_dbc = -30               # mirror image of every signal about the centre
+//! gain_drift_db = 1.5              # whole-receiver gain ± this many dB…
+//! gain_drift_period_s = 240        # …over this period (default 300), seeded phase
+//!
+//! [[emitters]]
+//! name = "beacon"
+//! type = "carrier"                 # carrier, nbfm, burst or ptt
+//! offset_hz = -80e3
+//! level_db = 25
+//! drift_hz = 1000                  # optional: centre wanders ± this many Hz…
+//! drift_period_s = 120             # …over this period (default 120), seeded phase
+//!
+//! [[emitters]]
+//! name = "sensor"
+//! type = "burst"
+//! modulation = "fsk"               # or "ook"
+//! offset_hz = -45e3
+//! level_db = 15
+//! bitrate = 9600
+//! deviation_hz = 15e3
+//! period_s = 0.5                   # mean time between burst starts
+//! burst_s = 0.02
+//! jitter = 0.3                     # optional: ± fraction of period_s (default 0.1, ≤ 0.5)
+//!
+//! [[emitters]]
+//! name = "walkie"
+//! type = "ptt"                     # push-to-talk NBFM radio: legitimate, intermittent
+//! offset_hz = 60e3
+//! level_db = 20
+//! deviation_hz = 2500              # default 5000
+//! key_s = [2.0, 8.0]               # talk spells, uniform (default [2, 8])
+//! idle_s = [5.0, 40.0]             # silences, uniform (default [5, 40])
 //!
 //! [[events]]
 //! kind = "jamming.tone"
@@ -13,14 +49,48 @@
 //! duration_s = 1.0
 //! offset_hz = 20e3                 # or freq_hz = 433.94e6
 //! level_db = 22
+//!
+//! [[events]]
+//! kind = "jamming.barrage"
+//! start_s = 2.0
+//! duration_s = 2.0
+//! low_offset_hz = -50e3
+//! high_offset_hz = 50e3
+//! level_db = 12                    # reached at the event's end…
+//! creep_db_per_s = 1.0             # …optional: rising this fast (annotated from 0 dB)
+//!
+//! [[events]]
+//! kind = "emitter.unknown"
+//! modulation = "fsk"               # fsk, noise or carrier
+//! start_s = 1.0
+//! duration_s = 4.0
+//! offset_hz = 0                    # a hopper's: the centre of its hop set
+//! bandwidth_hz = 12.5e3            # per channel
+//! level_db = 18
+//! hop_channels = 20                # optional hopping (all three keys together)
+//! hop_spacing_hz = 10e3
+//! dwell_s = 0.03
+//! burst_s = 0.005                  # optional: bursts of burst_s every period_s…
+//! period_s = 1.0                   # …(or period_s with duty = 0.3 for a duty cycle)
+//! jitter = 0.1                     # optional with burst_s (default 0)
+//!
+//! [[events]]
+//! kind = "emitter.anomalous"
+//! emitter = "beacon"
+//! start_s = 5
+//! duration_s = 0.5
+//! extra_db = 0
+//! widen = 1                        # optional bandwidth factor
+//! shift_hz = 30e3                  # optional: moved off its channel
 //! ```
 //!
 //! A base file supplies defaults for every top-level setting except
 //! `description` (sample_rate, center_hz, noise_dbfs, seed, duration_s,
-//! datatype, start_time), and its `[[emitters]]` are prepended to the
-//! file's own, so a site's baseline and its incident scenarios share the same
-//! known emitters. Bases may themselves have a base; events are never
-//! inherited (a base with `[[events]]` is an error).
+//! datatype, start_time, and each key of `[receiver]` separately), and its
+//! `[[emitters]]` are prepended to the file's own, so a site's baseline and
+//! its incident scenarios share the same receiver and known emitters. Bases
+//! may themselves have a base; events are never inherited (a base with
+//! `[[events]]` is an error).
 
 use super::keyed::Keying;
 use super::scenario::{
@@ -830,8 +900,6 @@ fn read_hopping(fields: &mut Fields) -> Result<Option<Hopping>> {
 mod tests {
     use super::*;
     use crate::synth::scenario::IN_CODE_SOURCE;
-    #[allow(unused_imports)]
-    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
     use std::fs;
 
     const SITE: &str = r#"
@@ -1090,6 +1158,50 @@ extra_db = 10
                 "incidents.toml: toml: expected valid TOML (at line 4)",
             ),
             (
+                edited("burst_s = 0.02", "burst_s = 0.02\ndrift_period_s = 60"),
+                "incidents.toml: emitters[0].drift_period_s: expected drift_hz (how far the centre wanders) to go with it",
+            ),
+            (
+                edited("burst_s = 0.02", "burst_s = 0.02\njitter = 0.7"),
+                "incidents.toml: emitters[0].jitter: expected a fraction of the period from 0 to 0.5, got 0.7",
+            ),
+            (
+                edited("type = \"burst\"", "type = \"ptt\"\nkey_s = [1, 2, 3]"),
+                "incidents.toml: emitters[0].key_s: expected [shortest, longest] in seconds, got 3 numbers",
+            ),
+            (
+                edited("type = \"burst\"\nmodulation = \"fsk\"", "type = \"ptt\"\nmodulation = \"fsk\""),
+                "incidents.toml: emitters[0].bitrate: unknown key for a ptt emitter; expected one of: deviation_hz, drift_hz, drift_period_s, freq_hz, idle_s, key_s, level_db, name, offset_hz, type",
+            ),
+            (
+                edited("duty = 0.5", "duty = 0.5\nburst_s = 0.01"),
+                "incidents.toml: events[1].burst_s: expected either duty or burst_s (bursts of a fixed length), not both",
+            ),
+            (
+                edited("duty = 0.5", "jitter = 0.1"),
+                "incidents.toml: events[1].jitter: expected burst_s and period_s to go with it",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "burst_s = 0.01"),
+                "incidents.toml: events[1].period_s: missing; expected the time between burst starts",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "hop_channels = 10\ndwell_s = 0.01"),
+                "incidents.toml: events[1].hop_spacing_hz: missing; expected the spacing of hop channels in Hz",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "hop_channels = -3"),
+                "incidents.toml: events[1].hop_channels: expected a non-negative integer, got an integer -3",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "hop_channels = 30\nhop_spacing_hz = 25e3\ndwell_s = 0.01"),
+                "incidents.toml: events[1].hop_spacing_hz: expected the occupied band",
+            ),
+            (
+                edited("extra_db = 10", "extra_db = 10\nshift_hz = 300e3"),
+                "incidents.toml: events[3].shift_hz: expected the occupied band",
+            ),
+            (
                 edited("[[emitters]]", "[receiver]\ndc_spike = 15\n[[emitters]]"),
                 "incidents.toml: receiver.dc_spike: unknown key for the [receiver] table; expected one of: dc_spike_db, gain_drift_db, gain_drift_period_s, iq_image_dbc",
             ),
@@ -1125,6 +1237,90 @@ extra_db = 10
                 "{message}\n  does not start with\n{expected}"
             );
         }
+    }
+
+    #[test]
+    fn real_site_keys_are_read() {
+        let dir = dir_with_site(SITE);
+        let text = edited("burst_s = 0.02", "burst_s = 0.02\njitter = 0.3\ndrift_hz = 500")
+            .replacen("level_db = 20\n", "level_db = 20\ndrift_hz = 1000\ndrift_period_s = 60\n", 1)
+            .replacen("period_s = 0.2\nduty = 0.5", "burst_s = 0.005\nperiod_s = 0.3\njitter = 0.1\nhop_channels = 4\nhop_spacing_hz = 5e3\ndwell_s = 0.03", 1)
+            .replacen("extra_db = 10", "extra_db = 10\nshift_hz = -30e3", 1)
+            + r#"
+[[emitters]]
+name = "walkie"
+type = "ptt"
+offset_hz = 10e3
+level_db = 20
+idle_s = [1, 4]
+
+[[events]]
+kind = "jamming.barrage"
+start_s = 5.5
+duration_s = 0.5
+low_offset_hz = -10e3
+high_offset_hz = 10e3
+level_db = 12
+creep_db_per_s = 2
+"#;
+        let s = parse_in(dir.path(), &text).unwrap();
+        let sensor = &s.emitters[2];
+        let EmitterKind::Burst(burst) = sensor.kind else {
+            panic!("burst");
+        };
+        assert_eq!(burst.bursts.jitter, 0.3);
+        assert_eq!(
+            sensor.drift,
+            Some(FrequencyDrift {
+                depth_hz: 500.0,
+                period_s: DEFAULT_FREQUENCY_DRIFT_PERIOD_S
+            })
+        );
+        assert_eq!(
+            s.emitters[3].kind,
+            EmitterKind::Ptt(PttSpec {
+                deviation_hz: DEFAULT_NBFM_DEVIATION_HZ,
+                key_s: DEFAULT_PTT_KEY_S,
+                idle_s: [1.0, 4.0],
+            })
+        );
+        let Incident::UnknownEmitter {
+            timing, hopping, ..
+        } = s.events[1].incident
+        else {
+            panic!("rogue");
+        };
+        assert_eq!(
+            timing,
+            RogueTiming::Bursts(BurstTrain {
+                burst_s: 0.005,
+                period_s: 0.3,
+                jitter: 0.1
+            })
+        );
+        assert_eq!(
+            hopping,
+            Some(Hopping {
+                channels: 4,
+                spacing_hz: 5e3,
+                dwell_s: 0.03
+            })
+        );
+        let Incident::AnomalousEmitter { shift_hz, .. } = s.events[3].incident else {
+            panic!("anomalous");
+        };
+        assert_eq!(shift_hz, -30e3);
+        let Incident::Barrage { creep_db_per_s, .. } = s.events[4].incident else {
+            panic!("barrage");
+        };
+        assert_eq!(creep_db_per_s, Some(2.0));
+        // Emitters without the new keys keep the old behaviour.
+        let s = parse_in(dir.path(), INCIDENTS).unwrap();
+        let EmitterKind::Burst(burst) = s.emitters[2].kind else {
+            panic!("burst");
+        };
+        assert_eq!(burst.bursts.jitter, DEFAULT_BURST_JITTER);
+        assert!(s.emitters.iter().all(|e| e.drift.is_none()));
     }
 
     #[test]

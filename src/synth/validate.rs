@@ -606,9 +606,9 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::scenario::{BurstSpec, Event};
-    #[allow(unused_imports)]
-    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
+    use crate::synth::scenario::{
+        BurstSpec, BurstTrain, Event, FrequencyDrift, PttSpec, RogueTiming, DEFAULT_BURST_JITTER,
+    };
 
     fn scenario() -> Scenario {
         let mut s = Scenario::new(250e3, 433.92e6, 4.0, -30.0, 1);
@@ -707,6 +707,153 @@ mod tests {
             Incident::SignalLoss { drop_db: 20.0 },
         ));
         assert!(issue(&s).starts_with("events[0].start_s: expected a number of at least 0"));
+    }
+
+    /// A 1 MS/s scenario with one event from 1 to 2 s.
+    fn fast(incident: Incident) -> Scenario {
+        let mut s = Scenario::new(1e6, 868.3e6, 4.0, -30.0, 1);
+        s.push_emitter(Emitter::nbfm("radio", 50e3, 20.0, 5e3));
+        s.push_event(Event::new(1.0, 1.0, incident));
+        s
+    }
+
+    #[test]
+    fn car_jammers_and_fast_pulses_are_accepted() {
+        for sweep_period_s in [5e-6, 1e-5, 1e-4, 0.1, 2.0] {
+            let swept = Incident::Swept {
+                band: Band::new(-400e3, 400e3),
+                sweep_period_s,
+                level_db: 20.0,
+            };
+            assert_eq!(fast(swept).check(), Ok(()), "{sweep_period_s}");
+        }
+        for period_s in [0.001, 0.01, 2.0] {
+            for duty in [0.05, 0.5, 0.95] {
+                let pulsed = Incident::Pulsed {
+                    band: Band::new(-100e3, 100e3),
+                    duty_cycle: DutyCycle { period_s, duty },
+                    level_db: 20.0,
+                };
+                assert_eq!(fast(pulsed).check(), Ok(()), "{period_s} {duty}");
+            }
+        }
+        // A sweep needs two samples: 5 µs is too short at 250 kS/s.
+        let swept = Incident::Swept {
+            band: Band::new(-100e3, 100e3),
+            sweep_period_s: 5e-6,
+            level_db: 20.0,
+        };
+        assert!(issue(&with_event(swept))
+            .starts_with("events[0].sweep_period_s: expected at least 2 samples"));
+    }
+
+    #[test]
+    fn real_site_values_are_checked() {
+        let rogue = |timing, hopping| Incident::UnknownEmitter {
+            modulation: RogueModulation::Noise { bandwidth_hz: 10e3 },
+            offset_hz: 0.0,
+            level_db: 20.0,
+            timing,
+            hopping,
+        };
+        let hop = |channels, spacing_hz, dwell_s| {
+            Some(Hopping {
+                channels,
+                spacing_hz,
+                dwell_s,
+            })
+        };
+        let bursts = |burst_s, period_s, jitter| {
+            RogueTiming::Bursts(BurstTrain {
+                burst_s,
+                period_s,
+                jitter,
+            })
+        };
+        let continuous = RogueTiming::Continuous;
+        let barrage = |level_db, creep| Incident::Barrage {
+            band: Band::new(-10e3, 10e3),
+            level_db,
+            creep_db_per_s: Some(creep),
+        };
+        let moved = |shift_hz| Incident::AnomalousEmitter {
+            emitter: "radio".into(),
+            extra_db: 0.0,
+            widen: 1.0,
+            shift_hz,
+        };
+        let cases: Vec<(Incident, &str)> = vec![
+            (rogue(continuous, hop(20, 25e3, 0.03)), ""),
+            (rogue(bursts(0.005, 3.0, 0.5), None), ""),
+            (barrage(20.0, 1.0), ""),
+            (moved(30e3), ""),
+            (rogue(continuous, hop(1, 25e3, 0.03)), "events[0].hop_channels: expected 2 to 4096 channels, got 1"),
+            (rogue(continuous, hop(50, 25e3, 0.03)), "events[0].hop_spacing_hz: expected the occupied band 0 Hz ± 617.5 kHz to lie within ±500 kHz"),
+            (rogue(continuous, hop(20, -1.0, 0.03)), "events[0].hop_spacing_hz: expected a number greater than 0"),
+            (rogue(continuous, hop(20, 25e3, 1e-6)), "events[0].dwell_s: expected at least 2 samples"),
+            (rogue(bursts(0.005, 3.0, 0.6), None), "events[0].jitter: expected a fraction of the period from 0 to 0.5, got 0.6"),
+            (rogue(bursts(2.0, 3.0, 0.5), None), "events[0].burst_s: expected bursts shorter than 50 % of period_s (1.5 s)"),
+            (rogue(bursts(1e-7, 3.0, 0.0), None), "events[0].burst_s: expected at least 1 samples"),
+            (barrage(20.0, -1.0), "events[0].creep_db_per_s: expected a number greater than 0"),
+            (barrage(-3.0, 1.0), "events[0].level_db: expected a creeping jammer to end above the floor"),
+            (moved(480e3), "events[0].shift_hz: expected the occupied band 530 kHz ± 8 kHz to lie within ±500 kHz"),
+            (moved(f64::NAN), "events[0].shift_hz: expected a number, got NaN"),
+        ];
+        for (incident, expected) in cases {
+            let s = fast(incident);
+            if expected.is_empty() {
+                assert_eq!(s.check(), Ok(()));
+            } else {
+                let message = issue(&s);
+                assert!(
+                    message.starts_with(expected),
+                    "{message}\n  does not start with\n{expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn real_site_emitters_are_checked() {
+        let ptt = |key_s, idle_s| PttSpec {
+            deviation_hz: 5e3,
+            key_s,
+            idle_s,
+        };
+        let drift = |depth_hz, period_s| FrequencyDrift { depth_hz, period_s };
+        let sensor = |jitter| BurstSpec {
+            keying: Keying::Ook,
+            bitrate: 5e3,
+            bursts: BurstTrain {
+                burst_s: 0.02,
+                period_s: 0.1,
+                jitter,
+            },
+        };
+        let cases: Vec<(Emitter, &str)> = vec![
+            (Emitter::ptt("walkie", 0.0, 20.0, ptt([2.0, 8.0], [5.0, 40.0])), ""),
+            (Emitter::carrier("beacon", 0.0, 20.0).with_drift(drift(1e3, 120.0)), ""),
+            (Emitter::burst("sensor", 0.0, 20.0, sensor(0.5)), ""),
+            (Emitter::ptt("walkie", 0.0, 20.0, ptt([8.0, 2.0], [5.0, 40.0])), "emitters[1].key_s: expected [shortest, longest] with longest ≥ shortest, got [8, 2]"),
+            (Emitter::ptt("walkie", 0.0, 20.0, ptt([2.0, 8.0], [0.0, 40.0])), "emitters[1].idle_s: expected a number greater than 0, got 0"),
+            (Emitter::carrier("beacon", 495e3, 20.0).with_drift(drift(10e3, 120.0)), "emitters[1].drift_hz: expected the occupied band"),
+            (Emitter::carrier("beacon", 0.0, 20.0).with_drift(drift(-1.0, 120.0)), "emitters[1].drift_hz: expected a number of at least 0"),
+            (Emitter::carrier("beacon", 0.0, 20.0).with_drift(drift(1e3, 0.001)), "emitters[1].drift_period_s: expected at least 16384 samples"),
+            (Emitter::burst("sensor", 0.0, 20.0, sensor(0.9)), "emitters[1].jitter: expected a fraction of the period from 0 to 0.5"),
+        ];
+        for (emitter, expected) in cases {
+            let mut s = fast(Incident::SignalLoss { drop_db: 3.0 });
+            s.push_emitter(emitter);
+            if expected.is_empty() {
+                assert_eq!(s.check(), Ok(()));
+            } else {
+                let message = issue(&s);
+                assert!(
+                    message.starts_with(expected),
+                    "{message}\n  does not start with\n{expected}"
+                );
+            }
+        }
     }
 
     #[test]
