@@ -424,3 +424,46 @@ fn a_push_to_talk_radio_talks_in_random_spells_and_is_not_annotated() {
     let fraction = on.iter().filter(|&&b| b).count() as f64 / on.len() as f64;
     assert!((0.08..=0.35).contains(&fraction), "{fraction}");
 }
+
+fn real_scenario(name: &str) -> Scenario {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    Scenario::load(&dir.join(name)).unwrap()
+}
+
+#[test]
+fn the_real_site_files_stage_an_impaired_receiver_and_normal_traffic_only() {
+    for (name, seed, duration_s) in [
+        ("real-baseline.toml", 300, 60.0),
+        ("real-quiet.toml", 400, 300.0),
+    ] {
+        let s = real_scenario(name);
+        assert_eq!(
+            (s.seed, s.duration_s, s.sample_rate),
+            (seed, duration_s, 1e6)
+        );
+        assert_eq!(s.datatype, rfsentry::iq::Datatype::CU8);
+        assert_eq!(s.receiver.dc_spike_db, Some(15.0));
+        assert_eq!(s.receiver.iq_image_dbc, Some(-30.0));
+        assert_eq!(s.receiver.gain_drift.map(|d| d.period_s), Some(240.0));
+        let names: Vec<&str> = s.emitters.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["beacon", "voice", "meter", "door", "walkie"]);
+        assert!(annotations(&s).unwrap().is_empty());
+    }
+    // Its first 0.5 s through the 8-bit writer: a floor of ~5 LSB per
+    // component (≈ 128 counts² of power) under a 15 dB DC spike.
+    let s = real_scenario("real-baseline.toml");
+    let mut stream = Stream::new(&s).unwrap();
+    let mut x = vec![Sample::default(); 500_000];
+    assert_eq!(stream.next_block(&mut x), x.len());
+    let mut bytes = Vec::new();
+    rfsentry::iq::Datatype::CU8.encode(&x, &mut bytes);
+    let mut decoded = vec![Sample::default(); x.len()];
+    rfsentry::iq::Datatype::CU8.decode(&bytes, &mut decoded);
+    let quiet_floor = band_power(&decoded, 1e6, -60e3, -10e3) / 50e3 * 1e6;
+    let sigma_lsb = (quiet_floor / 2.0).sqrt() * 127.5;
+    assert!((4.0..6.5).contains(&sigma_lsb), "{sigma_lsb} LSB");
+    let bin = 1e6 / 1024.0;
+    let dc = band_power(&decoded, 1e6, -bin / 2.0, bin / 2.0) / (quiet_floor * bin / 1e6);
+    let dc_db = 10.0 * dc.log10();
+    assert!((13.5..17.5).contains(&dc_db), "{dc_db} dB");
+}
