@@ -1,9 +1,10 @@
 //! An unmodulated carrier (CW tone): known beacons, tone jammers, and the
 //! stand-in for a rogue emitter that transmits a bare carrier. A drifting
-//! carrier (a beacon with a warming crystal) adds a [`Wander`] to its phase.
+//! carrier (a beacon with a warming crystal) adds a [`Wander`] to its
+//! frequency and accumulates its phase over the samples it plays.
 
 use super::drift::Wander;
-use super::oscillator::{unit_phasor, Phase};
+use super::oscillator::Phase;
 use super::signal::Signal;
 use crate::iq::Sample;
 
@@ -14,7 +15,7 @@ pub struct Carrier {
     amplitude: f32,
     /// Phase at sample 0, in cycles.
     phase0: f64,
-    /// A slow frequency wander and the phase it has accumulated.
+    /// A slow frequency wander and the carrier's accumulated phase.
     wander: Option<(Wander, Phase)>,
 }
 
@@ -32,7 +33,7 @@ impl Carrier {
     /// The same carrier, its frequency wandering by `wander`.
     pub fn with_wander(self, wander: Wander) -> Self {
         Carrier {
-            wander: Some((wander, Phase::new(0.0))),
+            wander: Some((wander, Phase::new(self.phase0))),
             ..self
         }
     }
@@ -41,21 +42,18 @@ impl Carrier {
 impl Signal for Carrier {
     fn add_to(&mut self, block_start: u64, block: &mut [Sample]) {
         // The phase follows from the sample index, so gaps (gating) keep it coherent.
-        let mut phase = Phase::new(self.phase0 + (self.step * block_start as f64).fract());
         match &mut self.wander {
             None => {
+                let mut phase = Phase::new(self.phase0 + (self.step * block_start as f64).fract());
                 for s in block {
                     *s += phase.phasor() * self.amplitude;
                     phase.advance(self.step);
                 }
             }
-            // The wander's phase accumulates over the samples played.
-            Some((wander, drifted)) => {
+            Some((wander, phase)) => {
                 for (n, s) in (block_start..).zip(block) {
-                    let cycles = phase.cycles() + drifted.cycles();
-                    *s += unit_phasor(cycles as f32) * self.amplitude;
-                    phase.advance(self.step);
-                    drifted.advance(wander.step_at(n));
+                    *s += phase.phasor() * self.amplitude;
+                    phase.advance(self.step + wander.step_at(n));
                 }
             }
         }

@@ -72,23 +72,83 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::scenario::{Emitter, Event, Incident, RogueTiming};
+    use crate::synth::keyed::Keying;
+    use crate::synth::scenario::{
+        Band, BurstSpec, BurstTrain, Emitter, Event, FrequencyDrift, GainDrift, Hopping, Incident,
+        PttSpec, RogueModulation, RogueTiming,
+    };
 
+    /// Every real-site feature at once.
     fn busy() -> Scenario {
+        let drift = FrequencyDrift {
+            depth_hz: 2e3,
+            period_s: 0.5,
+        };
         let mut s = Scenario::new(100e3, 100e6, 1.0, -30.0, 9);
-        s.push_emitter(Emitter::nbfm("radio", 20e3, 20.0, 3e3));
-        s.push_event(Event::new(
-            0.2,
-            0.5,
-            Incident::UnknownEmitter {
-                modulation: crate::synth::RogueModulation::fsk(10e3),
-                offset_hz: -20e3,
-                level_db: 15.0,
-                timing: RogueTiming::Continuous,
-                hopping: None,
-            },
-        ));
+        s.push_emitter(Emitter::nbfm("radio", 20e3, 20.0, 3e3).with_drift(drift))
+            .push_emitter(Emitter::carrier("beacon", -35e3, 20.0).with_drift(drift))
+            .push_emitter(
+                Emitter::burst(
+                    "sensor",
+                    35e3,
+                    20.0,
+                    BurstSpec {
+                        keying: Keying::Ook,
+                        bitrate: 2e3,
+                        bursts: BurstTrain {
+                            burst_s: 0.01,
+                            period_s: 0.05,
+                            jitter: 0.5,
+                        },
+                    },
+                )
+                .with_drift(drift),
+            )
+            .push_emitter(Emitter::ptt(
+                "walkie",
+                5e3,
+                20.0,
+                PttSpec {
+                    deviation_hz: 2e3,
+                    key_s: [0.01, 0.1],
+                    idle_s: [0.01, 0.1],
+                },
+            ));
+        let hopper = Incident::UnknownEmitter {
+            modulation: RogueModulation::fsk(5e3),
+            offset_hz: -10e3,
+            level_db: 15.0,
+            timing: RogueTiming::Bursts(BurstTrain {
+                burst_s: 0.02,
+                period_s: 0.05,
+                jitter: 0.2,
+            }),
+            hopping: Some(Hopping {
+                channels: 4,
+                spacing_hz: 6e3,
+                dwell_s: 0.003,
+            }),
+        };
+        let creeping = Incident::Barrage {
+            band: Band::new(-40e3, -20e3),
+            level_db: 10.0,
+            creep_db_per_s: Some(20.0),
+        };
+        let moved = Incident::AnomalousEmitter {
+            emitter: "radio".into(),
+            extra_db: 3.0,
+            widen: 1.0,
+            shift_hz: 10e3,
+        };
+        s.push_event(Event::new(0.2, 0.5, hopper))
+            .push_event(Event::new(0.3, 0.6, creeping))
+            .push_event(Event::new(0.5, 0.2, moved));
         s.receiver.iq_image_dbc = Some(-30.0);
+        s.receiver.dc_spike_db = Some(10.0);
+        s.receiver.gain_drift = Some(GainDrift {
+            depth_db: 2.0,
+            period_s: 0.5,
+        });
         s
     }
 
@@ -112,8 +172,9 @@ mod tests {
         let s = busy();
         let whole = collect(&s, 100_000);
         assert_eq!(whole.len(), 100_000);
-        assert_eq!(collect(&s, 4_097), whole);
-        assert_eq!(collect(&s, 65_536), whole);
+        for block in [1_000, 4_097, 65_536] {
+            assert!(collect(&s, block) == whole, "block {block}");
+        }
     }
 
     #[test]
