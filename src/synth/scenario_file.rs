@@ -79,7 +79,7 @@
 //! emitter = "beacon"
 //! start_s = 5
 //! duration_s = 0.5
-//! extra_db = 0
+//! extra_db = 3                     # level rise (optional with shift_hz, default 0)
 //! widen = 1                        # optional bandwidth factor
 //! shift_hz = 30e3                  # optional: moved off its channel
 //! ```
@@ -738,17 +738,24 @@ fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
         AlertKind::EmitterUnknown => read_rogue(fields, center_hz)?,
         AlertKind::EmitterAnomalous => {
             let emitter = fields.string("emitter")?;
+            let shift_hz = fields.number("shift_hz")?;
+            // A moved emitter need not be louder too.
+            let extra_db = match (fields.number("extra_db")?, shift_hz) {
+                (Some(extra_db), _) => extra_db,
+                (None, Some(_)) => 0.0,
+                (None, None) => required_number(
+                    fields,
+                    "extra_db",
+                    "how many dB the emitter's level rises (or shift_hz, how far it moves)",
+                )?,
+            };
             Incident::AnomalousEmitter {
                 emitter: fields
                     .required("emitter", emitter, "the name of a known emitter")?
                     .to_string(),
-                extra_db: required_number(
-                    fields,
-                    "extra_db",
-                    "how many dB the emitter's level rises",
-                )?,
+                extra_db,
                 widen: fields.number("widen")?.unwrap_or(1.0),
-                shift_hz: fields.number("shift_hz")?.unwrap_or(0.0),
+                shift_hz: shift_hz.unwrap_or(0.0),
             }
         }
         AlertKind::ReceiverOverload => Incident::Overload {
@@ -1306,10 +1313,20 @@ creep_db_per_s = 2
                 dwell_s: 0.03
             })
         );
-        let Incident::AnomalousEmitter { shift_hz, .. } = s.events[3].incident else {
+        let Incident::AnomalousEmitter {
+            shift_hz, extra_db, ..
+        } = s.events[3].incident
+        else {
             panic!("anomalous");
         };
-        assert_eq!(shift_hz, -30e3);
+        assert_eq!((shift_hz, extra_db), (-30e3, 10.0));
+        // Moved, not louder: extra_db may be left out.
+        let moved = text.replacen("extra_db = 10\n", "", 1);
+        let s = parse_in(dir.path(), &moved).unwrap();
+        let Incident::AnomalousEmitter { extra_db, .. } = s.events[3].incident else {
+            panic!("anomalous");
+        };
+        assert_eq!(extra_db, 0.0);
         let Incident::Barrage { creep_db_per_s, .. } = s.events[4].incident else {
             panic!("barrage");
         };
