@@ -5,16 +5,21 @@
 //! ("jamming.tone 433.95 MHz +20 dB").
 //!
 //! Bands: a noise or swept jammer's band; a modulated emitter's occupied band
-//! (offset ± bandwidth/2); a carrier's one 1024-point FFT bin; the whole
-//! receiver band for overload and signal loss. Spans: the event's, except a
-//! bursty rogue emitter's, which ends with its last burst.
+//! (offset ± bandwidth/2); a hopper's whole hop set; a moved emitter's new
+//! band; a carrier's one 1024-point FFT bin; the whole receiver band for
+//! overload and signal loss. Spans: the event's, except a bursty rogue
+//! emitter's, which ends with its last burst, and a creeping jammer's, which
+//! starts when its level crosses 0 dB (its density equals the noise's, the
+//! in-band floor stands 3 dB up).
 
+use super::assemble::{event_keys, rogue_pattern};
 use super::format;
-use super::gate::{Pattern, Span};
+use super::gate::Span;
 use super::level::{db_to_power, level_db, min_bandwidth_hz};
 use super::nbfm;
 use super::scenario::{
-    Band, EmitterKind, Event, Incident, RogueModulation, Scenario, OVERLOAD_DEVIATION_HZ,
+    Band, EmitterKind, Event, Incident, RogueModulation, RogueTiming, Scenario,
+    OVERLOAD_DEVIATION_HZ,
 };
 use crate::iq::annotation::{EXCESS_KEY, KIND_KEY};
 use crate::iq::Annotation;
@@ -26,12 +31,13 @@ pub fn annotations(scenario: &Scenario) -> Result<Vec<Annotation>> {
     Ok(scenario
         .events
         .iter()
-        .map(|event| annotation(scenario, event))
+        .zip(event_keys(&scenario.events))
+        .map(|(event, key)| annotation(scenario, event, &key))
         .collect())
 }
 
-fn annotation(scenario: &Scenario, event: &Event) -> Annotation {
-    let span = annotated_span(scenario, event);
+fn annotation(scenario: &Scenario, event: &Event, key: &str) -> Annotation {
+    let span = annotated_span(scenario, event, key);
     let (low, high) = edges(scenario, &event.incident);
     let (excess_db, label) = describe(scenario, &event.incident, low, high);
     let kind = event.kind().name();
@@ -44,16 +50,22 @@ fn annotation(scenario: &Scenario, event: &Event) -> Annotation {
     annotation
 }
 
-/// The event's samples; a bursty rogue emitter's span ends with its last burst.
-fn annotated_span(scenario: &Scenario, event: &Event) -> Span {
+/// The event's samples; a bursty rogue emitter's span ends with its last
+/// burst, a creeping jammer's starts when it reaches the floor's density.
+fn annotated_span(scenario: &Scenario, event: &Event, key: &str) -> Span {
     let span = scenario.event_span(event);
     match &event.incident {
-        Incident::UnknownEmitter {
-            duty_cycle: Some(d),
+        Incident::UnknownEmitter { timing, .. } if *timing != RogueTiming::Continuous => {
+            let pattern = rogue_pattern(scenario, *timing, span, key);
+            Span::new(span.start, pattern.last_burst_end(span).unwrap_or(span.end))
+        }
+        Incident::Barrage {
+            level_db,
+            creep_db_per_s: Some(creep),
             ..
         } => {
-            let pattern = Pattern::periodic(span.start, scenario.sample_rate, d.period_s, d.duty);
-            Span::new(span.start, pattern.last_burst_end(span).unwrap_or(span.end))
+            let crossing = scenario.sample_at(event.start_s + event.duration_s - level_db / creep);
+            Span::new(crossing.clamp(span.start, span.end - 1), span.end)
         }
         _ => span,
     }
@@ -96,7 +108,16 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
         )
     };
     match incident {
-        Incident::Barrage { level_db, .. } => (*level_db, format!("{band} {}", db(*level_db))),
+        Incident::Barrage {
+            level_db,
+            creep_db_per_s,
+            ..
+        } => {
+            let creep = creep_db_per_s
+                .map(|c| format!(", creeping {} dB/s", format::trimmed(c, 3)))
+                .unwrap_or_default();
+            (*level_db, format!("{band} {}{creep}", db(*level_db)))
+        }
         Incident::Tone {
             offsets_hz,
             level_db,
@@ -132,21 +153,37 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
             modulation,
             offset_hz,
             level_db,
-            duty_cycle,
+            timing,
+            hopping,
         } => {
             let width = match modulation {
                 RogueModulation::Carrier => String::new(),
                 other => format!(" {} wide", format::hz(other.bandwidth_hz())),
             };
-            let bursts = duty_cycle
-                .map(|d| duty(d.period_s, d.duty))
-                .unwrap_or_default();
+            let bursts = match timing {
+                RogueTiming::Continuous => String::new(),
+                RogueTiming::DutyCycle(d) => duty(d.period_s, d.duty),
+                RogueTiming::Bursts(train) => format!(
+                    ", {} s bursts every {} s",
+                    format::trimmed(train.burst_s, 6),
+                    format::trimmed(train.period_s, 4)
+                ),
+            };
+            let at = match hopping {
+                Some(h) => format!(
+                    "hopping {} × {} around {}, dwell {} s,",
+                    h.channels,
+                    format::hz(h.spacing_hz),
+                    format::hz(centre + offset_hz),
+                    format::trimmed(h.dwell_s, 6)
+                ),
+                None => format::hz(centre + offset_hz),
+            };
             (
                 *level_db,
                 format!(
-                    "{} {}{width} {}{bursts}",
+                    "{} {at}{width} {}{bursts}",
                     modulation.name(),
-                    format::hz(centre + offset_hz),
                     db(*level_db)
                 ),
             )
@@ -155,16 +192,21 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
             emitter,
             extra_db,
             widen,
+            shift_hz,
         } => {
             let at = scenario
                 .emitter(emitter)
                 .map(|e| format::hz(centre + e.offset_hz))
                 .unwrap_or_default();
-            let wider = if *widen != 1.0 {
+            let mut wider = if *widen != 1.0 {
                 format!(", {}× wider", format::trimmed(*widen, 2))
             } else {
                 String::new()
             };
+            if *shift_hz != 0.0 {
+                let sign = if *shift_hz > 0.0 { "+" } else { "" };
+                wider += &format!(", moved {sign}{}", format::hz(*shift_hz));
+            }
             (
                 *extra_db,
                 format!("{emitter} {at} {}{wider}", db(*extra_db)),
@@ -196,6 +238,8 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
     use crate::synth::scenario::{DutyCycle, Emitter};
 
     fn scenario(incident: Incident) -> Scenario {
@@ -231,6 +275,7 @@ mod tests {
         let a = only(Incident::Barrage {
             band: Band::new(-100e3, 50e3),
             level_db: 12.5,
+            creep_db_per_s: None,
         });
         assert_eq!(a.freq_lower_edge, Some(433.82e6));
         assert_eq!(a.freq_upper_edge, Some(433.97e6));
@@ -258,7 +303,8 @@ mod tests {
             modulation: RogueModulation::fsk(12.5e3),
             offset_hz: 95e3,
             level_db: 18.0,
-            duty_cycle: Some(DutyCycle {
+            hopping: None,
+            timing: RogueTiming::DutyCycle(DutyCycle {
                 period_s: 0.4,
                 duty: 0.25,
             }),
@@ -279,6 +325,7 @@ mod tests {
             emitter: "radio".into(),
             extra_db: 10.0,
             widen: 2.0,
+            shift_hz: 0.0,
         });
         assert_eq!(a.excess_db(), Some(10.0));
         assert!((a.freq_lower_edge.unwrap() - (433.97e6 - 16e3)).abs() < 1e-6);

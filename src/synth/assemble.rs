@@ -3,20 +3,26 @@
 //! it is, so adding a signal changes no other), gated to its time span.
 //!
 //! A known emitter is muted while an `emitter.anomalous` event replaces it by
-//! a louder (and possibly wider) copy of itself.
+//! a louder (and possibly wider, or moved) copy of itself; a drifting
+//! emitter's copy drifts in step with it.
 
 use super::band_noise::BandNoise;
 use super::carrier::Carrier;
 use super::chirp::Chirp;
+use super::drift::Wander;
+use super::envelope::{Enveloped, SlowGain};
 use super::gate::{subtract, Gated, Pattern, Span};
+use super::hop::Hopper;
 use super::keyed::{KeyedModulator, Keying};
 use super::level::{db_to_power, min_bandwidth_hz, signal_power};
 use super::mixer::Mixer;
 use super::nbfm::Nbfm;
 use super::noise::WhiteNoise;
+use super::receiver::ReceiverStage;
 use super::rng::stream_rng;
 use super::scenario::{
-    Band, Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario, OVERLOAD_DEVIATION_HZ,
+    Band, Emitter, EmitterKind, Event, Incident, RogueModulation, RogueTiming, Scenario,
+    OVERLOAD_DEVIATION_HZ,
 };
 use super::signal::Signal;
 use crate::Result;
@@ -58,12 +64,15 @@ pub fn mixer(scenario: &Scenario) -> Result<Mixer> {
             mixer.add(Box::new(Gated::new(signal, pattern, vec![span])));
         }
     }
+    if let Some(receiver) = ReceiverStage::new(scenario) {
+        mixer.set_receiver(receiver);
+    }
     Ok(mixer)
 }
 
 /// A stable random-stream key per event: its kind and start time (plus a
 /// counter when several events share both).
-fn event_keys(events: &[Event]) -> Vec<String> {
+pub(crate) fn event_keys(events: &[Event]) -> Vec<String> {
     let mut keys: Vec<String> = Vec::with_capacity(events.len());
     for event in events {
         let base = format!("event/{}/{:?}", event.kind(), event.start_s);
@@ -86,25 +95,41 @@ fn emitter_signal(
     let rate = scenario.sample_rate;
     let power = signal_power(scenario.noise_dbfs, rate, emitter.bandwidth_hz(), level_db);
     let mut rng = stream_rng(scenario.seed, key);
+    let mut schedule = stream_rng(scenario.seed, &format!("{key}/schedule"));
+    let wander = emitter
+        .drift
+        .map(|drift| Wander::of_emitter(scenario.seed, &emitter.name, rate, drift));
+    let fm = |deviation_hz: f64, rng| {
+        let fm = Nbfm::new(rate, emitter.offset_hz, deviation_hz, power, rng);
+        match wander.clone() {
+            Some(wander) => fm.with_wander(wander),
+            None => fm,
+        }
+    };
     match &emitter.kind {
-        EmitterKind::Carrier => (
-            Box::new(Carrier::new(rate, emitter.offset_hz, power, rng.gen())),
-            Pattern::Continuous,
-        ),
-        EmitterKind::Nbfm { deviation_hz } => (
-            Box::new(Nbfm::new(
-                rate,
-                emitter.offset_hz,
-                *deviation_hz,
-                power,
-                rng,
-            )),
-            Pattern::Continuous,
-        ),
+        EmitterKind::Carrier => {
+            let carrier = Carrier::new(rate, emitter.offset_hz, power, rng.gen());
+            let carrier = match wander {
+                Some(wander) => carrier.with_wander(wander),
+                None => carrier,
+            };
+            (Box::new(carrier), Pattern::Continuous)
+        }
+        EmitterKind::Nbfm { deviation_hz } => {
+            (Box::new(fm(*deviation_hz, rng)), Pattern::Continuous)
+        }
+        EmitterKind::Ptt(ptt) => {
+            // An anomaly keys the radio up for the whole event.
+            let pattern = match first_burst {
+                Some(_) => Pattern::Continuous,
+                None => Pattern::alternating(rate, ptt.key_s, ptt.idle_s, schedule),
+            };
+            (Box::new(fm(ptt.deviation_hz, rng)), pattern)
+        }
         EmitterKind::Burst(burst) => {
-            let mut schedule = stream_rng(scenario.seed, &format!("{key}/schedule"));
+            let train = burst.bursts;
             let first = first_burst
-                .unwrap_or_else(|| scenario.sample_at(burst.period_s * schedule.gen::<f64>()));
+                .unwrap_or_else(|| scenario.sample_at(train.period_s * schedule.gen::<f64>()));
             let modulator = KeyedModulator::new(
                 rate,
                 emitter.offset_hz,
@@ -113,9 +138,44 @@ fn emitter_signal(
                 power,
                 rng,
             );
-            let pattern = Pattern::jittered(first, rate, burst.period_s, burst.burst_s, schedule);
+            let modulator = match wander {
+                Some(wander) => modulator.with_wander(wander),
+                None => modulator,
+            };
+            let pattern = Pattern::jittered(
+                first,
+                rate,
+                train.period_s,
+                train.burst_s,
+                train.jitter,
+                schedule,
+            );
             (Box::new(modulator), pattern)
         }
+    }
+}
+
+/// When a rogue emitter of `timing` is on during the event `span` whose
+/// random-stream key is `key` (the annotation plays the same pattern to find
+/// the last burst).
+pub(crate) fn rogue_pattern(
+    scenario: &Scenario,
+    timing: RogueTiming,
+    span: Span,
+    key: &str,
+) -> Pattern {
+    let rate = scenario.sample_rate;
+    match timing {
+        RogueTiming::Continuous => Pattern::Continuous,
+        RogueTiming::DutyCycle(d) => Pattern::periodic(span.start, rate, d.period_s, d.duty),
+        RogueTiming::Bursts(train) => Pattern::jittered(
+            span.start,
+            rate,
+            train.period_s,
+            train.burst_s,
+            train.jitter,
+            stream_rng(scenario.seed, &format!("{key}/schedule")),
+        ),
     }
 }
 
@@ -142,8 +202,24 @@ fn event_signal(
         ))
     };
     let signal: (Box<dyn Signal>, Pattern) = match &event.incident {
-        Incident::Barrage { band, level_db } => {
-            (band_noise(*band, *level_db, rng), Pattern::Continuous)
+        Incident::Barrage {
+            band,
+            level_db,
+            creep_db_per_s: None,
+        } => (band_noise(*band, *level_db, rng), Pattern::Continuous),
+        Incident::Barrage {
+            band,
+            level_db,
+            creep_db_per_s: Some(creep),
+        } => {
+            // Below `level_db` by `creep` dB per second still to go.
+            let (end, creep_per_sample) = (span.end, creep / rate);
+            let ramp = SlowGain::new(move |n| {
+                let to_go = end.saturating_sub(n) as f64;
+                db_to_power(-creep_per_sample * to_go / 2.0)
+            });
+            let jammer = Enveloped::new(band_noise(*band, *level_db, rng), ramp);
+            (Box::new(jammer), Pattern::Continuous)
         }
         Incident::Tone {
             offsets_hz,
@@ -182,14 +258,18 @@ fn event_signal(
             modulation,
             offset_hz,
             level_db,
-            duty_cycle,
+            timing,
+            hopping,
         } => {
             let bandwidth_hz = modulation.bandwidth_hz();
             let power = power(bandwidth_hz, *level_db);
+            // A hopper's channel signal is made at 0 Hz, then hopped.
+            let centre_hz = if hopping.is_some() { 0.0 } else { *offset_hz };
+            let hops = stream_rng(scenario.seed, &format!("{key}/hops"));
             let signal: Box<dyn Signal> = match *modulation {
                 RogueModulation::Fsk { bitrate, .. } => Box::new(KeyedModulator::new(
                     rate,
-                    *offset_hz,
+                    centre_hz,
                     Keying::Fsk {
                         deviation_hz: (bandwidth_hz - bitrate) / 2.0,
                     },
@@ -198,25 +278,28 @@ fn event_signal(
                     rng,
                 )),
                 RogueModulation::Noise { .. } => {
-                    band_noise(Band::around(*offset_hz, bandwidth_hz), *level_db, rng)
+                    band_noise(Band::around(centre_hz, bandwidth_hz), *level_db, rng)
                 }
                 RogueModulation::Carrier => {
-                    Box::new(Carrier::new(rate, *offset_hz, power, rng.gen()))
+                    Box::new(Carrier::new(rate, centre_hz, power, rng.gen()))
                 }
             };
-            let pattern = match duty_cycle {
-                Some(d) => Pattern::periodic(span.start, rate, d.period_s, d.duty),
-                None => Pattern::Continuous,
+            let signal: Box<dyn Signal> = match hopping {
+                Some(hopping) => Box::new(Hopper::new(
+                    signal, rate, *offset_hz, *hopping, span.start, hops,
+                )),
+                None => signal,
             };
-            (signal, pattern)
+            (signal, rogue_pattern(scenario, *timing, span, key))
         }
         Incident::AnomalousEmitter {
             emitter,
             extra_db,
             widen,
+            shift_hz,
         } => {
             let known = scenario.emitter(emitter)?;
-            let anomalous = known.widened(*widen);
+            let anomalous = known.widened(*widen).shifted(*shift_hz);
             emitter_signal(
                 scenario,
                 &anomalous,
@@ -249,6 +332,8 @@ mod tests {
     use crate::iq::Sample;
     use crate::synth::level::power_to_db;
     use crate::synth::scenario::{BurstSpec, DutyCycle};
+    #[allow(unused_imports)]
+    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
 
     const RATE: f64 = 100e3;
 
@@ -340,6 +425,7 @@ mod tests {
                 emitter: "beacon".into(),
                 extra_db: 10.0,
                 widen: 1.0,
+                shift_hz: 0.0,
             },
         ));
         let x = render(&s);
@@ -353,8 +439,11 @@ mod tests {
         let burst = BurstSpec {
             keying: Keying::Ook,
             bitrate: 2e3,
-            period_s: 0.1,
-            burst_s: 0.01,
+            bursts: BurstTrain {
+                burst_s: 0.01,
+                period_s: 0.1,
+                jitter: DEFAULT_BURST_JITTER,
+            },
         };
         let mut base = Scenario::new(RATE, 100e6, 0.5, -30.0, 11);
         base.push_emitter(Emitter::nbfm("radio", 20e3, 20.0, 5e3));
@@ -376,7 +465,8 @@ mod tests {
                 modulation: RogueModulation::Noise { bandwidth_hz: 5e3 },
                 offset_hz: 40e3,
                 level_db: 20.0,
-                duty_cycle: None,
+                timing: RogueTiming::Continuous,
+                hopping: None,
             },
         );
         more.events.insert(0, rogue.clone());

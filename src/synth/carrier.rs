@@ -1,6 +1,9 @@
 //! An unmodulated carrier (CW tone): known beacons, tone jammers, and the
-//! stand-in for a rogue emitter that transmits a bare carrier.
+//! stand-in for a rogue emitter that transmits a bare carrier. A drifting
+//! carrier (a beacon with a warming crystal) adds a [`Wander`] to its
+//! frequency and accumulates its phase over the samples it plays.
 
+use super::drift::Wander;
 use super::oscillator::Phase;
 use super::signal::Signal;
 use crate::iq::Sample;
@@ -12,6 +15,8 @@ pub struct Carrier {
     amplitude: f32,
     /// Phase at sample 0, in cycles.
     phase0: f64,
+    /// A slow frequency wander and the carrier's accumulated phase.
+    wander: Option<(Wander, Phase)>,
 }
 
 impl Carrier {
@@ -21,6 +26,15 @@ impl Carrier {
             step: offset_hz / sample_rate,
             amplitude: power.sqrt() as f32,
             phase0,
+            wander: None,
+        }
+    }
+
+    /// The same carrier, its frequency wandering by `wander`.
+    pub fn with_wander(self, wander: Wander) -> Self {
+        Carrier {
+            wander: Some((wander, Phase::new(self.phase0))),
+            ..self
         }
     }
 }
@@ -28,10 +42,20 @@ impl Carrier {
 impl Signal for Carrier {
     fn add_to(&mut self, block_start: u64, block: &mut [Sample]) {
         // The phase follows from the sample index, so gaps (gating) keep it coherent.
-        let mut phase = Phase::new(self.phase0 + (self.step * block_start as f64).fract());
-        for s in block {
-            *s += phase.phasor() * self.amplitude;
-            phase.advance(self.step);
+        match &mut self.wander {
+            None => {
+                let mut phase = Phase::new(self.phase0 + (self.step * block_start as f64).fract());
+                for s in block {
+                    *s += phase.phasor() * self.amplitude;
+                    phase.advance(self.step);
+                }
+            }
+            Some((wander, phase)) => {
+                for (n, s) in (block_start..).zip(block) {
+                    *s += phase.phasor() * self.amplitude;
+                    phase.advance(self.step + wander.step_at(n));
+                }
+            }
         }
     }
 }

@@ -127,6 +127,25 @@ pub(crate) mod tests {
     use super::*;
     use rustfft::FftPlanner;
 
+    /// Averaged periodogram of `x` in `n`-point rectangular segments: bin `k`
+    /// is the mean of `|X[k]|² / n` (frequency `k·rate/n`, upper half negative),
+    /// so white noise of power P reads P in every bin and a tone on a bin
+    /// centre of power A reads `n·A` in its bin.
+    pub(crate) fn averaged_periodogram(x: &[Sample], n: usize) -> Vec<f64> {
+        let fft = FftPlanner::new().plan_fft_forward(n);
+        let mut psd = vec![0f64; n];
+        let segments = x.chunks_exact(n);
+        let count = segments.len() as f64;
+        for segment in segments {
+            let mut buf = segment.to_vec();
+            fft.process(&mut buf);
+            for (p, b) in psd.iter_mut().zip(&buf) {
+                *p += b.norm_sqr() as f64 / n as f64 / count;
+            }
+        }
+        psd
+    }
+
     /// Fraction of the power of `x` (Hann-windowed averaged periodogram) that
     /// lies between `low_hz` and `high_hz` offsets from the centre.
     pub(crate) fn band_power_fraction(x: &[Sample], rate: f64, low_hz: f64, high_hz: f64) -> f64 {

@@ -1,6 +1,7 @@
 //! Switching signals on and off in time: sample [`Span`]s, the on/off
 //! [`Pattern`]s of bursty transmitters (continuous, strictly periodic with a
-//! duty cycle, or jittered like an ISM sensor), and the [`Gated`] wrapper that
+//! duty cycle, jittered like an ISM sensor, or random talk spells and
+//! silences like a push-to-talk radio), and the [`Gated`] wrapper that
 //! plays a signal only during its pattern's bursts inside its allowed windows.
 
 use super::signal::Signal;
@@ -60,6 +61,7 @@ pub fn subtract(within: Span, holes: &[Span]) -> Vec<Span> {
 }
 
 /// When a transmitter is on: an endless sequence of bursts in time order.
+#[derive(Clone)]
 pub enum Pattern {
     /// Always on.
     Continuous,
@@ -75,6 +77,14 @@ pub enum Pattern {
         jitter: f64,
         rng: Box<ChaCha8Rng>,
     },
+    /// On for a uniformly random `key[0]..key[1]` samples, then off for a
+    /// uniformly random `idle[0]..idle[1]` samples, the next burst at `next_start`.
+    Alternating {
+        next_start: u64,
+        key: [f64; 2],
+        idle: [f64; 2],
+        rng: Box<ChaCha8Rng>,
+    },
 }
 
 impl Pattern {
@@ -88,27 +98,45 @@ impl Pattern {
         }
     }
 
-    /// Bursts of `burst_s` about every `period_s` (±10 %), the first one at
-    /// `first_start`.
+    /// Bursts of `burst_s` about every `period_s` (± `jitter`, a fraction of
+    /// the period), the first one at `first_start`.
     pub fn jittered(
         first_start: u64,
         sample_rate: f64,
         period_s: f64,
         burst_s: f64,
+        jitter: f64,
         rng: ChaCha8Rng,
     ) -> Self {
         Pattern::Jittered {
             next_start: first_start,
             period: period_s * sample_rate,
             on: ((burst_s * sample_rate).round() as u64).max(1),
-            jitter: 0.1,
+            jitter,
+            rng: Box::new(rng),
+        }
+    }
+
+    /// Talk spells of `key_s[0]..key_s[1]` seconds separated by silences of
+    /// `idle_s[0]..idle_s[1]` seconds (uniform), starting with a silence at 0.
+    pub fn alternating(
+        sample_rate: f64,
+        key_s: [f64; 2],
+        idle_s: [f64; 2],
+        mut rng: ChaCha8Rng,
+    ) -> Self {
+        let idle = idle_s.map(|s| s * sample_rate);
+        Pattern::Alternating {
+            next_start: uniform_samples(&mut rng, idle),
+            key: key_s.map(|s| s * sample_rate),
+            idle,
             rng: Box::new(rng),
         }
     }
 
     /// The end of the last burst starting before `span.end`, clipped to it
-    /// (`span.end` for a continuous pattern; `None` for a jittered one, whose
-    /// bursts are only known by playing them).
+    /// (`span.end` for a continuous pattern). Random patterns are played (on
+    /// a copy) from their first burst to find it.
     pub fn last_burst_end(&self, span: Span) -> Option<u64> {
         match *self {
             Pattern::Continuous => Some(span.end),
@@ -126,7 +154,18 @@ impl Pattern {
                 }
                 None
             }
-            Pattern::Jittered { .. } => None,
+            Pattern::Jittered { .. } | Pattern::Alternating { .. } => {
+                let mut copy = self.clone();
+                let mut last = None;
+                for index in 0.. {
+                    let burst = copy.burst(index);
+                    if burst.start >= span.end {
+                        break;
+                    }
+                    last = Some(burst.end.min(span.end));
+                }
+                last
+            }
         }
     }
 
@@ -149,8 +188,29 @@ impl Pattern {
                 *next_start = start + (gap.round() as u64).max(*on + 1);
                 Span::new(start, start + *on)
             }
+            Pattern::Alternating {
+                next_start,
+                key,
+                idle,
+                rng,
+            } => {
+                let start = *next_start;
+                let end = start + uniform_samples(rng, *key);
+                *next_start = end + uniform_samples(rng, *idle);
+                Span::new(start, end)
+            }
         }
     }
+}
+
+/// A whole number of samples (at least one) drawn uniformly from `range`.
+fn uniform_samples(rng: &mut ChaCha8Rng, range: [f64; 2]) -> u64 {
+    let value = if range[1] > range[0] {
+        rng.gen_range(range[0]..range[1])
+    } else {
+        range[0]
+    };
+    (value.round() as u64).max(1)
 }
 
 fn periodic_burst(anchor: u64, period: f64, on: f64, index: u64) -> Span {
@@ -294,7 +354,7 @@ mod tests {
 
     #[test]
     fn jittered_bursts_stay_within_ten_percent() {
-        let pattern = Pattern::jittered(50, 1000.0, 1.0, 0.02, stream_rng(1, "t"));
+        let pattern = Pattern::jittered(50, 1000.0, 1.0, 0.02, 0.1, stream_rng(1, "t"));
         let mut g = Gated::new(Ones { restarts: 0 }, pattern, vec![Span::new(0, 20_000)]);
         let out = render(&mut g, 20_000, 4096);
         let starts: Vec<usize> = (1..out.len())
@@ -305,6 +365,72 @@ mod tests {
         assert!(gaps.iter().all(|&g| (900..=1100).contains(&g)), "{gaps:?}");
         assert!(gaps.iter().any(|&g| g != gaps[0]), "no jitter: {gaps:?}");
         assert_eq!(out.iter().sum::<f32>() as usize, starts.len() * 20);
+    }
+
+    /// Start and length of every burst of `out` (runs of 1.0).
+    fn runs(out: &[f32]) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        let mut start = None;
+        for (i, &v) in out.iter().chain([0.0].iter()).enumerate() {
+            match (start, v == 1.0) {
+                (None, true) => start = Some(i),
+                (Some(s), false) => {
+                    runs.push((s, i - s));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        runs
+    }
+
+    #[test]
+    fn jitter_is_the_stated_fraction_of_the_period() {
+        for jitter in [0.0, 0.3, 0.5] {
+            let pattern = Pattern::jittered(0, 1000.0, 1.0, 0.01, jitter, stream_rng(2, "j"));
+            let mut g = Gated::new(Ones { restarts: 0 }, pattern, vec![Span::new(0, 400_000)]);
+            let starts: Vec<usize> = runs(&render(&mut g, 400_000, 4096))
+                .iter()
+                .map(|r| r.0)
+                .collect();
+            let gaps: Vec<f64> = starts.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+            let (min, max) = gaps
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), &g| (a.min(g), b.max(g)));
+            let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+            assert!(
+                (mean - 1000.0).abs() < 10.0 + 30.0 * jitter,
+                "{jitter}: {mean}"
+            );
+            assert!(min >= 1000.0 * (1.0 - jitter) - 1.0 && max <= 1000.0 * (1.0 + jitter) + 1.0);
+            // Uniform: the extremes of ~400 draws come near the limits.
+            assert!(min < 1000.0 * (1.0 - 0.9 * jitter) + 1.0, "{jitter}: {min}");
+            assert!(max > 1000.0 * (1.0 + 0.9 * jitter) - 1.0, "{jitter}: {max}");
+        }
+    }
+
+    #[test]
+    fn push_to_talk_alternates_random_spells_and_silences() {
+        let pattern = Pattern::alternating(100.0, [2.0, 8.0], [5.0, 40.0], stream_rng(3, "ptt"));
+        let last = pattern.last_burst_end(Span::new(0, 2_000_000));
+        let mut g = Gated::new(Ones { restarts: 0 }, pattern, vec![Span::new(0, 2_000_000)]);
+        let out = render(&mut g, 2_000_000, 65_536);
+        let spells = runs(&out);
+        assert!(spells.len() > 500, "{}", spells.len());
+        let keys: Vec<f64> = spells.iter().map(|r| r.1 as f64 / 100.0).collect();
+        let idles: Vec<f64> = spells
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0 - w[0].1) as f64 / 100.0)
+            .collect();
+        assert!(keys.iter().all(|k| (2.0..=8.0).contains(k)));
+        assert!(idles.iter().all(|i| (5.0..=40.0).contains(i)));
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        assert!((mean(&keys) - 5.0).abs() < 0.3, "{}", mean(&keys));
+        assert!((mean(&idles) - 22.5).abs() < 1.5, "{}", mean(&idles));
+        // It starts silent, and the last spell is found without playing the gate.
+        assert!((500..=4000).contains(&spells[0].0), "{}", spells[0].0);
+        let (start, len) = *spells.last().unwrap();
+        assert_eq!(last, Some((start + len) as u64));
     }
 
     #[test]

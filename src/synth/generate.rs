@@ -4,8 +4,8 @@
 //! seed, and one annotation per event.
 
 use super::annotate::annotations;
-use super::assemble;
 use super::scenario::Scenario;
+use super::stream::Stream;
 use crate::iq::{Datatype, Sample, SigmfWriter};
 use crate::Result;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ pub const BLOCK_SAMPLES: usize = 1 << 16;
 /// base name) encoded as `datatype`. Returns the `.sigmf-meta` path.
 pub fn generate(scenario: &Scenario, out: &Path, datatype: Datatype) -> Result<PathBuf> {
     let annotations = annotations(scenario)?;
-    let mut mixer = assemble::mixer(scenario)?;
+    let mut stream = Stream::new(scenario)?;
     let mut writer = SigmfWriter::create(out, datatype, scenario.sample_rate, scenario.center_hz)?;
     writer.set_datetime(scenario.start_time);
     writer.set_global("core:description", description(scenario));
@@ -27,14 +27,13 @@ pub fn generate(scenario: &Scenario, out: &Path, datatype: Datatype) -> Result<P
     for annotation in annotations {
         writer.annotate(annotation);
     }
-    let total = scenario.total_samples();
     let mut block = vec![Sample::default(); BLOCK_SAMPLES];
-    let mut start = 0u64;
-    while start < total {
-        let n = (total - start).min(BLOCK_SAMPLES as u64) as usize;
-        mixer.render(start, &mut block[..n]);
+    loop {
+        let n = stream.next_block(&mut block);
+        if n == 0 {
+            break;
+        }
         writer.write(&block[..n])?;
-        start += n as u64;
     }
     writer.finish()
 }
@@ -56,6 +55,8 @@ fn description(scenario: &Scenario) -> String {
 mod tests {
     use super::*;
     use crate::synth::scenario::{Band, Emitter, Event, Incident};
+    #[allow(unused_imports)]
+    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
 
     fn scenario(seed: u64) -> Scenario {
         let mut s = Scenario::new(50e3, 915e6, 1.5, -30.0, seed);
@@ -66,6 +67,7 @@ mod tests {
                 Incident::Barrage {
                     band: Band::new(-20e3, 0.0),
                     level_db: 10.0,
+                    creep_db_per_s: None,
                 },
             ));
         s

@@ -3,6 +3,7 @@
 //! carrier at offset ± deviation) or OOK (the carrier on or off per bit).
 //! A gate's [`Signal::restart`] starts a new frame: fresh bits from bit 0.
 
+use super::drift::{self, Wander};
 use super::oscillator::Phase;
 use super::signal::Signal;
 use crate::iq::Sample;
@@ -42,6 +43,7 @@ pub struct KeyedModulator {
     bit: bool,
     phase: Phase,
     rng: ChaCha8Rng,
+    wander: Option<Wander>,
 }
 
 impl KeyedModulator {
@@ -70,13 +72,22 @@ impl KeyedModulator {
             bit: false,
             phase: Phase::new(0.0),
             rng,
+            wander: None,
+        }
+    }
+
+    /// The same signal, its carrier wandering by `wander`.
+    pub fn with_wander(self, wander: Wander) -> Self {
+        KeyedModulator {
+            wander: Some(wander),
+            ..self
         }
     }
 }
 
 impl Signal for KeyedModulator {
-    fn add_to(&mut self, _block_start: u64, block: &mut [Sample]) {
-        for s in block {
+    fn add_to(&mut self, block_start: u64, block: &mut [Sample]) {
+        for (n, s) in (block_start..).zip(block) {
             if self.bit_clock >= self.samples_per_bit {
                 self.bit_clock -= self.samples_per_bit;
                 self.bit = self.rng.gen();
@@ -90,7 +101,8 @@ impl Signal for KeyedModulator {
             } else {
                 -self.shift_step
             };
-            self.phase.advance(self.carrier_step + shift);
+            let carrier = self.carrier_step + drift::step_at(&mut self.wander, n);
+            self.phase.advance(carrier + shift);
         }
     }
 

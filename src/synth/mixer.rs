@@ -1,19 +1,23 @@
 //! The mix of one block of a recording: the sum of every signal, then the
 //! receiver's gain changes (a signal loss scales everything down), then the
-//! ADC: I and Q saturate at full scale (±1) for every datatype, so clipping
-//! is present even in float recordings.
+//! receiver's own impairments ([`super::receiver`]: IQ image, gain drift, DC
+//! spike), then the ADC: I and Q saturate at full scale (±1) for every
+//! datatype, so clipping is present even in float recordings.
 
 use super::gate::Span;
 use super::level::db_to_power;
+use super::receiver::ReceiverStage;
 use super::signal::Signal;
 use crate::iq::Sample;
 
-/// Sums signals block by block, applies gain drops, and saturates like an ADC.
+/// Sums signals block by block, applies gain drops and the receiver's
+/// impairments, and saturates like an ADC.
 #[derive(Default)]
 pub struct Mixer {
     signals: Vec<Box<dyn Signal>>,
     /// Spans during which everything is scaled by an amplitude factor.
     drops: Vec<(Span, f32)>,
+    receiver: Option<ReceiverStage>,
 }
 
 impl Mixer {
@@ -29,6 +33,11 @@ impl Mixer {
     /// Scale everything (noise and signals) down by `drop_db` during `span`.
     pub fn drop_gain(&mut self, span: Span, drop_db: f64) {
         self.drops.push((span, db_to_power(-drop_db).sqrt() as f32));
+    }
+
+    /// Impair the whole mix with `receiver` (after gain drops, before the ADC).
+    pub fn set_receiver(&mut self, receiver: ReceiverStage) {
+        self.receiver = Some(receiver);
     }
 
     /// The samples `[block_start, block_start + block.len())`.
@@ -47,6 +56,9 @@ impl Mixer {
                     *s *= *factor;
                 }
             }
+        }
+        if let Some(receiver) = &mut self.receiver {
+            receiver.apply(block_start, block);
         }
         saturate(block);
     }

@@ -15,34 +15,49 @@
 //! `noise_power / sample_rate · max(B, sample_rate / 1024) · 10^(level_db / 10)`
 //! (see [`level`]).
 //!
+//! A real site is not a clean one (DESIGN §9): scenarios can impair the
+//! receiver (`[receiver]`: DC spike, IQ image, gain drift — [`receiver`]; 8-bit
+//! quantisation comes from writing `cu8`/`ci8`), make known emitters wander in
+//! frequency ([`drift`]), add legitimate intermittent users (push-to-talk
+//! radios, jittered sensors — [`gate`]) and stage harder incidents (frequency
+//! hoppers — [`hop`], short rogue bursts, creeping jammers — [`envelope`],
+//! emitters moved off their channel).
+//!
 //! Module map: the scenario model ([`scenario`]), its range checks
 //! ([`validate`]) and its TOML form ([`scenario_file`], [`toml_fields`]); the
 //! signal families, one per module ([`noise`], [`carrier`], [`nbfm`],
-//! [`keyed`], [`band_noise`], [`chirp`]) over shared building blocks
-//! ([`signal`], [`oscillator`], [`fir`], [`gate`], [`rng`], [`level`],
-//! [`mod@format`]); and the assembly of a scenario into a [`mixer::Mixer`]
-//! ([`assemble`]), its ground truth ([`annotate`]) and the block-streaming
-//! writer ([`mod@generate`]).
+//! [`keyed`], [`band_noise`], [`chirp`], [`hop`]) over shared building blocks
+//! ([`signal`], [`oscillator`], [`drift`], [`envelope`], [`fir`], [`gate`],
+//! [`rng`], [`level`], [`mod@format`]); the receiver's impairments
+//! ([`receiver`]); and the assembly of a scenario into a [`mixer::Mixer`]
+//! ([`assemble`]), its ground truth ([`annotate`]), the block [`Stream`] of its
+//! samples (for tests that need hours of signal without a file) and the
+//! SigMF writer ([`mod@generate`]).
 
 pub mod annotate;
 pub mod assemble;
 pub mod band_noise;
 pub mod carrier;
 pub mod chirp;
+pub mod drift;
+pub mod envelope;
 pub mod fir;
 pub mod format;
 pub mod gate;
 pub mod generate;
+pub mod hop;
 pub mod keyed;
 pub mod level;
 pub mod mixer;
 pub mod nbfm;
 pub mod noise;
 pub mod oscillator;
+pub mod receiver;
 pub mod rng;
 pub mod scenario;
 pub mod scenario_file;
 pub mod signal;
+pub mod stream;
 pub mod toml_fields;
 pub mod validate;
 
@@ -50,7 +65,9 @@ pub use annotate::annotations;
 pub use generate::{generate, BLOCK_SAMPLES};
 pub use keyed::Keying;
 pub use scenario::{
-    Band, BurstSpec, DutyCycle, Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario,
+    Band, BurstSpec, BurstTrain, DutyCycle, Emitter, EmitterKind, Event, FrequencyDrift, GainDrift,
+    Hopping, Impairments, Incident, PttSpec, RogueModulation, RogueTiming, Scenario,
     DEFAULT_START_TIME,
 };
 pub use signal::Signal;
+pub use stream::Stream;

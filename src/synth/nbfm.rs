@@ -4,6 +4,7 @@
 //! noise, hard-limited so the peak deviation is exactly the stated one.
 //! Occupied bandwidth by Carson's rule: `2·(deviation + 3 kHz)`.
 
+use super::drift::{self, Wander};
 use super::oscillator::Phase;
 use super::signal::Signal;
 use crate::iq::Sample;
@@ -104,6 +105,7 @@ pub struct Nbfm {
     amplitude: f32,
     phase: Phase,
     voice: Voice,
+    wander: Option<Wander>,
 }
 
 impl Nbfm {
@@ -121,17 +123,26 @@ impl Nbfm {
             amplitude: power.sqrt() as f32,
             phase: Phase::new(0.0),
             voice: Voice::new(sample_rate, rng),
+            wander: None,
+        }
+    }
+
+    /// The same signal, its carrier wandering by `wander`.
+    pub fn with_wander(self, wander: Wander) -> Self {
+        Nbfm {
+            wander: Some(wander),
+            ..self
         }
     }
 }
 
 impl Signal for Nbfm {
-    fn add_to(&mut self, _block_start: u64, block: &mut [Sample]) {
-        for s in block {
+    fn add_to(&mut self, block_start: u64, block: &mut [Sample]) {
+        for (n, s) in (block_start..).zip(block) {
             *s += self.phase.phasor() * self.amplitude;
             let audio = self.voice.next() as f64;
-            self.phase
-                .advance(self.carrier_step + self.deviation_step * audio);
+            let carrier = self.carrier_step + drift::step_at(&mut self.wander, n);
+            self.phase.advance(carrier + self.deviation_step * audio);
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub noise_dbfs: f64,
     /// Encoding written when the caller does not choose one.
     pub datatype: Datatype,
+    /// The receiver's own imperfections (none by default).
+    pub receiver: Impairments,
     /// Wall-clock time of the first sample (`core:datetime`).
     pub start_time: DateTime<Utc>,
     /// Known emitters, present all the time.
@@ -65,6 +67,7 @@ impl Scenario {
             duration_s,
             noise_dbfs,
             datatype: Datatype::CI16_LE,
+            receiver: Impairments::default(),
             start_time: DEFAULT_START_TIME.parse().expect("valid constant"),
             emitters: Vec::new(),
             events: Vec::new(),
@@ -115,6 +118,38 @@ impl Scenario {
     }
 }
 
+/// Imperfections of the receiver itself, applied to the whole mix (see
+/// [`super::receiver`]); `None` means that impairment is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Impairments {
+    /// A constant DC offset this many dB over the noise density in one
+    /// 1024-point FFT bin (the level convention of a carrier at 0 Hz).
+    pub dc_spike_db: Option<f64>,
+    /// IQ imbalance: every signal has a mirror image about the centre this
+    /// many dB below itself (dBc, negative).
+    pub iq_image_dbc: Option<f64>,
+    /// Slow gain drift of the whole receiver.
+    pub gain_drift: Option<GainDrift>,
+}
+
+impl Impairments {
+    /// True when the receiver is ideal.
+    pub fn is_ideal(&self) -> bool {
+        *self == Impairments::default()
+    }
+}
+
+/// Gain period used when a scenario gives a drift depth but no period.
+pub const DEFAULT_GAIN_DRIFT_PERIOD_S: f64 = 300.0;
+
+/// A sinusoidal gain drift: `depth_db · sin(2π t / period_s + φ)` dB, with
+/// the phase φ drawn from the seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GainDrift {
+    pub depth_db: f64,
+    pub period_s: f64,
+}
+
 /// A band of frequencies, as offsets from the centre in Hz.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Band {
@@ -156,6 +191,20 @@ pub struct Emitter {
     pub offset_hz: f64,
     pub level_db: f64,
     pub kind: EmitterKind,
+    /// A slow wander of its centre frequency (none by default).
+    pub drift: Option<FrequencyDrift>,
+}
+
+/// Drift period used when a scenario gives a frequency drift but no period.
+pub const DEFAULT_FREQUENCY_DRIFT_PERIOD_S: f64 = 120.0;
+
+/// A slow sinusoidal wander of a transmitter's centre frequency:
+/// `depth_hz · sin(2π t / period_s + φ)`, φ drawn from the seed (see
+/// [`super::drift`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrequencyDrift {
+    pub depth_hz: f64,
+    pub period_s: f64,
 }
 
 /// What a known emitter transmits.
@@ -167,17 +216,41 @@ pub enum EmitterKind {
     Nbfm { deviation_hz: f64 },
     /// A bursty ISM sensor.
     Burst(BurstSpec),
+    /// A push-to-talk NBFM radio: legitimate, intermittent traffic.
+    Ptt(PttSpec),
 }
 
-/// A bursty data transmitter: bursts of `burst_s` of pseudo-random bits about
-/// every `period_s` (±10 % jitter).
+/// Jitter of a known burst emitter's period when a scenario gives none.
+pub const DEFAULT_BURST_JITTER: f64 = 0.1;
+
+/// A train of bursts: `burst_s` long, starting `period_s` apart ±`jitter`
+/// (a fraction of the period; 0 is strictly periodic).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurstTrain {
+    pub burst_s: f64,
+    pub period_s: f64,
+    pub jitter: f64,
+}
+
+/// A bursty data transmitter: bursts of pseudo-random bits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BurstSpec {
     pub keying: Keying,
     /// Bits per second.
     pub bitrate: f64,
-    pub period_s: f64,
-    pub burst_s: f64,
+    /// When it transmits (the first burst comes at a random time within the
+    /// first period).
+    pub bursts: BurstTrain,
+}
+
+/// A push-to-talk radio: NBFM voice of peak deviation `deviation_hz`, keyed
+/// up for a uniformly random `key_s[0]..key_s[1]` seconds, then silent for
+/// a uniformly random `idle_s[0]..idle_s[1]` seconds, again and again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PttSpec {
+    pub deviation_hz: f64,
+    pub key_s: [f64; 2],
+    pub idle_s: [f64; 2],
 }
 
 impl Emitter {
@@ -201,12 +274,34 @@ impl Emitter {
         Emitter::with_kind(name, offset_hz, level_db, EmitterKind::Burst(burst))
     }
 
+    /// A push-to-talk radio.
+    pub fn ptt(name: &str, offset_hz: f64, level_db: f64, ptt: PttSpec) -> Self {
+        Emitter::with_kind(name, offset_hz, level_db, EmitterKind::Ptt(ptt))
+    }
+
     fn with_kind(name: &str, offset_hz: f64, level_db: f64, kind: EmitterKind) -> Self {
         Emitter {
             name: name.to_string(),
             offset_hz,
             level_db,
             kind,
+            drift: None,
+        }
+    }
+
+    /// The same emitter, its centre wandering by `drift`.
+    pub fn with_drift(self, drift: FrequencyDrift) -> Self {
+        Emitter {
+            drift: Some(drift),
+            ..self
+        }
+    }
+
+    /// The same emitter moved by `shift_hz`.
+    pub fn shifted(&self, shift_hz: f64) -> Emitter {
+        Emitter {
+            offset_hz: self.offset_hz + shift_hz,
+            ..self.clone()
         }
     }
 
@@ -214,7 +309,9 @@ impl Emitter {
     pub fn bandwidth_hz(&self) -> f64 {
         match &self.kind {
             EmitterKind::Carrier => 0.0,
-            EmitterKind::Nbfm { deviation_hz } => nbfm::bandwidth_hz(*deviation_hz),
+            EmitterKind::Nbfm { deviation_hz } | EmitterKind::Ptt(PttSpec { deviation_hz, .. }) => {
+                nbfm::bandwidth_hz(*deviation_hz)
+            }
             EmitterKind::Burst(b) => b.keying.bandwidth_hz(b.bitrate),
         }
     }
@@ -228,13 +325,18 @@ impl Emitter {
     /// deviation, or a faster (and for FSK wider-shifted) bit stream. A carrier
     /// has no bandwidth to widen and is returned unchanged.
     pub fn widened(&self, factor: f64) -> Emitter {
+        let wider_fm = |deviation_hz: f64| {
+            nbfm::deviation_for_bandwidth(nbfm::bandwidth_hz(deviation_hz) * factor)
+        };
         let kind = match &self.kind {
             EmitterKind::Carrier => EmitterKind::Carrier,
             EmitterKind::Nbfm { deviation_hz } => EmitterKind::Nbfm {
-                deviation_hz: nbfm::deviation_for_bandwidth(
-                    nbfm::bandwidth_hz(*deviation_hz) * factor,
-                ),
+                deviation_hz: wider_fm(*deviation_hz),
             },
+            EmitterKind::Ptt(ptt) => EmitterKind::Ptt(PttSpec {
+                deviation_hz: wider_fm(ptt.deviation_hz),
+                ..*ptt
+            }),
             EmitterKind::Burst(b) => EmitterKind::Burst(BurstSpec {
                 keying: match b.keying {
                     Keying::Fsk { deviation_hz } => Keying::Fsk {
@@ -284,6 +386,42 @@ pub struct DutyCycle {
     pub duty: f64,
 }
 
+/// When a rogue transmitter is on during its event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RogueTiming {
+    /// All the time.
+    Continuous,
+    /// On for `period_s · duty` every `period_s`, the first burst at the event's start.
+    DutyCycle(DutyCycle),
+    /// Bursts of a fixed length every period (± jitter), the first at the event's start.
+    Bursts(BurstTrain),
+}
+
+/// A frequency hopper: a pseudo-random one of `channels` channels,
+/// `spacing_hz` apart and centred on the emitter's offset, every `dwell_s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hopping {
+    pub channels: u32,
+    pub spacing_hz: f64,
+    pub dwell_s: f64,
+}
+
+impl Hopping {
+    /// The offset of channel `index` (0 is the lowest) of a set centred on `centre_hz`.
+    pub fn channel_offset_hz(self, centre_hz: f64, index: u32) -> f64 {
+        centre_hz + (index as f64 - (self.channels - 1) as f64 / 2.0) * self.spacing_hz
+    }
+
+    /// The band of the whole hop set: the lowest channel's low edge to the
+    /// highest channel's high edge.
+    pub fn band(self, centre_hz: f64, channel_bandwidth_hz: f64) -> Band {
+        Band::new(
+            self.channel_offset_hz(centre_hz, 0) - channel_bandwidth_hz / 2.0,
+            self.channel_offset_hz(centre_hz, self.channels - 1) + channel_bandwidth_hz / 2.0,
+        )
+    }
+}
+
 /// What a rogue transmitter (`emitter.unknown`) sends.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RogueModulation {
@@ -327,8 +465,14 @@ impl RogueModulation {
 /// What happens during an [`Event`]; one variant per alert kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incident {
-    /// `jamming.barrage`: band-limited noise flat over `band`.
-    Barrage { band: Band, level_db: f64 },
+    /// `jamming.barrage`: band-limited noise flat over `band`. A creeping
+    /// jammer's level rises by `creep_db_per_s` and reaches `level_db` at the
+    /// event's end.
+    Barrage {
+        band: Band,
+        level_db: f64,
+        creep_db_per_s: Option<f64>,
+    },
     /// `jamming.tone`: stable carriers, each at `level_db`.
     Tone { offsets_hz: Vec<f64>, level_db: f64 },
     /// `jamming.swept`: a sawtooth linear chirp over `band` every `sweep_period_s`;
@@ -344,19 +488,23 @@ pub enum Incident {
         duty_cycle: DutyCycle,
         level_db: f64,
     },
-    /// `emitter.unknown`: a rogue transmitter, continuous or bursty.
+    /// `emitter.unknown`: a rogue transmitter, continuous or bursty, on one
+    /// channel or hopping over several (`offset_hz` is then the hop set's centre).
     UnknownEmitter {
         modulation: RogueModulation,
         offset_hz: f64,
         level_db: f64,
-        duty_cycle: Option<DutyCycle>,
+        timing: RogueTiming,
+        hopping: Option<Hopping>,
     },
-    /// `emitter.anomalous`: the known emitter `emitter` rises by `extra_db`
-    /// and its bandwidth grows by `widen` (1 = unchanged).
+    /// `emitter.anomalous`: the known emitter `emitter` rises by `extra_db`,
+    /// its bandwidth grows by `widen` (1 = unchanged) and it moves by
+    /// `shift_hz` (0 = on its channel).
     AnomalousEmitter {
         emitter: String,
         extra_db: f64,
         widen: f64,
+        shift_hz: f64,
     },
     /// `receiver.overload`: a strong nearby NBFM transmitter of total power
     /// `power_dbfs` that drives the ADC into clipping.
@@ -399,12 +547,21 @@ impl Incident {
             Incident::UnknownEmitter {
                 modulation,
                 offset_hz,
+                hopping,
                 ..
-            } => Some(Band::around(*offset_hz, modulation.bandwidth_hz())),
-            Incident::AnomalousEmitter { emitter, widen, .. } => known
+            } => Some(match hopping {
+                Some(hopping) => hopping.band(*offset_hz, modulation.bandwidth_hz()),
+                None => Band::around(*offset_hz, modulation.bandwidth_hz()),
+            }),
+            Incident::AnomalousEmitter {
+                emitter,
+                widen,
+                shift_hz,
+                ..
+            } => known
                 .iter()
                 .find(|e| &e.name == emitter)
-                .map(|e| e.widened(*widen).band()),
+                .map(|e| e.widened(*widen).shifted(*shift_hz).band()),
             Incident::Overload { offset_hz, .. } => Some(Band::around(
                 *offset_hz,
                 nbfm::bandwidth_hz(OVERLOAD_DEVIATION_HZ),
@@ -430,8 +587,11 @@ mod tests {
             BurstSpec {
                 keying: Keying::Fsk { deviation_hz: 20e3 },
                 bitrate: 10e3,
-                period_s: 0.5,
-                burst_s: 0.02,
+                bursts: BurstTrain {
+                    burst_s: 0.02,
+                    period_s: 0.5,
+                    jitter: DEFAULT_BURST_JITTER,
+                },
             },
         );
         assert_eq!(burst.bandwidth_hz(), 50e3);

@@ -6,6 +6,42 @@
 //! seed = 2
 //! duration_s = 6.0
 //! description = "tone jammer, rogue FSK, swept jammer"
+//! datatype = "cu8"                 # 8-bit like an RTL-SDR (full scale = ±127.5 LSB)
+//!
+//! [receiver]                       # optional, every key optional (absent = ideal)
+//! dc_spike_db = 15                 # DC offset, dB over the floor in one 1024-point bin
+//! iq_image_dbc = -30               # mirror image of every signal about the centre
+//! gain_drift_db = 1.5              # whole-receiver gain ± this many dB…
+//! gain_drift_period_s = 240        # …over this period (default 300), seeded phase
+//!
+//! [[emitters]]
+//! name = "beacon"
+//! type = "carrier"                 # carrier, nbfm, burst or ptt
+//! offset_hz = -80e3
+//! level_db = 25
+//! drift_hz = 1000                  # optional: centre wanders ± this many Hz…
+//! drift_period_s = 120             # …over this period (default 120), seeded phase
+//!
+//! [[emitters]]
+//! name = "sensor"
+//! type = "burst"
+//! modulation = "fsk"               # or "ook"
+//! offset_hz = -45e3
+//! level_db = 15
+//! bitrate = 9600
+//! deviation_hz = 15e3
+//! period_s = 0.5                   # mean time between burst starts
+//! burst_s = 0.02
+//! jitter = 0.3                     # optional: ± fraction of period_s (default 0.1, ≤ 0.5)
+//!
+//! [[emitters]]
+//! name = "walkie"
+//! type = "ptt"                     # push-to-talk NBFM radio: legitimate, intermittent
+//! offset_hz = 60e3
+//! level_db = 20
+//! deviation_hz = 2500              # default 5000
+//! key_s = [2.0, 8.0]               # talk spells, uniform (default [2, 8])
+//! idle_s = [5.0, 40.0]             # silences, uniform (default [5, 40])
 //!
 //! [[events]]
 //! kind = "jamming.tone"
@@ -13,18 +49,54 @@
 //! duration_s = 1.0
 //! offset_hz = 20e3                 # or freq_hz = 433.94e6
 //! level_db = 22
+//!
+//! [[events]]
+//! kind = "jamming.barrage"
+//! start_s = 2.0
+//! duration_s = 2.0
+//! low_offset_hz = -50e3
+//! high_offset_hz = 50e3
+//! level_db = 12                    # reached at the event's end…
+//! creep_db_per_s = 1.0             # …optional: rising this fast (annotated from 0 dB)
+//!
+//! [[events]]
+//! kind = "emitter.unknown"
+//! modulation = "fsk"               # fsk, noise or carrier
+//! start_s = 1.0
+//! duration_s = 4.0
+//! offset_hz = 0                    # a hopper's: the centre of its hop set
+//! bandwidth_hz = 12.5e3            # per channel
+//! level_db = 18
+//! hop_channels = 20                # optional hopping (all three keys together)
+//! hop_spacing_hz = 10e3
+//! dwell_s = 0.03
+//! burst_s = 0.005                  # optional: bursts of burst_s every period_s…
+//! period_s = 1.0                   # …(or period_s with duty = 0.3 for a duty cycle)
+//! jitter = 0.1                     # optional with burst_s (default 0)
+//!
+//! [[events]]
+//! kind = "emitter.anomalous"
+//! emitter = "beacon"
+//! start_s = 5
+//! duration_s = 0.5
+//! extra_db = 3                     # level rise (optional with shift_hz, default 0)
+//! widen = 1                        # optional bandwidth factor
+//! shift_hz = 30e3                  # optional: moved off its channel
 //! ```
 //!
 //! A base file supplies defaults for every top-level setting except
 //! `description` (sample_rate, center_hz, noise_dbfs, seed, duration_s,
-//! datatype, start_time), and its `[[emitters]]` are prepended to the
-//! file's own, so a site's baseline and its incident scenarios share the same
-//! known emitters. Bases may themselves have a base; events are never
-//! inherited (a base with `[[events]]` is an error).
+//! datatype, start_time, and each key of `[receiver]` separately), and its
+//! `[[emitters]]` are prepended to the file's own, so a site's baseline and
+//! its incident scenarios share the same receiver and known emitters. Bases
+//! may themselves have a base; events are never inherited (a base with
+//! `[[events]]` is an error).
 
 use super::keyed::Keying;
 use super::scenario::{
-    Band, BurstSpec, DutyCycle, Emitter, EmitterKind, Event, Incident, RogueModulation, Scenario,
+    Band, BurstSpec, BurstTrain, DutyCycle, Emitter, EmitterKind, Event, FrequencyDrift, GainDrift,
+    Hopping, Impairments, Incident, PttSpec, RogueModulation, RogueTiming, Scenario,
+    DEFAULT_BURST_JITTER, DEFAULT_FREQUENCY_DRIFT_PERIOD_S, DEFAULT_GAIN_DRIFT_PERIOD_S,
     DEFAULT_START_TIME,
 };
 use super::toml_fields::Fields;
@@ -42,6 +114,12 @@ const MAX_BASE_DEPTH: usize = 16;
 
 /// Default peak deviation of an NBFM emitter, in Hz.
 pub const DEFAULT_NBFM_DEVIATION_HZ: f64 = 5000.0;
+
+/// Default talk spells of a push-to-talk radio, in seconds.
+pub const DEFAULT_PTT_KEY_S: [f64; 2] = [2.0, 8.0];
+
+/// Default silences between a push-to-talk radio's spells, in seconds.
+pub const DEFAULT_PTT_IDLE_S: [f64; 2] = [5.0, 40.0];
 
 impl Scenario {
     /// Read a scenario file (and its bases, relative to it).
@@ -150,6 +228,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 struct Origins {
     /// Index of the layer that set each top-level key.
     settings: BTreeMap<&'static str, usize>,
+    /// Index of the layer that set each key of `[receiver]`.
+    receiver: BTreeMap<&'static str, usize>,
     /// (layer, index within that layer) of each emitter and event.
     emitters: Vec<(usize, usize)>,
     events: Vec<(usize, usize)>,
@@ -165,6 +245,10 @@ impl Origins {
                 self.settings.get(issue.field).copied().unwrap_or(last),
                 String::new(),
             ),
+            Item::Receiver => (
+                self.receiver.get(issue.field).copied().unwrap_or(last),
+                "receiver.".to_string(),
+            ),
             Item::Emitter(i) => {
                 let (layer, local) = self.emitters[i];
                 (layer, format!("emitters[{local}]."))
@@ -176,6 +260,7 @@ impl Origins {
         };
         let table = match issue.item {
             Item::Scenario => Some(&layers[layer].table),
+            Item::Receiver => None,
             Item::Emitter(i) => nth_table(&layers[layer].table, "emitters", self.emitters[i].1),
             Item::Event(i) => nth_table(&layers[layer].table, "events", self.events[i].1),
         };
@@ -219,12 +304,45 @@ struct Settings {
     start_time: Option<DateTime<Utc>>,
 }
 
+/// The `[receiver]` keys as written in one file (each overrides its base's).
+#[derive(Default)]
+struct ReceiverSettings {
+    dc_spike_db: Option<f64>,
+    iq_image_dbc: Option<f64>,
+    gain_drift_db: Option<f64>,
+    gain_drift_period_s: Option<f64>,
+}
+
+impl ReceiverSettings {
+    /// The keys present, by name.
+    fn present(&self) -> [(&'static str, bool); 4] {
+        [
+            ("dc_spike_db", self.dc_spike_db.is_some()),
+            ("iq_image_dbc", self.iq_image_dbc.is_some()),
+            ("gain_drift_db", self.gain_drift_db.is_some()),
+            ("gain_drift_period_s", self.gain_drift_period_s.is_some()),
+        ]
+    }
+
+    /// These settings over `base`'s.
+    fn over(self, base: ReceiverSettings) -> ReceiverSettings {
+        ReceiverSettings {
+            dc_spike_db: self.dc_spike_db.or(base.dc_spike_db),
+            iq_image_dbc: self.iq_image_dbc.or(base.iq_image_dbc),
+            gain_drift_db: self.gain_drift_db.or(base.gain_drift_db),
+            gain_drift_period_s: self.gain_drift_period_s.or(base.gain_drift_period_s),
+        }
+    }
+}
+
 /// Merge the layers into one scenario (values not yet range-checked).
 fn convert(layers: &[Layer]) -> Result<(Scenario, Origins)> {
     let last = layers.len() - 1;
     let mut merged = Settings::default();
+    let mut receiver = ReceiverSettings::default();
     let mut origins = Origins {
         settings: BTreeMap::new(),
+        receiver: BTreeMap::new(),
         emitters: Vec::new(),
         events: Vec::new(),
     };
@@ -254,6 +372,15 @@ fn convert(layers: &[Layer]) -> Result<(Scenario, Origins)> {
             datatype: settings.datatype.or(merged.datatype),
             start_time: settings.start_time.or(merged.start_time),
         };
+        if let Some(table) = fields.table_field("receiver")? {
+            let own = read_receiver(&mut Fields::new(&layer.path, "receiver", table))?;
+            for (key, present) in own.present() {
+                if present {
+                    origins.receiver.insert(key, index);
+                }
+            }
+            receiver = own.over(receiver);
+        }
         let own_description = fields.string("description")?;
         if index == last {
             description = own_description.map(str::to_string);
@@ -307,6 +434,7 @@ fn convert(layers: &[Layer]) -> Result<(Scenario, Origins)> {
     if let Some(start_time) = merged.start_time {
         scenario.start_time = start_time;
     }
+    scenario.receiver = impairments(receiver, &origins, layers)?;
 
     for (layer, i, table) in emitter_tables {
         let mut fields = Fields::new(&layers[layer].path, &format!("emitters[{i}]"), table);
@@ -354,6 +482,46 @@ fn read_settings(fields: &mut Fields) -> Result<Settings> {
         noise_dbfs: fields.number("noise_dbfs")?,
         datatype,
         start_time,
+    })
+}
+
+/// The `[receiver]` table of one file.
+fn read_receiver(fields: &mut Fields) -> Result<ReceiverSettings> {
+    let settings = ReceiverSettings {
+        dc_spike_db: fields.number("dc_spike_db")?,
+        iq_image_dbc: fields.number("iq_image_dbc")?,
+        gain_drift_db: fields.number("gain_drift_db")?,
+        gain_drift_period_s: fields.number("gain_drift_period_s")?,
+    };
+    fields.finish("the [receiver] table")?;
+    Ok(settings)
+}
+
+/// The merged `[receiver]` keys as impairments (a drift period needs a depth).
+fn impairments(
+    settings: ReceiverSettings,
+    origins: &Origins,
+    layers: &[Layer],
+) -> Result<Impairments> {
+    let gain_drift = match (settings.gain_drift_db, settings.gain_drift_period_s) {
+        (Some(depth_db), period_s) => Some(GainDrift {
+            depth_db,
+            period_s: period_s.unwrap_or(DEFAULT_GAIN_DRIFT_PERIOD_S),
+        }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            let layer = origins.receiver["gain_drift_period_s"];
+            return Err(Error::format(
+                &layers[layer].path,
+                "receiver.gain_drift_period_s",
+                "expected gain_drift_db (the drift's depth in dB) to go with it",
+            ));
+        }
+    };
+    Ok(Impairments {
+        dc_spike_db: settings.dc_spike_db,
+        iq_image_dbc: settings.iq_image_dbc,
+        gain_drift,
     })
 }
 
@@ -407,7 +575,7 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
     let name = fields.string("name")?;
     let name = fields.required("name", name, "a unique name (a string)")?;
     let kind_name = fields.string("type")?;
-    let kind_name = fields.required("type", kind_name, "carrier, nbfm or burst")?;
+    let kind_name = fields.required("type", kind_name, "carrier, nbfm, burst or ptt")?;
     let offset_hz = required_offset(fields, "offset_hz", "freq_hz", center_hz)?;
     let level_db = level(fields)?;
     let kind = match kind_name {
@@ -437,18 +605,41 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
             EmitterKind::Burst(BurstSpec {
                 keying,
                 bitrate: required_number(fields, "bitrate", "the bit rate in bits/s")?,
-                period_s: required_number(
-                    fields,
-                    "period_s",
-                    "the mean time between bursts in seconds",
-                )?,
-                burst_s: required_number(fields, "burst_s", "the burst length in seconds")?,
+                bursts: BurstTrain {
+                    period_s: required_number(
+                        fields,
+                        "period_s",
+                        "the mean time between bursts in seconds",
+                    )?,
+                    burst_s: required_number(fields, "burst_s", "the burst length in seconds")?,
+                    jitter: fields.number("jitter")?.unwrap_or(DEFAULT_BURST_JITTER),
+                },
             })
         }
+        "ptt" => EmitterKind::Ptt(PttSpec {
+            deviation_hz: fields
+                .number("deviation_hz")?
+                .unwrap_or(DEFAULT_NBFM_DEVIATION_HZ),
+            key_s: seconds_range(fields, "key_s")?.unwrap_or(DEFAULT_PTT_KEY_S),
+            idle_s: seconds_range(fields, "idle_s")?.unwrap_or(DEFAULT_PTT_IDLE_S),
+        }),
         other => {
             return Err(fields.error(
                 "type",
-                format!("expected carrier, nbfm or burst, got {other:?}"),
+                format!("expected carrier, nbfm, burst or ptt, got {other:?}"),
+            ))
+        }
+    };
+    let drift = match (fields.number("drift_hz")?, fields.number("drift_period_s")?) {
+        (Some(depth_hz), period_s) => Some(FrequencyDrift {
+            depth_hz,
+            period_s: period_s.unwrap_or(DEFAULT_FREQUENCY_DRIFT_PERIOD_S),
+        }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(fields.error(
+                "drift_period_s",
+                "expected drift_hz (how far the centre wanders) to go with it",
             ))
         }
     };
@@ -458,7 +649,25 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
         offset_hz,
         level_db,
         kind,
+        drift,
     })
+}
+
+/// A `[shortest, longest]` pair of seconds.
+fn seconds_range(fields: &mut Fields, key: &'static str) -> Result<Option<[f64; 2]>> {
+    match fields.numbers(key)? {
+        None => Ok(None),
+        Some(pair) => match pair[..] {
+            [low, high] => Ok(Some([low, high])),
+            _ => Err(fields.error(
+                key,
+                format!(
+                    "expected [shortest, longest] in seconds, got {} numbers",
+                    pair.len()
+                ),
+            )),
+        },
+    }
 }
 
 fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
@@ -498,6 +707,7 @@ fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
         AlertKind::JammingBarrage => Incident::Barrage {
             band: read_band(fields, center_hz)?,
             level_db: level(fields)?,
+            creep_db_per_s: fields.number("creep_db_per_s")?,
         },
         AlertKind::JammingTone => Incident::Tone {
             offsets_hz: read_tones(fields, center_hz)?,
@@ -528,16 +738,24 @@ fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
         AlertKind::EmitterUnknown => read_rogue(fields, center_hz)?,
         AlertKind::EmitterAnomalous => {
             let emitter = fields.string("emitter")?;
+            let shift_hz = fields.number("shift_hz")?;
+            // A moved emitter need not be louder too.
+            let extra_db = match (fields.number("extra_db")?, shift_hz) {
+                (Some(extra_db), _) => extra_db,
+                (None, Some(_)) => 0.0,
+                (None, None) => required_number(
+                    fields,
+                    "extra_db",
+                    "how many dB the emitter's level rises (or shift_hz, how far it moves)",
+                )?,
+            };
             Incident::AnomalousEmitter {
                 emitter: fields
                     .required("emitter", emitter, "the name of a known emitter")?
                     .to_string(),
-                extra_db: required_number(
-                    fields,
-                    "extra_db",
-                    "how many dB the emitter's level rises",
-                )?,
+                extra_db,
                 widen: fields.number("widen")?.unwrap_or(1.0),
+                shift_hz: shift_hz.unwrap_or(0.0),
             }
         }
         AlertKind::ReceiverOverload => Incident::Overload {
@@ -596,7 +814,8 @@ fn read_rogue(fields: &mut Fields, center_hz: f64) -> Result<Incident> {
     let modulation = fields.required("modulation", modulation, "fsk, noise or carrier")?;
     let offset_hz = required_offset(fields, "offset_hz", "freq_hz", center_hz)?;
     let level_db = level(fields)?;
-    let duty_cycle = read_duty_cycle(fields)?;
+    let timing = read_rogue_timing(fields)?;
+    let hopping = read_hopping(fields)?;
     let bandwidth = |fields: &mut Fields| {
         required_number(fields, "bandwidth_hz", "the occupied bandwidth in Hz")
     };
@@ -626,8 +845,62 @@ fn read_rogue(fields: &mut Fields, center_hz: f64) -> Result<Incident> {
         modulation,
         offset_hz,
         level_db,
-        duty_cycle,
+        timing,
+        hopping,
     })
+}
+
+/// A rogue's timing: continuous, `period_s` with `duty`, or `period_s` with
+/// `burst_s` (and optionally `jitter`).
+fn read_rogue_timing(fields: &mut Fields) -> Result<RogueTiming> {
+    let burst_s = fields.number("burst_s")?;
+    let jitter = fields.number("jitter")?;
+    if burst_s.is_some() && fields.table().contains_key("duty") {
+        return Err(fields.error(
+            "burst_s",
+            "expected either duty or burst_s (bursts of a fixed length), not both",
+        ));
+    }
+    let Some(burst_s) = burst_s else {
+        if jitter.is_some() {
+            return Err(fields.error("jitter", "expected burst_s and period_s to go with it"));
+        }
+        return Ok(match read_duty_cycle(fields)? {
+            Some(duty_cycle) => RogueTiming::DutyCycle(duty_cycle),
+            None => RogueTiming::Continuous,
+        });
+    };
+    let period_s = fields.number("period_s")?;
+    let period_s = fields.required(
+        "period_s",
+        period_s,
+        "the time between burst starts in seconds, to go with burst_s",
+    )?;
+    Ok(RogueTiming::Bursts(BurstTrain {
+        burst_s,
+        period_s,
+        jitter: jitter.unwrap_or(0.0),
+    }))
+}
+
+/// A hopper's `hop_channels`, `hop_spacing_hz` and `dwell_s` (all or none).
+fn read_hopping(fields: &mut Fields) -> Result<Option<Hopping>> {
+    let channels = fields.unsigned("hop_channels")?;
+    let spacing_hz = fields.number("hop_spacing_hz")?;
+    let dwell_s = fields.number("dwell_s")?;
+    if channels.is_none() && spacing_hz.is_none() && dwell_s.is_none() {
+        return Ok(None);
+    }
+    let channels = fields.required("hop_channels", channels, "the number of hop channels")?;
+    Ok(Some(Hopping {
+        channels: u32::try_from(channels).unwrap_or(u32::MAX),
+        spacing_hz: fields.required(
+            "hop_spacing_hz",
+            spacing_hz,
+            "the spacing of hop channels in Hz",
+        )?,
+        dwell_s: fields.required("dwell_s", dwell_s, "the time on each channel in seconds")?,
+    }))
 }
 
 #[cfg(test)]
@@ -764,7 +1037,8 @@ extra_db = 10
                 modulation: RogueModulation::fsk(12.5e3),
                 offset_hz: 95e3,
                 level_db: 18.0,
-                duty_cycle: Some(DutyCycle {
+                hopping: None,
+                timing: RogueTiming::DutyCycle(DutyCycle {
                     period_s: 0.2,
                     duty: 0.5
                 }),
@@ -779,7 +1053,8 @@ extra_db = 10
             Incident::AnomalousEmitter {
                 emitter: "beacon".into(),
                 extra_db: 10.0,
-                widen: 1.0
+                widen: 1.0,
+                shift_hz: 0.0,
             }
         );
         // The site alone is incomplete: it has no duration.
@@ -863,7 +1138,7 @@ extra_db = 10
             ),
             (
                 edited("type = \"burst\"", "type = \"bursty\""),
-                "incidents.toml: emitters[0].type: expected carrier, nbfm or burst, got \"bursty\"",
+                "incidents.toml: emitters[0].type: expected carrier, nbfm, burst or ptt, got \"bursty\"",
             ),
             (
                 edited("burst_s = 0.02", "burst_s = 0.6"),
@@ -890,6 +1165,74 @@ extra_db = 10
                 "incidents.toml: toml: expected valid TOML (at line 4)",
             ),
             (
+                edited("burst_s = 0.02", "burst_s = 0.02\ndrift_period_s = 60"),
+                "incidents.toml: emitters[0].drift_period_s: expected drift_hz (how far the centre wanders) to go with it",
+            ),
+            (
+                edited("burst_s = 0.02", "burst_s = 0.02\njitter = 0.7"),
+                "incidents.toml: emitters[0].jitter: expected a fraction of the period from 0 to 0.5, got 0.7",
+            ),
+            (
+                edited("type = \"burst\"", "type = \"ptt\"\nkey_s = [1, 2, 3]"),
+                "incidents.toml: emitters[0].key_s: expected [shortest, longest] in seconds, got 3 numbers",
+            ),
+            (
+                edited("type = \"burst\"\nmodulation = \"fsk\"", "type = \"ptt\"\nmodulation = \"fsk\""),
+                "incidents.toml: emitters[0].bitrate: unknown key for a ptt emitter; expected one of: deviation_hz, drift_hz, drift_period_s, freq_hz, idle_s, key_s, level_db, name, offset_hz, type",
+            ),
+            (
+                edited("duty = 0.5", "duty = 0.5\nburst_s = 0.01"),
+                "incidents.toml: events[1].burst_s: expected either duty or burst_s (bursts of a fixed length), not both",
+            ),
+            (
+                edited("duty = 0.5", "jitter = 0.1"),
+                "incidents.toml: events[1].jitter: expected burst_s and period_s to go with it",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "burst_s = 0.01"),
+                "incidents.toml: events[1].period_s: missing; expected the time between burst starts",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "hop_channels = 10\ndwell_s = 0.01"),
+                "incidents.toml: events[1].hop_spacing_hz: missing; expected the spacing of hop channels in Hz",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "hop_channels = -3"),
+                "incidents.toml: events[1].hop_channels: expected a non-negative integer, got an integer -3",
+            ),
+            (
+                edited("period_s = 0.2\nduty = 0.5", "hop_channels = 30\nhop_spacing_hz = 25e3\ndwell_s = 0.01"),
+                "incidents.toml: events[1].hop_spacing_hz: expected the occupied band",
+            ),
+            (
+                edited("extra_db = 10", "extra_db = 10\nshift_hz = 300e3"),
+                "incidents.toml: events[3].shift_hz: expected the occupied band",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ndc_spike = 15\n[[emitters]]"),
+                "incidents.toml: receiver.dc_spike: unknown key for the [receiver] table; expected one of: dc_spike_db, gain_drift_db, gain_drift_period_s, iq_image_dbc",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ngain_drift_period_s = 60\n[[emitters]]"),
+                "incidents.toml: receiver.gain_drift_period_s: expected gain_drift_db (the drift's depth in dB) to go with it",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ngain_drift_db = 1\ngain_drift_period_s = 0.01\n[[emitters]]"),
+                "incidents.toml: receiver.gain_drift_period_s: expected at least 16384 samples",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\niq_image_dbc = 3\n[[emitters]]"),
+                "incidents.toml: receiver.iq_image_dbc: expected an image level below the signal",
+            ),
+            (
+                edited("[[emitters]]", "[receiver]\ndc_spike_db = \"loud\"\n[[emitters]]"),
+                "incidents.toml: receiver.dc_spike_db: expected a number, got a string",
+            ),
+            (
+                edited("[[emitters]]", "receiver = 3\n[[emitters]]"),
+                "incidents.toml: receiver: expected a table ([key]), got an integer 3",
+            ),
+            (
                 edited("offset_hz = 95e3", "offset_hz = 95e3\nfreq_hz = 434e6"),
                 "incidents.toml: events[1].freq_hz: expected either offset_hz or freq_hz, not both",
             ),
@@ -901,6 +1244,147 @@ extra_db = 10
                 "{message}\n  does not start with\n{expected}"
             );
         }
+    }
+
+    #[test]
+    fn real_site_keys_are_read() {
+        let dir = dir_with_site(SITE);
+        let text = edited("burst_s = 0.02", "burst_s = 0.02\njitter = 0.3\ndrift_hz = 500")
+            .replacen("level_db = 20\n", "level_db = 20\ndrift_hz = 1000\ndrift_period_s = 60\n", 1)
+            .replacen("period_s = 0.2\nduty = 0.5", "burst_s = 0.005\nperiod_s = 0.3\njitter = 0.1\nhop_channels = 4\nhop_spacing_hz = 5e3\ndwell_s = 0.03", 1)
+            .replacen("extra_db = 10", "extra_db = 10\nshift_hz = -30e3", 1)
+            + r#"
+[[emitters]]
+name = "walkie"
+type = "ptt"
+offset_hz = 10e3
+level_db = 20
+idle_s = [1, 4]
+
+[[events]]
+kind = "jamming.barrage"
+start_s = 5.5
+duration_s = 0.5
+low_offset_hz = -10e3
+high_offset_hz = 10e3
+level_db = 12
+creep_db_per_s = 2
+"#;
+        let s = parse_in(dir.path(), &text).unwrap();
+        let sensor = &s.emitters[2];
+        let EmitterKind::Burst(burst) = sensor.kind else {
+            panic!("burst");
+        };
+        assert_eq!(burst.bursts.jitter, 0.3);
+        assert_eq!(
+            sensor.drift,
+            Some(FrequencyDrift {
+                depth_hz: 500.0,
+                period_s: DEFAULT_FREQUENCY_DRIFT_PERIOD_S
+            })
+        );
+        assert_eq!(
+            s.emitters[3].kind,
+            EmitterKind::Ptt(PttSpec {
+                deviation_hz: DEFAULT_NBFM_DEVIATION_HZ,
+                key_s: DEFAULT_PTT_KEY_S,
+                idle_s: [1.0, 4.0],
+            })
+        );
+        let Incident::UnknownEmitter {
+            timing, hopping, ..
+        } = s.events[1].incident
+        else {
+            panic!("rogue");
+        };
+        assert_eq!(
+            timing,
+            RogueTiming::Bursts(BurstTrain {
+                burst_s: 0.005,
+                period_s: 0.3,
+                jitter: 0.1
+            })
+        );
+        assert_eq!(
+            hopping,
+            Some(Hopping {
+                channels: 4,
+                spacing_hz: 5e3,
+                dwell_s: 0.03
+            })
+        );
+        let Incident::AnomalousEmitter {
+            shift_hz, extra_db, ..
+        } = s.events[3].incident
+        else {
+            panic!("anomalous");
+        };
+        assert_eq!((shift_hz, extra_db), (-30e3, 10.0));
+        // Moved, not louder: extra_db may be left out.
+        let moved = text.replacen("extra_db = 10\n", "", 1);
+        let s = parse_in(dir.path(), &moved).unwrap();
+        let Incident::AnomalousEmitter { extra_db, .. } = s.events[3].incident else {
+            panic!("anomalous");
+        };
+        assert_eq!(extra_db, 0.0);
+        let Incident::Barrage { creep_db_per_s, .. } = s.events[4].incident else {
+            panic!("barrage");
+        };
+        assert_eq!(creep_db_per_s, Some(2.0));
+        // Emitters without the new keys keep the old behaviour.
+        let s = parse_in(dir.path(), INCIDENTS).unwrap();
+        let EmitterKind::Burst(burst) = s.emitters[2].kind else {
+            panic!("burst");
+        };
+        assert_eq!(burst.bursts.jitter, DEFAULT_BURST_JITTER);
+        assert!(s.emitters.iter().all(|e| e.drift.is_none()));
+    }
+
+    #[test]
+    fn receiver_keys_are_inherited_one_by_one() {
+        let site = SITE.replacen(
+            "[[emitters]]",
+            "[receiver]\ndc_spike_db = 15\ngain_drift_db = 1.5\ngain_drift_period_s = 240\n\n[[emitters]]",
+            1,
+        );
+        let dir = dir_with_site(&site);
+        let s = parse_in(dir.path(), INCIDENTS).unwrap();
+        assert_eq!(
+            s.receiver,
+            Impairments {
+                dc_spike_db: Some(15.0),
+                iq_image_dbc: None,
+                gain_drift: Some(GainDrift {
+                    depth_db: 1.5,
+                    period_s: 240.0
+                }),
+            }
+        );
+        let own = "[receiver]\niq_image_dbc = -30\ngain_drift_db = 2\n\n[[emitters]]";
+        let s = parse_in(dir.path(), &edited("[[emitters]]", own)).unwrap();
+        assert_eq!(s.receiver.dc_spike_db, Some(15.0));
+        assert_eq!(s.receiver.iq_image_dbc, Some(-30.0));
+        assert_eq!(s.receiver.gain_drift.unwrap().depth_db, 2.0);
+        assert_eq!(s.receiver.gain_drift.unwrap().period_s, 240.0);
+        // A depth alone drifts over the default period; no table, no impairment.
+        let dir = dir_with_site(SITE);
+        let own = "[receiver]\ngain_drift_db = 2\n\n[[emitters]]";
+        let s = parse_in(dir.path(), &edited("[[emitters]]", own)).unwrap();
+        assert_eq!(
+            s.receiver.gain_drift.unwrap().period_s,
+            DEFAULT_GAIN_DRIFT_PERIOD_S
+        );
+        assert!(parse_in(dir.path(), INCIDENTS).unwrap().receiver.is_ideal());
+        // A range error in the base names the base file.
+        let dir = dir_with_site(&site.replace("gain_drift_db = 1.5", "gain_drift_db = 50"));
+        let message = error_in(dir.path(), INCIDENTS);
+        assert!(
+            message.starts_with(&format!(
+                "{}: receiver.gain_drift_db: expected a drift depth from 0 to 20 dB, got 50",
+                dir.path().join("site.toml").display()
+            )),
+            "{message}"
+        );
     }
 
     #[test]

@@ -120,6 +120,15 @@ impl<'a> Fields<'a> {
             .map(Some)
     }
 
+    /// A table (`[key]`).
+    pub fn table_field(&mut self, key: &'static str) -> Result<Option<&'a Table>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Table(t)) => Ok(Some(t)),
+            Some(other) => Err(self.wrong_type(key, "a table ([key])", other)),
+        }
+    }
+
     /// An array of tables (`[[key]]`); empty when absent.
     pub fn tables(&mut self, key: &'static str) -> Result<Vec<&'a Table>> {
         let Some(value) = self.get(key) else {

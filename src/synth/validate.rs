@@ -10,7 +10,10 @@
 //! item came from (bases included).
 
 use super::format;
-use super::scenario::{Band, DutyCycle, Emitter, EmitterKind, Incident, RogueModulation, Scenario};
+use super::scenario::{
+    Band, BurstTrain, DutyCycle, Emitter, EmitterKind, Hopping, Impairments, Incident,
+    RogueModulation, RogueTiming, Scenario,
+};
 use super::Keying;
 use crate::{Error, Result};
 
@@ -20,11 +23,26 @@ pub const MAX_SAMPLES: u64 = 1 << 40;
 /// Largest magnitude accepted for any level in dB (keeps every amplitude finite).
 pub const MAX_LEVEL_DB: f64 = 200.0;
 
+/// Deepest receiver gain drift accepted, in dB.
+pub const MAX_GAIN_DRIFT_DB: f64 = 20.0;
+
+/// Shortest gain drift period, in samples: many evaluation cells per period,
+/// so the drift stays a smooth sinusoid (see [`super::envelope`]).
+pub const MIN_GAIN_DRIFT_PERIOD_SAMPLES: f64 = 64.0 * super::envelope::GRID as f64;
+
+/// Largest jitter of a burst train, as a fraction of its period.
+pub const MAX_JITTER: f64 = 0.5;
+
+/// Most channels of a frequency hopper.
+pub const MAX_HOP_CHANNELS: u32 = 4096;
+
 /// The part of a scenario an [`Issue`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Item {
     /// A top-level setting.
     Scenario,
+    /// A key of the `[receiver]` table.
+    Receiver,
     /// `emitters[i]`.
     Emitter(usize),
     /// `events[i]`.
@@ -46,6 +64,7 @@ impl Issue {
     pub fn field_path(&self) -> String {
         match self.item {
             Item::Scenario => self.field.to_string(),
+            Item::Receiver => format!("receiver.{}", self.field),
             Item::Emitter(i) => format!("emitters[{i}].{}", self.field),
             Item::Event(i) => format!("events[{i}].{}", self.field),
         }
@@ -73,6 +92,11 @@ impl Scenario {
             ));
         }
         top.level("noise_dbfs", self.noise_dbfs)?;
+        Checker {
+            scenario: self,
+            item: Item::Receiver,
+        }
+        .receiver(self.receiver)?;
         for (i, emitter) in self.emitters.iter().enumerate() {
             let check = Checker {
                 scenario: self,
@@ -270,6 +294,38 @@ impl Checker<'_> {
         Ok(())
     }
 
+    fn receiver(&self, receiver: Impairments) -> Checked {
+        if let Some(db) = receiver.dc_spike_db {
+            self.level("dc_spike_db", db)?;
+        }
+        if let Some(dbc) = receiver.iq_image_dbc {
+            if !(dbc.is_finite() && (-MAX_LEVEL_DB..0.0).contains(&dbc)) {
+                return Err(self.fail(
+                    "iq_image_dbc",
+                    format!("expected an image level below the signal, in dBc between -{MAX_LEVEL_DB} and 0, got {dbc}"),
+                ));
+            }
+        }
+        if let Some(drift) = receiver.gain_drift {
+            if !(drift.depth_db.is_finite() && (0.0..=MAX_GAIN_DRIFT_DB).contains(&drift.depth_db))
+            {
+                return Err(self.fail(
+                    "gain_drift_db",
+                    format!(
+                        "expected a drift depth from 0 to {MAX_GAIN_DRIFT_DB} dB, got {}",
+                        drift.depth_db
+                    ),
+                ));
+            }
+            self.samples(
+                "gain_drift_period_s",
+                drift.period_s,
+                MIN_GAIN_DRIFT_PERIOD_SAMPLES,
+            )?;
+        }
+        Ok(())
+    }
+
     fn emitter(&self, emitter: &Emitter) -> Checked {
         if emitter.name.trim().is_empty() {
             return Err(self.fail("name", "expected a non-empty name".to_string()));
@@ -298,29 +354,116 @@ impl Checker<'_> {
                     self.positive("deviation_hz", deviation_hz)?;
                 }
                 self.occupied("bitrate", emitter.band())?;
-                self.samples("period_s", burst.period_s, 2.0)?;
-                self.samples("burst_s", burst.burst_s, 1.0)?;
-                if burst.burst_s > 0.9 * burst.period_s {
-                    return Err(self.fail(
-                        "burst_s",
-                        format!(
-                            "expected bursts shorter than 90 % of period_s ({} s) so jittered bursts never overlap, got {} s",
-                            // Shown to the microsecond: 0.9 × 0.01 is 0.009, not 0.009000000000000001.
-                            (0.9 * burst.period_s * 1e6).round() / 1e6,
-                            burst.burst_s
-                        ),
-                    ));
-                }
-                Ok(())
+                self.burst_train(burst.bursts)
             }
+            EmitterKind::Ptt(ptt) => {
+                self.positive("deviation_hz", ptt.deviation_hz)?;
+                self.occupied("deviation_hz", emitter.band())?;
+                self.interval("key_s", ptt.key_s)?;
+                self.interval("idle_s", ptt.idle_s)
+            }
+        }?;
+        if let Some(drift) = emitter.drift {
+            self.at_least("drift_hz", drift.depth_hz, 0.0)?;
+            let band = emitter.band();
+            self.occupied(
+                "drift_hz",
+                Band::new(
+                    band.low_offset_hz - drift.depth_hz,
+                    band.high_offset_hz + drift.depth_hz,
+                ),
+            )?;
+            self.samples(
+                "drift_period_s",
+                drift.period_s,
+                MIN_GAIN_DRIFT_PERIOD_SAMPLES,
+            )?;
         }
+        Ok(())
+    }
+
+    /// A `[low, high]` range of seconds, each at least one sample.
+    fn interval(&self, field: &'static str, range: [f64; 2]) -> Checked {
+        self.samples(field, range[0], 1.0)?;
+        if range[1].is_finite() && range[1] >= range[0] {
+            return Ok(());
+        }
+        Err(self.fail(
+            field,
+            format!(
+                "expected [shortest, longest] with longest ≥ shortest, got [{}, {}]",
+                range[0], range[1]
+            ),
+        ))
+    }
+
+    /// Bursts of at least a sample, at least two samples apart, jittered by
+    /// at most [`MAX_JITTER`], never overlapping.
+    fn burst_train(&self, train: BurstTrain) -> Checked {
+        self.samples("period_s", train.period_s, 2.0)?;
+        self.samples("burst_s", train.burst_s, 1.0)?;
+        if !(train.jitter.is_finite() && (0.0..=MAX_JITTER).contains(&train.jitter)) {
+            return Err(self.fail(
+                "jitter",
+                format!(
+                    "expected a fraction of the period from 0 to {MAX_JITTER}, got {}",
+                    train.jitter
+                ),
+            ));
+        }
+        let longest = 1.0 - train.jitter;
+        if train.burst_s > longest * train.period_s {
+            return Err(self.fail(
+                "burst_s",
+                format!(
+                    "expected bursts shorter than {} % of period_s ({} s) so jittered bursts never overlap, got {} s",
+                    format::trimmed(longest * 100.0, 1),
+                    // Shown to the microsecond: 0.9 × 0.01 is 0.009, not 0.009000000000000001.
+                    (longest * train.period_s * 1e6).round() / 1e6,
+                    train.burst_s
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn hopping(&self, hopping: Hopping, centre_hz: f64, channel_bandwidth_hz: f64) -> Checked {
+        if !(2..=MAX_HOP_CHANNELS).contains(&hopping.channels) {
+            return Err(self.fail(
+                "hop_channels",
+                format!(
+                    "expected 2 to {MAX_HOP_CHANNELS} channels, got {}",
+                    hopping.channels
+                ),
+            ));
+        }
+        self.positive("hop_spacing_hz", hopping.spacing_hz)?;
+        self.samples("dwell_s", hopping.dwell_s, 2.0)?;
+        self.occupied(
+            "hop_spacing_hz",
+            hopping.band(centre_hz, channel_bandwidth_hz),
+        )
     }
 
     fn incident(&self, incident: &Incident) -> Checked {
         match incident {
-            Incident::Barrage { band, level_db } => {
+            Incident::Barrage {
+                band,
+                level_db,
+                creep_db_per_s,
+            } => {
                 self.band(*band)?;
-                self.level("level_db", *level_db)
+                self.level("level_db", *level_db)?;
+                if let Some(creep) = creep_db_per_s {
+                    self.positive("creep_db_per_s", *creep)?;
+                    if *level_db <= 0.0 {
+                        return Err(self.fail(
+                            "level_db",
+                            format!("expected a creeping jammer to end above the floor (level_db > 0), got {level_db}"),
+                        ));
+                    }
+                }
+                Ok(())
             }
             Incident::Tone {
                 offsets_hz,
@@ -359,7 +502,8 @@ impl Checker<'_> {
                 modulation,
                 offset_hz,
                 level_db,
-                duty_cycle,
+                timing,
+                hopping,
             } => {
                 self.frequency("offset_hz", *offset_hz)?;
                 self.level("level_db", *level_db)?;
@@ -384,19 +528,26 @@ impl Checker<'_> {
                     }
                     RogueModulation::Carrier => {}
                 }
-                self.occupied(
-                    "bandwidth_hz",
-                    Band::around(*offset_hz, modulation.bandwidth_hz()),
-                )?;
-                match duty_cycle {
-                    Some(duty_cycle) => self.duty_cycle(*duty_cycle),
-                    None => Ok(()),
+                match hopping {
+                    Some(hopping) => {
+                        self.hopping(*hopping, *offset_hz, modulation.bandwidth_hz())?
+                    }
+                    None => self.occupied(
+                        "bandwidth_hz",
+                        Band::around(*offset_hz, modulation.bandwidth_hz()),
+                    )?,
+                }
+                match timing {
+                    RogueTiming::Continuous => Ok(()),
+                    RogueTiming::DutyCycle(duty_cycle) => self.duty_cycle(*duty_cycle),
+                    RogueTiming::Bursts(train) => self.burst_train(*train),
                 }
             }
             Incident::AnomalousEmitter {
                 emitter,
                 extra_db,
                 widen,
+                shift_hz,
             } => {
                 let Some(known) = self.scenario.emitter(emitter) else {
                     let names: Vec<&str> = self
@@ -427,7 +578,11 @@ impl Checker<'_> {
                         ),
                     ));
                 }
-                self.occupied("widen", known.widened(*widen).band())
+                self.occupied("widen", known.widened(*widen).band())?;
+                if !shift_hz.is_finite() {
+                    return Err(self.fail("shift_hz", format!("expected a number, got {shift_hz}")));
+                }
+                self.occupied("shift_hz", known.widened(*widen).shifted(*shift_hz).band())
             }
             Incident::Overload {
                 offset_hz,
@@ -451,7 +606,9 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::scenario::{BurstSpec, Event};
+    use crate::synth::scenario::{
+        BurstSpec, BurstTrain, Event, FrequencyDrift, PttSpec, RogueTiming, DEFAULT_BURST_JITTER,
+    };
 
     fn scenario() -> Scenario {
         let mut s = Scenario::new(250e3, 433.92e6, 4.0, -30.0, 1);
@@ -528,8 +685,11 @@ mod tests {
             BurstSpec {
                 keying: Keying::Ook,
                 bitrate: 5e3,
-                period_s: 0.1,
-                burst_s: 0.2,
+                bursts: BurstTrain {
+                    burst_s: 0.2,
+                    period_s: 0.1,
+                    jitter: DEFAULT_BURST_JITTER,
+                },
             },
         ));
         assert!(issue(&s).starts_with("emitters[2].burst_s: expected bursts shorter"));
@@ -547,6 +707,153 @@ mod tests {
             Incident::SignalLoss { drop_db: 20.0 },
         ));
         assert!(issue(&s).starts_with("events[0].start_s: expected a number of at least 0"));
+    }
+
+    /// A 1 MS/s scenario with one event from 1 to 2 s.
+    fn fast(incident: Incident) -> Scenario {
+        let mut s = Scenario::new(1e6, 868.3e6, 4.0, -30.0, 1);
+        s.push_emitter(Emitter::nbfm("radio", 50e3, 20.0, 5e3));
+        s.push_event(Event::new(1.0, 1.0, incident));
+        s
+    }
+
+    #[test]
+    fn car_jammers_and_fast_pulses_are_accepted() {
+        for sweep_period_s in [5e-6, 1e-5, 1e-4, 0.1, 2.0] {
+            let swept = Incident::Swept {
+                band: Band::new(-400e3, 400e3),
+                sweep_period_s,
+                level_db: 20.0,
+            };
+            assert_eq!(fast(swept).check(), Ok(()), "{sweep_period_s}");
+        }
+        for period_s in [0.001, 0.01, 2.0] {
+            for duty in [0.05, 0.5, 0.95] {
+                let pulsed = Incident::Pulsed {
+                    band: Band::new(-100e3, 100e3),
+                    duty_cycle: DutyCycle { period_s, duty },
+                    level_db: 20.0,
+                };
+                assert_eq!(fast(pulsed).check(), Ok(()), "{period_s} {duty}");
+            }
+        }
+        // A sweep needs two samples: 5 µs is too short at 250 kS/s.
+        let swept = Incident::Swept {
+            band: Band::new(-100e3, 100e3),
+            sweep_period_s: 5e-6,
+            level_db: 20.0,
+        };
+        assert!(issue(&with_event(swept))
+            .starts_with("events[0].sweep_period_s: expected at least 2 samples"));
+    }
+
+    #[test]
+    fn real_site_values_are_checked() {
+        let rogue = |timing, hopping| Incident::UnknownEmitter {
+            modulation: RogueModulation::Noise { bandwidth_hz: 10e3 },
+            offset_hz: 0.0,
+            level_db: 20.0,
+            timing,
+            hopping,
+        };
+        let hop = |channels, spacing_hz, dwell_s| {
+            Some(Hopping {
+                channels,
+                spacing_hz,
+                dwell_s,
+            })
+        };
+        let bursts = |burst_s, period_s, jitter| {
+            RogueTiming::Bursts(BurstTrain {
+                burst_s,
+                period_s,
+                jitter,
+            })
+        };
+        let continuous = RogueTiming::Continuous;
+        let barrage = |level_db, creep| Incident::Barrage {
+            band: Band::new(-10e3, 10e3),
+            level_db,
+            creep_db_per_s: Some(creep),
+        };
+        let moved = |shift_hz| Incident::AnomalousEmitter {
+            emitter: "radio".into(),
+            extra_db: 0.0,
+            widen: 1.0,
+            shift_hz,
+        };
+        let cases: Vec<(Incident, &str)> = vec![
+            (rogue(continuous, hop(20, 25e3, 0.03)), ""),
+            (rogue(bursts(0.005, 3.0, 0.5), None), ""),
+            (barrage(20.0, 1.0), ""),
+            (moved(30e3), ""),
+            (rogue(continuous, hop(1, 25e3, 0.03)), "events[0].hop_channels: expected 2 to 4096 channels, got 1"),
+            (rogue(continuous, hop(50, 25e3, 0.03)), "events[0].hop_spacing_hz: expected the occupied band 0 Hz ± 617.5 kHz to lie within ±500 kHz"),
+            (rogue(continuous, hop(20, -1.0, 0.03)), "events[0].hop_spacing_hz: expected a number greater than 0"),
+            (rogue(continuous, hop(20, 25e3, 1e-6)), "events[0].dwell_s: expected at least 2 samples"),
+            (rogue(bursts(0.005, 3.0, 0.6), None), "events[0].jitter: expected a fraction of the period from 0 to 0.5, got 0.6"),
+            (rogue(bursts(2.0, 3.0, 0.5), None), "events[0].burst_s: expected bursts shorter than 50 % of period_s (1.5 s)"),
+            (rogue(bursts(1e-7, 3.0, 0.0), None), "events[0].burst_s: expected at least 1 samples"),
+            (barrage(20.0, -1.0), "events[0].creep_db_per_s: expected a number greater than 0"),
+            (barrage(-3.0, 1.0), "events[0].level_db: expected a creeping jammer to end above the floor"),
+            (moved(480e3), "events[0].shift_hz: expected the occupied band 530 kHz ± 8 kHz to lie within ±500 kHz"),
+            (moved(f64::NAN), "events[0].shift_hz: expected a number, got NaN"),
+        ];
+        for (incident, expected) in cases {
+            let s = fast(incident);
+            if expected.is_empty() {
+                assert_eq!(s.check(), Ok(()));
+            } else {
+                let message = issue(&s);
+                assert!(
+                    message.starts_with(expected),
+                    "{message}\n  does not start with\n{expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn real_site_emitters_are_checked() {
+        let ptt = |key_s, idle_s| PttSpec {
+            deviation_hz: 5e3,
+            key_s,
+            idle_s,
+        };
+        let drift = |depth_hz, period_s| FrequencyDrift { depth_hz, period_s };
+        let sensor = |jitter| BurstSpec {
+            keying: Keying::Ook,
+            bitrate: 5e3,
+            bursts: BurstTrain {
+                burst_s: 0.02,
+                period_s: 0.1,
+                jitter,
+            },
+        };
+        let cases: Vec<(Emitter, &str)> = vec![
+            (Emitter::ptt("walkie", 0.0, 20.0, ptt([2.0, 8.0], [5.0, 40.0])), ""),
+            (Emitter::carrier("beacon", 0.0, 20.0).with_drift(drift(1e3, 120.0)), ""),
+            (Emitter::burst("sensor", 0.0, 20.0, sensor(0.5)), ""),
+            (Emitter::ptt("walkie", 0.0, 20.0, ptt([8.0, 2.0], [5.0, 40.0])), "emitters[1].key_s: expected [shortest, longest] with longest ≥ shortest, got [8, 2]"),
+            (Emitter::ptt("walkie", 0.0, 20.0, ptt([2.0, 8.0], [0.0, 40.0])), "emitters[1].idle_s: expected a number greater than 0, got 0"),
+            (Emitter::carrier("beacon", 495e3, 20.0).with_drift(drift(10e3, 120.0)), "emitters[1].drift_hz: expected the occupied band"),
+            (Emitter::carrier("beacon", 0.0, 20.0).with_drift(drift(-1.0, 120.0)), "emitters[1].drift_hz: expected a number of at least 0"),
+            (Emitter::carrier("beacon", 0.0, 20.0).with_drift(drift(1e3, 0.001)), "emitters[1].drift_period_s: expected at least 16384 samples"),
+            (Emitter::burst("sensor", 0.0, 20.0, sensor(0.9)), "emitters[1].jitter: expected a fraction of the period from 0 to 0.5"),
+        ];
+        for (emitter, expected) in cases {
+            let mut s = fast(Incident::SignalLoss { drop_db: 3.0 });
+            s.push_emitter(emitter);
+            if expected.is_empty() {
+                assert_eq!(s.check(), Ok(()));
+            } else {
+                let message = issue(&s);
+                assert!(
+                    message.starts_with(expected),
+                    "{message}\n  does not start with\n{expected}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -569,6 +876,7 @@ mod tests {
         let barrage = Incident::Barrage {
             band: Band::new(10e3, -10e3),
             level_db: 10.0,
+            creep_db_per_s: None,
         };
         assert!(issue(&with_event(barrage))
             .starts_with("events[0].high_offset_hz: expected the high edge"));
@@ -583,6 +891,7 @@ mod tests {
             emitter: emitter.into(),
             extra_db: 10.0,
             widen,
+            shift_hz: 0.0,
         };
         let message = issue(&with_event(anomalous("nobody", 1.0)));
         assert!(
@@ -603,7 +912,8 @@ mod tests {
             },
             offset_hz: 0.0,
             level_db: 10.0,
-            duty_cycle: None,
+            timing: RogueTiming::Continuous,
+            hopping: None,
         };
         assert!(
             issue(&with_event(rogue)).starts_with("events[0].bitrate: expected a bitrate below")
@@ -612,7 +922,8 @@ mod tests {
             modulation: RogueModulation::Noise { bandwidth_hz: 60e3 },
             offset_hz: 100e3,
             level_db: 10.0,
-            duty_cycle: None,
+            timing: RogueTiming::Continuous,
+            hopping: None,
         };
         assert!(issue(&with_event(rogue))
             .starts_with("events[0].bandwidth_hz: expected the occupied band"));
