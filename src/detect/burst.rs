@@ -24,6 +24,9 @@ const LONE_BIN_DB: f32 = 10.0;
 /// Longest on-time that still counts as a burst (longer ones are emitters
 /// the average shows), seconds.
 pub const MAX_BURST_S: f64 = 0.2;
+/// Least max-hold over average at a burst's peak, dB: a 10 ms burst in a
+/// 50 ms frame stands 7 dB over its average, a steady carrier far less.
+const BURSTY_DB: f32 = 6.0;
 /// Widest a burst may be, as a fraction of the band.
 const MAX_WIDTH_FRACTION: f32 = 0.1;
 /// How long a lone burst's finding holds: the longest repetition interval
@@ -53,6 +56,10 @@ struct Burster {
     excess_db: f32,
     /// First sample of the frame where the current burst began, if on.
     on_since: Option<u64>,
+    /// Whether a frame of the current burst held its energy in a few FFTs.
+    bursty: bool,
+    /// Whether the average showed the current burst too.
+    averaged: bool,
     /// End of the last frame that showed it.
     last_seen: u64,
     /// Start of the previous burst.
@@ -71,12 +78,26 @@ pub struct BurstDetector {
 impl BurstDetector {
     /// Look for bursts in `view`, away from the bands in `elsewhere` (what a
     /// wideband jammer covers). Reports each burst once it has ended.
-    pub fn detect(&mut self, view: &FrameView, elsewhere: &[(f64, f64)]) -> Vec<Detection> {
+    /// `averaged` are the bands the average itself shows this frame: a
+    /// burst the average saw too is held only once its repetition is known.
+    /// `gain_db` is the receiver's gain drift against the baseline.
+    pub fn detect(
+        &mut self,
+        view: &FrameView,
+        gain_db: f32,
+        elsewhere: &[(f64, f64)],
+        averaged: &[(f64, f64)],
+    ) -> Vec<Detection> {
         let frame = view.frame;
         let base = view.baseline;
         let bins = frame.bins();
         let over: Vec<f32> = (0..bins)
-            .map(|b| frame.max_dbfs[b] - base.maxhold_p99_dbfs[b] - view.masks.extra_spread_db[b])
+            .map(|b| {
+                frame.max_dbfs[b]
+                    - gain_db
+                    - base.maxhold_p99_dbfs[b]
+                    - view.masks.extra_spread_db[b]
+            })
             .collect();
         let hit: Vec<bool> = (0..bins)
             .map(|b| view.masks.known[b].is_none() && b.abs_diff(bins / 2) > 1 && over[b] >= HIT_DB)
@@ -89,6 +110,9 @@ impl BurstDetector {
                 .expect("a run is not empty");
             let peak = over[peak_bin];
             let lone = hi == lo;
+            // A burst puts its energy in a few FFTs of the frame; a steady
+            // signal's max-hold stays near its average.
+            let bursty = frame.max_dbfs[peak_bin] - frame.mean_dbfs[peak_bin] >= BURSTY_DB;
             if (hi - lo + 1) as f32 > MAX_WIDTH_FRACTION * bins as f32 {
                 // Wideband pulses are the wideband detector's.
                 continue;
@@ -102,6 +126,7 @@ impl BurstDetector {
             {
                 continue;
             }
+            let seen = averaged.iter().any(|&(l, h)| low_hz <= h && high_hz >= l);
             let peak_dbfs = frame.max_dbfs[peak_bin];
             if is_skirt(&frame.max_dbfs, lo, hi, peak_dbfs) {
                 continue;
@@ -116,11 +141,15 @@ impl BurstDetector {
                 Some(b) => {
                     if b.on_since.is_none() {
                         b.on_since = Some(frame.start_sample);
+                        b.bursty = bursty;
+                        b.averaged = seen;
                         b.low_hz = low_hz;
                         b.high_hz = high_hz;
                         b.peak_dbfs = peak_dbfs;
                         b.excess_db = peak;
                     } else {
+                        b.bursty |= bursty;
+                        b.averaged |= seen;
                         b.low_hz = b.low_hz.min(low_hz);
                         b.high_hz = b.high_hz.max(high_hz);
                         b.peak_dbfs = b.peak_dbfs.max(peak_dbfs);
@@ -134,6 +163,8 @@ impl BurstDetector {
                     peak_dbfs,
                     excess_db: peak,
                     on_since: Some(frame.start_sample),
+                    bursty,
+                    averaged: seen,
                     last_seen: end,
                     previous_start: None,
                     interval_s: None,
@@ -152,20 +183,27 @@ impl BurstDetector {
             }
             // It ended in the previous frame.
             b.on_since = None;
-            if b.last_seen - since > longest {
-                // A signal that stayed on is the average's business.
+            if b.last_seen - since > longest || !b.bursty {
+                // A signal that stayed on, or held steady, is the average's business.
                 b.previous_start = None;
                 b.interval_s = None;
                 continue;
             }
-            if let Some(prev) = b.previous_start {
-                b.interval_s = Some((since - prev) as f64 / rate);
-            }
+            // A burst long after the last one starts afresh.
+            b.interval_s = b
+                .previous_start
+                .map(|prev| (since - prev) as f64 / rate)
+                .filter(|&i| i <= FIRST_HOLD_S);
             b.previous_start = Some(since);
             b.bursts += 1;
-            let hold_s = b
-                .interval_s
-                .map_or(FIRST_HOLD_S, |i| (1.5 * i).clamp(1.0, FIRST_HOLD_S));
+            // A burst only the max-hold shows holds until the next is due;
+            // one the average showed (a hopper's dwell, a longer packet)
+            // only once it has repeated.
+            let hold_s = match b.interval_s {
+                Some(i) => (1.5 * i).clamp(1.0, FIRST_HOLD_S),
+                None if b.averaged => continue,
+                None => FIRST_HOLD_S,
+            };
             let mut details = serde_json::Map::new();
             details.insert("path".into(), json!("burst"));
             details.insert("bursts".into(), json!(b.bursts));

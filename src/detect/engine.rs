@@ -167,7 +167,13 @@ impl DetectionEngine {
             .filter(|d| is_wideband(d.kind))
             .map(|d| (d.low_hz, d.high_hz))
             .collect();
-        for b in state.bursts.detect(&view, &wideband) {
+        let averaged: Vec<(f64, f64)> = out
+            .iter()
+            .filter(|d| !is_wideband(d.kind))
+            .map(|d| (d.low_hz, d.high_hz))
+            .collect();
+        let gain = state.slow.gain_offset_db();
+        for b in state.bursts.detect(&view, gain, &wideband, &averaged) {
             // A burst of an emitter the average shows too holds that finding.
             match out.iter_mut().find(|d| {
                 d.kind == AlertKind::EmitterUnknown

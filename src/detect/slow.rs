@@ -217,7 +217,10 @@ impl SlowPath {
                 );
                 (AlertKind::JammingBarrage, level)
             } else {
-                if peak < SEED_DB + need(peak_bin) || is_image(view, &long, lo, hi, peak_bin) {
+                if peak < SEED_DB + need(peak_bin)
+                    || peak < neighbourhood(&rise, lo, hi) + SEED_DB
+                    || is_image(view, &long, lo, hi, peak_bin)
+                {
                     continue;
                 }
                 let lobe = peak_lobe_bins(&rise, lo, hi, peak_bin, RAISED_DB);
@@ -243,6 +246,17 @@ impl SlowPath {
         }
         out
     }
+}
+
+/// The median rise of the bins beside `lo..=hi` (two of its widths, at
+/// least eight bins, each side): a narrow signal stands out of its
+/// neighbourhood; a fragment of a wide, patchy raise does not.
+fn neighbourhood(rise: &[f32], lo: usize, hi: usize) -> f32 {
+    let reach = (2 * (hi - lo + 1)).max(8);
+    let left = &rise[lo.saturating_sub(reach)..lo];
+    let right = &rise[(hi + 1).min(rise.len())..(hi + 1 + reach).min(rise.len())];
+    let beside: Vec<f32> = left.iter().chain(right).copied().collect();
+    median(&beside).max(0.0)
 }
 
 /// Whether bins `lo..=hi` hold most of a protected band.

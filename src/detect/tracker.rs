@@ -122,8 +122,11 @@ impl Track {
     /// hop set.
     fn hops_to(&self, d: &Detection, frame_start: u64, frame_len: u64) -> bool {
         let width = d.high_hz - d.low_hz;
+        // A channel seen steady for a moment looks like a tone: once the
+        // emitter has hopped, it is one of its channels too.
+        let hopped = self.high_hz - self.low_hz > 2.0 * self.channel_hz;
         self.class == Class::Unknown
-            && d.kind == AlertKind::EmitterUnknown
+            && (d.kind == AlertKind::EmitterUnknown || (hopped && d.kind == AlertKind::JammingTone))
             && self.last_sample < frame_start + frame_len
             && self.last_sample + 2 * frame_len >= frame_start + frame_len
             && width >= 0.5 * self.channel_hz
@@ -330,6 +333,7 @@ impl Tracker {
         self.merge_pending(segment, 3.0 * bin_hz);
         let update = self.secs(self.thresholds.update_interval_s);
         let jamming_min = self.min_duration(Class::Jamming);
+        let wide_hz = 0.1 * self.sample_rate;
         let mut i = 0;
         while i < self.tracks.len() {
             let min_dur = self.min_duration(self.tracks[i].class);
@@ -348,7 +352,9 @@ impl Tracker {
                 // A finding that stands only by its hold (a burst) waits as
                 // long as a jammer does: long enough for a sweep it was a
                 // glimpse of to show and swallow it.
-                let min_dur = if t.last_sample - t.first_sample < min_dur {
+                // So does an unknown emitter as wide as a jammer.
+                let wide = t.class == Class::Unknown && t.high_hz - t.low_hz >= wide_hz;
+                let min_dur = if t.last_sample - t.first_sample < min_dur || wide {
                     min_dur.max(jamming_min)
                 } else {
                     min_dur

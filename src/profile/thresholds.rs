@@ -53,7 +53,7 @@ impl Default for Thresholds {
             disabled: Vec::new(),
             emitter_margin_db: 3.0,
             emitter_snr_db: 8.0,
-            emitter_min_duration_s: 0.1,
+            emitter_min_duration_s: 0.2,
             jamming_min_duration_s: 0.25,
             anomalous_margin_db: 6.0,
             barrage_rise_db: 6.0,
