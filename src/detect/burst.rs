@@ -80,11 +80,14 @@ impl BurstDetector {
     /// wideband jammer covers). Reports each burst once it has ended.
     /// `averaged` are the bands the average itself shows this frame: a
     /// burst the average saw too is held only once its repetition is known.
-    /// `gain_db` is the receiver's gain drift against the baseline.
+    /// `gain_db` is the receiver's gain drift against the baseline and
+    /// `lasting_db` how far each bin's long average stands over its floor
+    /// (empty when unknown): a raised floor lifts the max-hold too.
     pub fn detect(
         &mut self,
         view: &FrameView,
         gain_db: f32,
+        lasting_db: &[f32],
         elsewhere: &[(f64, f64)],
         averaged: &[(f64, f64)],
     ) -> Vec<Detection> {
@@ -95,6 +98,7 @@ impl BurstDetector {
             .map(|b| {
                 frame.max_dbfs[b]
                     - gain_db
+                    - lasting_db.get(b).map_or(0.0, |r| r.max(0.0))
                     - base.maxhold_p99_dbfs[b]
                     - view.masks.extra_spread_db[b]
             })

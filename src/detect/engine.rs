@@ -173,7 +173,11 @@ impl DetectionEngine {
             .map(|d| (d.low_hz, d.high_hz))
             .collect();
         let gain = state.slow.gain_offset_db();
-        for b in state.bursts.detect(&view, gain, &wideband, &averaged) {
+        let lasting = state.slow.lasting_rise_db();
+        for b in state
+            .bursts
+            .detect(&view, gain, lasting, &wideband, &averaged)
+        {
             // A burst of an emitter the average shows too holds that finding.
             match out.iter_mut().find(|d| {
                 d.kind == AlertKind::EmitterUnknown

@@ -32,6 +32,8 @@ const WIDE_DB: f32 = 2.0;
 /// gain offset against the baseline is learned meanwhile (and the first
 /// window filled).
 pub const SLOW_WARMUP_S: f64 = 2.0;
+/// Most a flat raise's peak stands over its median, dB.
+const FLAT_DB: f32 = 2.0;
 /// Largest gain drift followed, dB either way (a receiver warming up).
 const MAX_DRIFT_DB: f32 = 3.0;
 /// Fastest gain drift followed, dB per second: temperature moves the gain
@@ -79,12 +81,22 @@ pub struct SlowPath {
     reported: VecDeque<(u64, f64, f64)>,
     /// Seconds of signal seen at this tuning.
     watched_s: f64,
+    /// The last long average's rise over the floor per bin, dB (empty
+    /// until the path has warmed up).
+    rise_db: Vec<f32>,
 }
 
 impl SlowPath {
     /// The gain offset being followed, dB.
     pub fn gain_offset_db(&self) -> f32 {
         self.gain.offset_db()
+    }
+
+    /// How far the long average stood over the floor in each bin at the
+    /// last frame, dB (empty until warmed up): what lasts, as opposed to
+    /// what bursts.
+    pub fn lasting_rise_db(&self) -> &[f32] {
+        &self.rise_db
     }
 
     /// Add `view`'s frame; report what the long average shows that the fast
@@ -105,6 +117,7 @@ impl SlowPath {
             if self.sum.len() != frame.bins() {
                 self.watched_s = 0.0;
             }
+            self.rise_db.clear();
             self.frames.clear();
             self.sum = vec![0.0; frame.bins()];
             self.reported.clear();
@@ -157,6 +170,7 @@ impl SlowPath {
         let rise: Vec<f32> = (0..bins)
             .map(|b| long[b] - base.floor_dbfs[b] - gain)
             .collect();
+        self.rise_db.clone_from(&rise);
         let dc = bins / 2;
         let open_count = open.len().max(1);
         let usable = |b: usize| view.masks.known[b].is_none() && b.abs_diff(dc) > 1;
@@ -202,7 +216,12 @@ impl SlowPath {
                 .max_by(|&a, &b| rise[a].total_cmp(&rise[b]))
                 .expect("a run is not empty");
             let peak = rise[peak_bin];
-            let wide = in_run.len() as f32 >= min_wide || covers_protected(view, lo, hi);
+            // A flat raise over half a barrage's width is a barrage coming
+            // up (a creeping jammer is patchy while it is weak).
+            let flat = peak - median(&in_run) <= FLAT_DB;
+            let wide = in_run.len() as f32 >= min_wide
+                || (flat && in_run.len() as f32 >= 0.5 * min_wide)
+                || covers_protected(view, lo, hi);
             let mut details = serde_json::Map::new();
             details.insert("path".into(), json!("slow"));
             details.insert("averaged_s".into(), json!(SLOW_WINDOW_S));

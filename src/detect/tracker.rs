@@ -421,7 +421,14 @@ impl Tracker {
                             && t.class == Class::Unknown
                             && t.low_hz >= u.low_hz - reach
                             && t.high_hz <= u.high_hz + reach;
-                        u.segment == segment && (same || inside_jammer)
+                        // A hopper's channel first seen steady, as a tone.
+                        let hop_channel = j != i
+                            && u.class == Class::Unknown
+                            && u.high_hz - u.low_hz > 2.0 * u.channel_hz
+                            && t.kind == AlertKind::JammingTone
+                            && t.low_hz >= u.low_hz - tolerance_hz
+                            && t.high_hz <= u.high_hz + tolerance_hz;
+                        u.segment == segment && (same || inside_jammer || hop_channel)
                     })
                 })
                 .flatten();
