@@ -18,36 +18,11 @@ const SEEDS: [u64; 3] = [1, 2, 3];
 const BIN_HZ: f64 = 1e6 / 1024.0;
 
 fn learn(dir: &Path) -> std::path::PathBuf {
-    let baseline = cli::synth(dir, &cli::scenario("baseline.toml"), "baseline", None, None);
-    let profiles = dir.join("profiles");
-    cli::ok(&[
-        "learn",
-        "--site",
-        SITE,
-        "--profile-dir",
-        cli::s(&profiles),
-        cli::s(&baseline),
-    ]);
-    profiles
+    cli::learn_site(dir, &cli::scenario("baseline.toml"), SITE)
 }
 
 fn analyze(profiles: &Path, out: &Path, recording: &Path) -> Vec<Value> {
-    cli::ok(&[
-        "analyze",
-        "--site",
-        SITE,
-        "--profile-dir",
-        cli::s(profiles),
-        "--out",
-        cli::s(out),
-        "--no-evidence",
-        cli::s(recording),
-    ]);
-    std::fs::read_to_string(out.join("alerts.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    cli::analyze_site(SITE, profiles, out, recording)
 }
 
 #[test]
@@ -204,7 +179,7 @@ fn the_demo_is_exactly_its_three_incidents_whatever_the_seed() {
             .map(|a| a["kind"].as_str().unwrap().to_string())
             .collect()
     };
-    let shipped = analyze_site(
+    let shipped = cli::analyze_site(
         "demo-venue",
         &profiles,
         &dir.path().join("shipped"),
@@ -230,7 +205,7 @@ fn the_demo_is_exactly_its_three_incidents_whatever_the_seed() {
             Some(seed),
             None,
         );
-        let alerts = analyze_site(
+        let alerts = cli::analyze_site(
             "demo-venue",
             &profiles,
             &dir.path().join(format!("o{seed}")),
@@ -240,31 +215,12 @@ fn the_demo_is_exactly_its_three_incidents_whatever_the_seed() {
     }
 }
 
-fn analyze_site(site: &str, profiles: &Path, out: &Path, recording: &Path) -> Vec<Value> {
-    cli::ok(&[
-        "analyze",
-        "--site",
-        site,
-        "--profile-dir",
-        cli::s(profiles),
-        "--out",
-        cli::s(out),
-        "--no-evidence",
-        cli::s(recording),
-    ]);
-    std::fs::read_to_string(out.join("alerts.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// The GNSS example: the bundled car-jammer recording is one swept jammer
 /// over the L1 band, against the bundled profile.
 #[test]
 fn the_gnss_car_jammer_is_one_swept_alert() {
     let dir = tempfile::tempdir().unwrap();
-    let alerts = analyze_site(
+    let alerts = cli::analyze_site(
         "gnss-l1",
         &cli::repo().join("profiles"),
         dir.path(),

@@ -32,23 +32,7 @@ fn optimised() -> bool {
 
 /// Learn the site's profile from a minute of its normal traffic.
 fn learn(dir: &Path) -> PathBuf {
-    let baseline = cli::synth(
-        dir,
-        &cli::scenario("real-baseline.toml"),
-        "baseline",
-        None,
-        None,
-    );
-    let profiles = dir.join("profiles");
-    cli::ok(&[
-        "learn",
-        "--site",
-        SITE,
-        "--profile-dir",
-        cli::s(&profiles),
-        cli::s(&baseline),
-    ]);
-    profiles
+    cli::learn_site(dir, &cli::scenario("real-baseline.toml"), SITE)
 }
 
 /// Generate the threats at `seed`, analyse and score them.

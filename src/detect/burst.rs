@@ -27,6 +27,9 @@ pub const MAX_BURST_S: f64 = 0.2;
 /// Least max-hold over average at a burst's peak, dB: a 10 ms burst in a
 /// 50 ms frame stands 7 dB over its average, a steady carrier far less.
 const BURSTY_DB: f32 = 6.0;
+/// Longest repetition interval that makes bursts the average saw too one
+/// transmitter (a packet radio); beyond it they are separate transmissions.
+const AVERAGED_MAX_INTERVAL_S: f64 = 3.0;
 /// Widest a burst may be, as a fraction of the band.
 const MAX_WIDTH_FRACTION: f32 = 0.1;
 /// How long a lone burst's finding holds: the longest repetition interval
@@ -204,6 +207,7 @@ impl BurstDetector {
             // one the average showed (a hopper's dwell, a longer packet)
             // only once it has repeated.
             let hold_s = match b.interval_s {
+                Some(i) if b.averaged && i > AVERAGED_MAX_INTERVAL_S => continue,
                 Some(i) => (1.5 * i).clamp(1.0, FIRST_HOLD_S),
                 None if b.averaged => continue,
                 None => FIRST_HOLD_S,

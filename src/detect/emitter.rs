@@ -18,18 +18,25 @@ pub fn classify(view: &FrameView, c: &Cluster) -> Option<Detection> {
     let high_hz = view.bin_high_hz(c.hi);
     let mut details = serde_json::Map::new();
     details.insert("bandwidth_hz".into(), json!(round1(high_hz - low_hz)));
-    if c.known.is_none() {
-        if let Some(i) = moved_from(view, c) {
-            let known = &view.profile.emitters[i];
-            details.insert("emitter".into(), json!(known.name));
-            details.insert(
-                "moved_hz".into(),
-                json!(round1(c_centre(view, c) - known.center_hz())),
-            );
-            details.insert("learned_low_hz".into(), json!(known.low_hz));
-            details.insert("learned_high_hz".into(), json!(known.high_hz));
-            return Some(Detection {
-                kind: AlertKind::EmitterAnomalous,
+    match c.known {
+        None => {
+            // Unknown, unless it is a known emitter that left its channel.
+            let kind = match moved_from(view, c) {
+                Some(i) => {
+                    let known = &view.profile.emitters[i];
+                    details.insert("emitter".into(), json!(known.name));
+                    details.insert(
+                        "moved_hz".into(),
+                        json!(round1(c_centre(view, c) - known.center_hz())),
+                    );
+                    details.insert("learned_low_hz".into(), json!(known.low_hz));
+                    details.insert("learned_high_hz".into(), json!(known.high_hz));
+                    AlertKind::EmitterAnomalous
+                }
+                None => AlertKind::EmitterUnknown,
+            };
+            Some(Detection {
+                kind,
                 low_hz,
                 high_hz,
                 peak_dbfs: c.peak_dbfs,
@@ -38,21 +45,8 @@ pub fn classify(view: &FrameView, c: &Cluster) -> Option<Detection> {
                 confidence: confidence_from_margin(c.excess_db - t.emitter_margin_db),
                 details,
                 hold_s: 0.0,
-            });
+            })
         }
-    }
-    match c.known {
-        None => Some(Detection {
-            kind: AlertKind::EmitterUnknown,
-            low_hz,
-            high_hz,
-            peak_dbfs: c.peak_dbfs,
-            excess_db: c.excess_db,
-            snr_db: c.snr_db,
-            confidence: confidence_from_margin(c.excess_db - t.emitter_margin_db),
-            details,
-            hold_s: 0.0,
-        }),
         Some(i) => {
             let known = &view.profile.emitters[i];
             let stronger = c.peak_dbfs - known.peak_dbfs;

@@ -63,3 +63,45 @@ pub fn synth(
     ok(&args);
     out
 }
+
+/// Generate `scenario_file` and learn `site` from it into `dir/profiles`;
+/// returns the profile directory.
+pub fn learn_site(dir: &Path, scenario_file: &Path, site: &str) -> PathBuf {
+    let baseline = synth(dir, scenario_file, "baseline", None, None);
+    let profiles = dir.join("profiles");
+    ok(&[
+        "learn",
+        "--site",
+        site,
+        "--profile-dir",
+        s(&profiles),
+        s(&baseline),
+    ]);
+    profiles
+}
+
+/// `analyze --no-evidence` one recording against `site` into `out`; returns
+/// the alert log's events.
+pub fn analyze_site(
+    site: &str,
+    profiles: &Path,
+    out: &Path,
+    recording: &Path,
+) -> Vec<serde_json::Value> {
+    ok(&[
+        "analyze",
+        "--site",
+        site,
+        "--profile-dir",
+        s(profiles),
+        "--out",
+        s(out),
+        "--no-evidence",
+        s(recording),
+    ]);
+    std::fs::read_to_string(out.join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
