@@ -18,8 +18,8 @@ use serde_json::json;
 /// (Gaussian noise passes it in ~1 bin-frame in 10⁶.)
 const HIT_DB: f32 = 3.0;
 /// A burst's peak must stand this far over the baseline's max-hold p99, dB;
-/// a single bin needs [`LONE_BIN_DB`].
-const PEAK_DB: f32 = 6.0;
+/// one a bin or two wide needs [`LONE_BIN_DB`].
+const PEAK_DB: f32 = 7.0;
 const LONE_BIN_DB: f32 = 10.0;
 /// Longest on-time that still counts as a burst (longer ones are emitters
 /// the average shows), seconds.
@@ -29,7 +29,7 @@ pub const MAX_BURST_S: f64 = 0.2;
 const BURSTY_DB: f32 = 6.0;
 /// Longest repetition interval that makes bursts the average saw too one
 /// transmitter (a packet radio); beyond it they are separate transmissions.
-const AVERAGED_MAX_INTERVAL_S: f64 = 3.0;
+const AVERAGED_MAX_INTERVAL_S: f64 = 10.0;
 /// Widest a burst may be, as a fraction of the band.
 const MAX_WIDTH_FRACTION: f32 = 0.1;
 /// How long a lone burst's finding holds: the longest repetition interval
@@ -97,11 +97,21 @@ impl BurstDetector {
         let frame = view.frame;
         let base = view.baseline;
         let bins = frame.bins();
+        // A raised floor lifts the max-hold too; not so a signal the average
+        // shows right now (it would seem to end when the long average catches up).
+        let shown = |b: usize| {
+            let f = frame.bin_hz(b);
+            averaged.iter().any(|&(l, h)| f >= l && f <= h)
+        };
         let over: Vec<f32> = (0..bins)
             .map(|b| {
+                let lasting = match lasting_db.get(b) {
+                    Some(&r) if !shown(b) => r.max(0.0),
+                    _ => 0.0,
+                };
                 frame.max_dbfs[b]
                     - gain_db
-                    - lasting_db.get(b).map_or(0.0, |r| r.max(0.0))
+                    - lasting
                     - base.maxhold_p99_dbfs[b]
                     - view.masks.extra_spread_db[b]
             })
@@ -116,7 +126,9 @@ impl BurstDetector {
                 .max_by(|&a, &b| over[a].total_cmp(&over[b]))
                 .expect("a run is not empty");
             let peak = over[peak_bin];
-            let lone = hi == lo;
+            // A burst a bin or two wide must stand out more: two adjacent
+            // noise bins past the first bar happen now and then.
+            let lone = hi - lo < 2;
             // A burst puts its energy in a few FFTs of the frame; a steady
             // signal's max-hold stays near its average.
             let bursty = frame.max_dbfs[peak_bin] - frame.mean_dbfs[peak_bin] >= BURSTY_DB;
