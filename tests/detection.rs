@@ -233,7 +233,7 @@ fn the_gnss_car_jammer_is_one_swept_alert() {
         raised[0]["freq_low_hz"].as_f64().unwrap(),
         raised[0]["freq_high_hz"].as_f64().unwrap(),
     );
-    // Its band spans the sweep (±450 kHz of L1), not one line of its comb.
+    // Its band spans the sweep (±200 kHz of L1), not one line of its comb.
     assert!(
         lo < 1575.42e6 - 400e3 && hi > 1575.42e6 + 400e3,
         "{lo} {hi}"
