@@ -235,7 +235,7 @@ fn the_gnss_car_jammer_is_one_swept_alert() {
     );
     // Its band spans the sweep (±200 kHz of L1), not one line of its comb.
     assert!(
-        lo < 1575.42e6 - 400e3 && hi > 1575.42e6 + 400e3,
+        lo < 1575.42e6 - 150e3 && hi > 1575.42e6 + 150e3,
         "{lo} {hi}"
     );
 }
