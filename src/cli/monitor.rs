@@ -43,6 +43,10 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
+    // One writer per output directory (taken before the device is opened):
+    // a second monitor would clear this one's live alerts as left open and
+    // race it on evidence files.
+    let _lock = crate::alert::out_dir::OutputLock::acquire(&out_dir)?;
     let stop = run_stop_flag();
     let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
         (Some(_), []) => {
