@@ -36,8 +36,9 @@ impl RecordingArgs {
 /// Where profiles live and which site.
 #[derive(Debug, Args, Clone)]
 pub struct SiteArgs {
-    /// Site name; its profile is PROFILE_DIR/SITE.toml.
-    #[arg(long)]
+    /// Site name (letters, digits, `-`, `_` and `.`, not leading); its
+    /// profile is PROFILE_DIR/SITE.toml.
+    #[arg(long, value_parser = parse_site)]
     pub site: String,
     /// Directory of baseline profiles.
     #[arg(long, default_value = "profiles")]
@@ -83,6 +84,31 @@ impl PsdArgs {
                 DcMode::Interpolate
             },
         }
+    }
+}
+
+/// Check a site name before it becomes a file name (`PROFILE_DIR/SITE.toml`,
+/// `alerts/SITE/`): 1 to 64 ASCII letters, digits, `-`, `_` and `.`, not
+/// starting with `.` or `-`. Whatever was typed is quoted with control
+/// characters escaped, never echoed raw to the terminal.
+pub fn parse_site(s: &str) -> Result<String, String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let problem = if s.is_empty() {
+        Some("it is empty")
+    } else if s.len() > 64 {
+        Some("it is longer than 64 characters")
+    } else if s.starts_with(['.', '-']) {
+        Some("it starts with '.' or '-'")
+    } else if !s.chars().all(ok_char) {
+        Some("it holds characters other than letters, digits, '-', '_' and '.' (a site name becomes a file and directory name)")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(s.to_string()),
+        Some(why) => Err(format!(
+            "{s:?} is not a site name: {why}; expected 1 to 64 ASCII letters, digits, '-', '_' and '.', e.g. venue-a"
+        )),
     }
 }
 
@@ -225,6 +251,18 @@ mod tests {
         assert!(parse_hz("abc").is_err());
         assert!(parse_hz("-5").is_err());
         assert!(parse_hz("0").is_err());
+    }
+
+    #[test]
+    fn site_names() {
+        for good in ["venue-a", "demo_venue.2", "A1"] {
+            assert_eq!(parse_site(good).unwrap(), good);
+        }
+        for bad in ["", "../../x", "a/b", ".hidden", "-x", "a b", "caf\u{e9}", "x\u{1b}[2J"] {
+            assert!(parse_site(bad).is_err(), "{bad:?}");
+        }
+        let msg = parse_site("x\u{1b}[2Jy").unwrap_err();
+        assert!(!msg.contains('\u{1b}'), "escaped: {msg}");
     }
 
     #[test]
