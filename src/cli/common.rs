@@ -258,7 +258,16 @@ mod tests {
         for good in ["venue-a", "demo_venue.2", "A1"] {
             assert_eq!(parse_site(good).unwrap(), good);
         }
-        for bad in ["", "../../x", "a/b", ".hidden", "-x", "a b", "caf\u{e9}", "x\u{1b}[2J"] {
+        for bad in [
+            "",
+            "../../x",
+            "a/b",
+            ".hidden",
+            "-x",
+            "a b",
+            "caf\u{e9}",
+            "x\u{1b}[2J",
+        ] {
             assert!(parse_site(bad).is_err(), "{bad:?}");
         }
         let msg = parse_site("x\u{1b}[2Jy").unwrap_err();
