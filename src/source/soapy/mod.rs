@@ -195,6 +195,7 @@ impl Source for SoapySource {
             total_samples: None,
             datatype: self.receiver.datatype(),
             live: true,
+            block_len: Some(self.config.block_len),
         }
     }
 
