@@ -64,7 +64,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             interrupted = Some(format!("before {}", path.display()));
             break;
         }
-        let reader = crate::iq::open(path, &opts)?;
+        let reader = super::common::open_recording(path, &opts)?;
         let source = Box::new(FileSource::new(reader));
         let info = crate::source::Source::info(source.as_ref());
         let bar = progress_bar(info.total_samples, &format!("analysing {}", info.name));
@@ -108,6 +108,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         total.nonfinite_samples += summary.nonfinite_samples;
         total.elapsed_s += summary.elapsed_s;
         total.log_failed |= summary.log_failed;
+        total.unlisted_alerts += summary.unlisted_alerts;
         for a in &summary.alert_list {
             total.record(a);
         }
@@ -200,6 +201,12 @@ pub fn print_summary(name: &str, s: &WatchSummary) {
             a.center_hz / 1e6,
             (a.freq_high_hz - a.freq_low_hz) / 1e3,
             a.excess_db
+        );
+    }
+    if s.unlisted_alerts > 0 {
+        println!(
+            "  … and {} more alert(s), in the alert log only",
+            s.unlisted_alerts
         );
     }
 }

@@ -154,6 +154,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// make the user's first Ctrl-C count as a second one.
 struct Stops {
     requested: AtomicBool,
+    /// Recordings being opened now ([`open_recording`]): an open can block
+    /// for ever (a FIFO without a writer), and nothing is in flight yet.
+    opening: std::sync::atomic::AtomicUsize,
     runs: Mutex<Vec<Weak<AtomicBool>>>,
 }
 
@@ -165,15 +168,46 @@ fn stops() -> &'static Stops {
                 // Second Ctrl-C: the user insists.
                 std::process::exit(130);
             }
+            if stops().opening.load(Ordering::SeqCst) > 0 {
+                // Blocked opening a recording: nothing to finish, and the
+                // open may never return.
+                eprintln!("rfsentry: stopped while opening a recording");
+                std::process::exit(130);
+            }
             request_stop();
         }) {
             tracing::warn!("cannot install the Ctrl-C handler: {e}");
         }
         Stops {
             requested: AtomicBool::new(false),
+            opening: std::sync::atomic::AtomicUsize::new(0),
             runs: Mutex::new(Vec::new()),
         }
     })
+}
+
+/// Open a recording; a stop request (Ctrl-C, SIGTERM) while the open is
+/// blocked — a FIFO nobody writes to yet — ends the process at once.
+pub fn open_recording(
+    path: &std::path::Path,
+    opts: &OpenOptions,
+) -> crate::Result<Box<dyn crate::iq::IqReader>> {
+    struct Opening;
+    impl Drop for Opening {
+        fn drop(&mut self) {
+            stops().opening.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let s = stops();
+    s.opening.fetch_add(1, Ordering::SeqCst);
+    let _opening = Opening;
+    if s.requested.load(Ordering::SeqCst) {
+        return Err(crate::Error::config(format!(
+            "stopped before opening {}",
+            path.display()
+        )));
+    }
+    crate::iq::open(path, opts)
 }
 
 /// Install the Ctrl-C/SIGTERM handler (once); call early in a command.

@@ -63,7 +63,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
             )?
         }
         (None, [path]) => {
-            let reader = crate::iq::open(path, &args.input.open_options())?;
+            let reader = super::common::open_recording(path, &args.input.open_options())?;
             Box::new(FileSource::new(reader).realtime(!args.fast))
         }
         (Some(_), _) => {

@@ -128,7 +128,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         .recordings
         .iter()
         .map(|p| {
-            let reader = crate::iq::open(p, &opts)?;
+            let reader = super::common::open_recording(p, &opts)?;
             let info = reader.info();
             Ok(RecordingTruth {
                 name: p.display().to_string(),
