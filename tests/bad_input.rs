@@ -876,6 +876,18 @@ const CASES: &[Case] = &[
         says: &["alerts.jsonl: recording: alerts from the recording(s) given (x)", "\"recordings/other.sigmf-meta\""],
     },
     Case {
+        name: "monitor --tune (the scan plan is the profile's)",
+        setup: |fx, dir| {
+            sigmf(dir, &fx.meta, &fx.data);
+            let mut a = args(&["monitor", "--site", "demo", "--profile-dir"]);
+            a.push(fx.profile_dir.clone().into());
+            a.extend(args(&["--tune", "433.92M,434.1M", "--fast", "x.sigmf-meta"]));
+            a
+        },
+        exit: Exit::Error,
+        says: &["monitor takes its tunings and dwell times from the profile's [[segments]]"],
+    },
+    Case {
         name: "raw recording that is a FIFO",
         setup: |fx, dir| {
             let fifo = dir.join("ff.cu8");

@@ -38,6 +38,12 @@ pub struct MonitorArgs {
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
+    if !args.live.tune.is_empty() || args.live.dwell != 1.0 {
+        // They used to be accepted and silently ignored.
+        return Err(Error::config(
+            "monitor takes its tunings and dwell times from the profile's [[segments]] (what learn --tune/--dwell made); --tune and --dwell are for learn",
+        ));
+    }
     let profile = Profile::load(&args.site.profile_path())?;
     let out_dir = args
         .out
