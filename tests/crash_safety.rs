@@ -543,7 +543,12 @@ fn one_writer_per_output_and_no_run_wipes_another() {
         assert!(Instant::now() < deadline, "the monitor never took its lock");
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(1500)); // alerts open by now
+    // Wait for a raised alert: the second run must find one open.
+    let log = dir.join("shared/alerts.jsonl");
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"raised\"")) {
+        assert!(Instant::now() < deadline, "the monitor raised nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for command in [&["monitor", "--fast"][..], &["analyze"][..]] {
         let out = rfsentry_output(&dir, &on_demo_site(command, profiles, "shared", &[rec]));
         assert_eq!(out.code, Some(1), "{command:?}: {}", out.stderr);
