@@ -253,6 +253,7 @@ impl Source for LoopSource {
             total_samples: Some(self.total),
             datatype: Datatype::CF32_LE,
             live: true,
+            block_len: None,
         }
     }
 

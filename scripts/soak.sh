@@ -27,5 +27,8 @@ if [[ -n "${SOAK_EVERY_S:-}" ]]; then
   export RFSENTRY_SOAK_EVERY_S="$SOAK_EVERY_S"
 fi
 
+# The long open alert (signal loss): a million 50 ms frames, ~14 h of signal.
+export RFSENTRY_LOSS_FRAMES="${RFSENTRY_LOSS_FRAMES:-1000000}"
+
 echo "soak: ${minutes} min of signal, release build" >&2
 exec cargo test --release --test soak -- --nocapture --test-threads 1

@@ -24,6 +24,11 @@ pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Write `bytes` to `path` atomically: a synced temporary file renamed into place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let part = part_path(path);
-    write_synced(&part, bytes)?;
-    std::fs::rename(&part, path).map_err(|e| Error::io(path, e))
+    let result = write_synced(&part, bytes)
+        .and_then(|()| std::fs::rename(&part, path).map_err(|e| Error::io(path, e)));
+    if result.is_err() {
+        // A full disk must not also leave a half-written `.part` behind.
+        let _ = std::fs::remove_file(&part);
+    }
+    result
 }

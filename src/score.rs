@@ -161,8 +161,8 @@ pub fn score(events: &[AlertEvent], truths: &[RecordingTruth]) -> ScoreReport {
                 let a = &s.last;
                 (single || recording_stem(&a.recording) == stem)
                     && a.kind.family() == family
-                    && a.start_sample <= end + slack
-                    && a.end_sample + slack >= start
+                    && a.start_sample <= end.saturating_add(slack)
+                    && a.end_sample.saturating_add(slack) >= start
                     && a.freq_low_hz <= hi
                     && a.freq_high_hz >= lo
             };

@@ -753,14 +753,195 @@ const CASES: &[Case] = &[
         exit: Exit::Error,
         says: &["s.toml: base", "without cycles"],
     },
+    Case {
+        name: "site name that climbs out of the profile directory",
+        setup: |_, _| args(&["learn", "--site", "../../x", "--profile-dir", "p", "x.sigmf-meta"]),
+        exit: Exit::Error,
+        says: &["\"../../x\" is not a site name", "letters, digits"],
+    },
+    Case {
+        name: "empty site name",
+        setup: |_, _| args(&["learn", "--site", "", "--profile-dir", "p", "x.sigmf-meta"]),
+        exit: Exit::Error,
+        says: &["\"\" is not a site name: it is empty"],
+    },
+    Case {
+        name: "site name with control characters (escaped, not echoed raw)",
+        setup: |_, _| args(&["learn", "--site", "x\x1b[2J", "--profile-dir", "p", "x.sigmf-meta"]),
+        exit: Exit::Error,
+        says: &["\"x\\u{1b}[2J\" is not a site name"],
+    },
+    Case {
+        name: "profile: unknown key in [capture]",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "typo", |t| {
+                t["capture"].as_table_mut().unwrap().insert("fft_szie".into(), 2048.into());
+            });
+            analyze_with("typo", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["typo.toml: line ", "unknown key `fft_szie` in [capture] (did you mean `fft_size`?)"],
+    },
+    Case {
+        name: "profile: unknown key at the top level",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "typo", |t| {
+                t.insert("fromat".into(), 1.into());
+            });
+            analyze_with("typo", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["unknown key `fromat` in the top level (did you mean `format`?)"],
+    },
+    Case {
+        name: "profile: unknown key in [site]",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "typo", |t| {
+                t["site"].as_table_mut().unwrap().insert("locaton".into(), "x".into());
+            });
+            analyze_with("typo", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["unknown key `locaton` in [site] (did you mean `location`?)"],
+    },
+    Case {
+        name: "profile: unknown key in [[segments]]",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "typo", |t| {
+                t["segments"][0].as_table_mut().unwrap().insert("dwel_s".into(), 1.0.into());
+            });
+            analyze_with("typo", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["unknown key `dwel_s` in [[segments]] (did you mean `dwell_s`?)"],
+    },
+    Case {
+        name: "profile: segment learned from 0 frames",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "zero", |t| {
+                t["segments"][0].as_table_mut().unwrap().insert("frames".into(), 0.into());
+            });
+            analyze_with("zero", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["zero.toml: segments[0].frames: at least 1 frame"],
+    },
+    Case {
+        name: "profile: manual emitter from 0 Hz to 1 THz",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "blind", |t| {
+                let emitter: toml::Table =
+                    toml::from_str("name = \"all\"\nlow_hz = 0.0\nhigh_hz = 1e12").unwrap();
+                let list = t.entry("emitters").or_insert(toml::Value::Array(Vec::new()));
+                list.as_array_mut().unwrap().push(emitter.into());
+            });
+            analyze_with("blind", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["blind.toml: emitters[", "(all)", "covers the whole band at 433920000 Hz"],
+    },
+    Case {
+        name: "score --min-pd on a log that misses the events",
+        setup: |fx, dir| {
+            let mut meta = fx.meta.clone();
+            meta["annotations"] = serde_json::json!([
+                { "core:sample_start": 1000, "core:sample_count": 20000,
+                  "core:freq_lower_edge": 433.93e6, "core:freq_upper_edge": 433.94e6,
+                  "rfsentry:kind": "jamming.tone" }
+            ]);
+            sigmf(dir, &meta, &fx.data);
+            std::fs::write(dir.join("alerts.jsonl"), "").unwrap();
+            args(&["score", "alerts.jsonl", "x.sigmf-meta", "--min-pd", "0.9", "--max-false", "0"])
+        },
+        exit: Exit::Error,
+        says: &["alerts.jsonl: below the bar: Pd 0.000 (0/1 events) is below --min-pd 0.9"],
+    },
+    Case {
+        name: "score with a log from another recording",
+        setup: |fx, dir| {
+            sigmf(dir, &fx.meta, &fx.data);
+            let event = serde_json::json!({
+                "id": "demo-0001", "event": "raised", "kind": "jamming.tone", "site": "demo",
+                "recording": "recordings/other.sigmf-meta",
+                "start": "2024-05-01T12:00:00Z", "end": "2024-05-01T12:00:01Z",
+                "start_sample": 0, "end_sample": 250000,
+                "freq_low_hz": 433.93e6, "freq_high_hz": 433.94e6, "center_hz": 433.935e6,
+                "peak_dbfs": -30.0, "excess_db": 20.0, "snr_db": 25.0, "confidence": 0.9,
+                "evidence": {}
+            });
+            std::fs::write(dir.join("alerts.jsonl"), format!("{event}\n")).unwrap();
+            args(&["score", "alerts.jsonl", "x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["alerts.jsonl: recording: alerts from the recording(s) given (x)", "\"recordings/other.sigmf-meta\""],
+    },
+    Case {
+        name: "monitor --tune (the scan plan is the profile's)",
+        setup: |fx, dir| {
+            sigmf(dir, &fx.meta, &fx.data);
+            let mut a = args(&["monitor", "--site", "demo", "--profile-dir"]);
+            a.push(fx.profile_dir.clone().into());
+            a.extend(args(&["--tune", "433.92M,434.1M", "--fast", "x.sigmf-meta"]));
+            a
+        },
+        exit: Exit::Error,
+        says: &["monitor takes its tunings and dwell times from the profile's [[segments]]"],
+    },
+    Case {
+        name: "raw recording that is a FIFO",
+        setup: |fx, dir| {
+            let fifo = dir.join("ff.cu8");
+            let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+            // SAFETY: mkfifo on a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            analyze(fx, &["--rate", "250k", "--freq", "433.92M", "ff.cu8"])
+        },
+        exit: Exit::Error,
+        says: &["ff.cu8: samples: a regular file of samples", "pipe, FIFO or device"],
+    },
 ];
+
+/// `[device]` cases: the table is read (strictly) only by builds with SoapySDR.
+#[cfg(feature = "soapy")]
+const DEVICE_CASES: &[Case] = &[
+    Case {
+        name: "profile: unknown key in [device] (gain_bd would mean AGC)",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "dev", |t| {
+                let device: toml::Table =
+                    toml::from_str("args = \"driver=x\"\ngain_bd = 30").unwrap();
+                t.insert("device".into(), device.into());
+            });
+            analyze_with("dev", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &[
+            "dev.toml: device:",
+            "unknown key `gain_bd` in [device] (did you mean `gain_db`?)",
+        ],
+    },
+    Case {
+        name: "profile: [device] block_len of 1e15 samples",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "dev", |t| {
+                let device: toml::Table = toml::from_str("block_len = 1000000000000000").unwrap();
+                t.insert("device".into(), device.into());
+            });
+            analyze_with("dev", &p, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["device.block_len must be 0 (automatic) or 256 to 1048576 samples per block"],
+    },
+];
+#[cfg(not(feature = "soapy"))]
+const DEVICE_CASES: &[Case] = &[];
 
 #[test]
 fn every_bad_input_gets_a_clear_message_and_no_panic() {
     let fx = fixture();
     let mut failures = Vec::new();
     let mut table = Vec::new();
-    for case in CASES {
+    for case in CASES.iter().chain(DEVICE_CASES) {
         let dir = tempfile::tempdir().unwrap();
         let a = (case.setup)(fx, dir.path());
         let out = rfsentry_output(dir.path(), &a);

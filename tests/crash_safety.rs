@@ -504,3 +504,264 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
             .all(|e| e["id"].is_string() && e["event"].is_string()));
     }
 }
+
+/// Every `.jsonl` line of `path`, parsed.
+fn log_events(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The record is sacred: while a `monitor` writes into an output directory,
+/// a second `monitor` and an `analyze` are refused with the holder's pid,
+/// and clear none of its alerts; afterwards `analyze` moves the monitor's
+/// run aside whole instead of truncating it, and ids never repeat across
+/// runs. A SIGKILLed run leaves no stuck lock.
+#[test]
+fn one_writer_per_output_and_no_run_wipes_another() {
+    let s = setup();
+    let dir = s.work_dir("one-writer");
+    let rec = s.recording();
+    let rec = rec.to_str().unwrap();
+    let profiles = s.path().join("profiles");
+    let profiles = profiles.to_str().unwrap();
+    // Real time: it runs long enough to be in the way.
+    let first = spawn_captured(
+        &dir,
+        &on_demo_site(
+            &["monitor", "--duration", "20s"],
+            profiles,
+            "shared",
+            &[rec],
+        ),
+    );
+    let lock = dir.join("shared/.rfsentry.lock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("command")) {
+        assert!(Instant::now() < deadline, "the monitor never took its lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Wait for a raised alert: the second run must find one open.
+    let log = dir.join("shared/alerts.jsonl");
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"raised\"")) {
+        assert!(Instant::now() < deadline, "the monitor raised nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for command in [&["monitor", "--fast"][..], &["analyze"][..]] {
+        let out = rfsentry_output(&dir, &on_demo_site(command, profiles, "shared", &[rec]));
+        assert_eq!(out.code, Some(1), "{command:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("in use by another rfsentry run")
+                && out.stderr.contains(&format!("pid {}", first.id()))
+                && out.stderr.contains("monitor --duration 20s"),
+            "{command:?}: {}",
+            out.stderr
+        );
+    }
+    sigterm(&first);
+    let out = first.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!lock.exists(), "the lock file goes with its run");
+    let monitor_log = std::fs::read_to_string(dir.join("shared/alerts.jsonl")).unwrap();
+    assert!(monitor_log.lines().count() >= 2, "{monitor_log}");
+    assert!(
+        !monitor_log.contains("closed_at_restart"),
+        "nobody cleared the running monitor's alerts: {monitor_log}"
+    );
+
+    // analyze twice into the same directory: each earlier run moves aside.
+    for _ in 0..2 {
+        rfsentry_ok(
+            &dir,
+            &on_demo_site(&["analyze"], profiles, "shared", &[rec]),
+        );
+    }
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("shared/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let archived: Vec<String> = runs
+        .iter()
+        .map(|r| std::fs::read_to_string(r.join("alerts.jsonl")).unwrap())
+        .collect();
+    assert!(
+        archived.contains(&monitor_log),
+        "the monitor's log is kept byte for byte"
+    );
+    // Evidence named by archived logs is still where they say.
+    for run in &runs {
+        for e in log_events(&run.join("alerts.jsonl")) {
+            if e["event"] != "cleared" {
+                continue;
+            }
+            for key in ["iq", "spectrogram"] {
+                if let Some(rel) = e["evidence"][key].as_str() {
+                    assert!(run.join(rel).is_file(), "{} names {rel}", run.display());
+                }
+            }
+        }
+    }
+    let mut raised = std::collections::BTreeSet::new();
+    for log in runs
+        .iter()
+        .map(|r| r.join("alerts.jsonl"))
+        .chain([dir.join("shared/alerts.jsonl")])
+    {
+        for e in log_events(&log).iter().filter(|e| e["event"] == "raised") {
+            let id = e["id"].as_str().unwrap().to_string();
+            assert!(raised.insert(id.clone()), "id {id} used by two runs");
+        }
+    }
+    check_outputs(&dir.join("shared"));
+
+    // A SIGKILLed run leaves no stuck lock.
+    assert!(kill_after(
+        &dir,
+        &on_demo_site(&["monitor"], profiles, "killed", &[rec]),
+        Duration::from_millis(700)
+    ));
+    rfsentry_ok(
+        &dir,
+        &on_demo_site(
+            &["monitor", "--fast", "--no-evidence"],
+            profiles,
+            "killed",
+            &[rec],
+        ),
+    );
+}
+
+/// A run given a FIFO nobody writes to never hangs: it is refused at once
+/// (opening it would block), and SIGTERM would end it within a second.
+#[test]
+fn a_fifo_recording_never_hangs_the_run() {
+    let s = setup();
+    let dir = s.work_dir("fifo");
+    let fifo = dir.join("ff.cu8");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let profiles = s.path().join("profiles");
+    for command in ["analyze", "monitor"] {
+        let args = on_demo_site(
+            &[command, "--rate", "250k", "--freq", "433.92M"],
+            profiles.to_str().unwrap(),
+            command,
+            &["ff.cu8"],
+        );
+        let mut child = spawn_captured(&dir, &args);
+        std::thread::sleep(Duration::from_millis(700));
+        if child.try_wait().unwrap().is_none() {
+            sigterm(&child);
+        }
+        let t = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if t.elapsed() > Duration::from_secs(1) {
+                child.kill().unwrap();
+                panic!("{command}: SIGTERM ignored while opening a FIFO");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(!status.success(), "{command}: stopped is not success");
+    }
+}
+
+/// A full disk for evidence (a file size limit: writes past 256 KiB fail
+/// with EFBIG, as on a full disk) and a log that cannot be written at all:
+/// no `.part` file is left, a cleared alert names only evidence that
+/// exists and says why the rest was dropped, and while the log fails no
+/// evidence takes the space it needs.
+#[test]
+fn a_full_disk_leaves_no_debris_and_names_no_missing_evidence() {
+    use std::os::unix::process::CommandExt;
+    let s = setup();
+    let dir = s.work_dir("disk-full");
+    let rec = s.recording();
+    let profiles = s.path().join("profiles");
+    let args = on_demo_site(
+        &["analyze"],
+        profiles.to_str().unwrap(),
+        "small",
+        &[rec.to_str().unwrap()],
+    );
+    let mut command = rfsentry(&dir, &args);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 256 << 10,
+                rlim_max: 256 << 10,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let check = check_outputs(&dir.join("small"));
+    assert!(check.parts.is_empty(), "debris: {:?}", check.parts);
+    let cleared: Vec<&serde_json::Value> = check
+        .events
+        .iter()
+        .filter(|e| e["event"] == "cleared")
+        .collect();
+    assert!(!cleared.is_empty());
+    let mut dropped = 0;
+    for e in &cleared {
+        match e["evidence"]["iq"].as_str() {
+            Some(rel) => assert!(dir.join("small").join(rel).is_file(), "{e}"),
+            None => {
+                assert!(e["details"]["iq_evidence_dropped"].is_string(), "{e}");
+                dropped += 1;
+            }
+        }
+    }
+    assert!(dropped > 0, "the limit dropped some evidence: {stderr}");
+
+    // The log on a full disk (/dev/full): evidence gives way to it.
+    if Path::new("/dev/full").exists() {
+        let full = dir.join("full");
+        std::fs::create_dir_all(&full).unwrap();
+        std::os::unix::fs::symlink("/dev/full", full.join("alerts.jsonl")).unwrap();
+        let out = rfsentry_output(
+            &dir,
+            &on_demo_site(
+                &["monitor", "--fast"],
+                profiles.to_str().unwrap(),
+                "full",
+                &[rec.to_str().unwrap()],
+            ),
+        );
+        assert_eq!(out.code, Some(1), "{}", out.stderr);
+        let snippets = std::fs::read_dir(full.join("iq"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(
+            snippets, 0,
+            "IQ evidence written while the log could not be"
+        );
+        let held: Vec<serde_json::Value> = out
+            .stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert!(!held.is_empty(), "{}", out.stderr);
+        assert!(held
+            .iter()
+            .all(|e| e["evidence"]["iq"].is_null()
+                && e["details"]["iq_evidence_dropped"].is_string()));
+    }
+}

@@ -2,6 +2,7 @@
 //! stable JSON Lines contract other tools parse), and the sinks that write it.
 
 pub mod log;
+pub mod out_dir;
 pub mod retrying_log;
 
 use serde::{Deserialize, Serialize};

@@ -117,6 +117,12 @@ impl<W: EventWriter> RetryingLog<W> {
         self.flush()
     }
 
+    /// Correct the events still held before they are written (evidence
+    /// they name was dropped meanwhile).
+    pub fn amend_held(&mut self, mut amend: impl FnMut(&mut AlertEvent)) {
+        self.held.iter_mut().for_each(&mut amend);
+    }
+
     /// The events still held (not in the log).
     pub fn held_events(&self) -> impl Iterator<Item = &AlertEvent> {
         self.held.iter()

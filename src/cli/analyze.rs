@@ -9,6 +9,7 @@ use super::common::{
     install_stop_handler, progress_bar, run_stop_flag, stop_requested, EvidenceArgs, RecordingArgs,
     SiteArgs,
 };
+use crate::alert::out_dir::{archive_earlier_run, next_number_in, OutputLock};
 use crate::evidence::{write_report, Report, ReportRecording};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
@@ -43,16 +44,27 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
     let opts = args.input.open_options();
     install_stop_handler();
-    let mut next_id = 1;
+    // One writer per output directory; an earlier run there is moved aside
+    // whole (never truncated), and numbering goes on after its ids.
+    let _lock = OutputLock::acquire(&out_dir)?;
+    if let Some(to) = archive_earlier_run(&out_dir)? {
+        eprintln!(
+            "rfsentry: {} held an earlier run's alert log: moved it, with its evidence, to {}",
+            out_dir.display(),
+            to.display()
+        );
+    }
+    let id_prefix = format!("{}-", profile.site.name);
+    let mut next_id = next_number_in(&out_dir, &id_prefix);
     let mut total = WatchSummary::default();
     let mut recordings = Vec::new();
     let mut interrupted = None;
-    for (i, path) in args.input.recordings.iter().enumerate() {
+    for path in &args.input.recordings {
         if stop_requested() {
             interrupted = Some(format!("before {}", path.display()));
             break;
         }
-        let reader = crate::iq::open(path, &opts)?;
+        let reader = super::common::open_recording(path, &opts)?;
         let source = Box::new(FileSource::new(reader));
         let info = crate::source::Source::info(source.as_ref());
         let bar = progress_bar(info.total_samples, &format!("analysing {}", info.name));
@@ -60,11 +72,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         let mut seen = 0u64;
         let config = WatchConfig {
             out_dir: out_dir.clone(),
-            id_prefix: format!("{}-", profile.site.name),
+            id_prefix: id_prefix.clone(),
             first_id: next_id,
             fallback_start: chrono::DateTime::UNIX_EPOCH,
             sink: SinkOptions {
-                truncate_log: i == 0,
+                truncate_log: false,
                 echo_alerts: false,
                 evidence: !args.evidence.no_evidence,
                 ..Default::default()
@@ -96,6 +108,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         total.nonfinite_samples += summary.nonfinite_samples;
         total.elapsed_s += summary.elapsed_s;
         total.log_failed |= summary.log_failed;
+        total.unlisted_alerts += summary.unlisted_alerts;
         for a in &summary.alert_list {
             total.record(a);
         }
@@ -188,6 +201,12 @@ pub fn print_summary(name: &str, s: &WatchSummary) {
             a.center_hz / 1e6,
             (a.freq_high_hz - a.freq_low_hz) / 1e3,
             a.excess_db
+        );
+    }
+    if s.unlisted_alerts > 0 {
+        println!(
+            "  … and {} more alert(s), in the alert log only",
+            s.unlisted_alerts
         );
     }
 }

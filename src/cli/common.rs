@@ -36,8 +36,9 @@ impl RecordingArgs {
 /// Where profiles live and which site.
 #[derive(Debug, Args, Clone)]
 pub struct SiteArgs {
-    /// Site name; its profile is PROFILE_DIR/SITE.toml.
-    #[arg(long)]
+    /// Site name (letters, digits, `-`, `_` and `.`, not leading); its
+    /// profile is PROFILE_DIR/SITE.toml.
+    #[arg(long, value_parser = parse_site)]
     pub site: String,
     /// Directory of baseline profiles.
     #[arg(long, default_value = "profiles")]
@@ -86,6 +87,31 @@ impl PsdArgs {
     }
 }
 
+/// Check a site name before it becomes a file name (`PROFILE_DIR/SITE.toml`,
+/// `alerts/SITE/`): 1 to 64 ASCII letters, digits, `-`, `_` and `.`, not
+/// starting with `.` or `-`. Whatever was typed is quoted with control
+/// characters escaped, never echoed raw to the terminal.
+pub fn parse_site(s: &str) -> Result<String, String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let problem = if s.is_empty() {
+        Some("it is empty")
+    } else if s.len() > 64 {
+        Some("it is longer than 64 characters")
+    } else if s.starts_with(['.', '-']) {
+        Some("it starts with '.' or '-'")
+    } else if !s.chars().all(ok_char) {
+        Some("it holds characters other than letters, digits, '-', '_' and '.' (a site name becomes a file and directory name)")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(s.to_string()),
+        Some(why) => Err(format!(
+            "{s:?} is not a site name: {why}; expected 1 to 64 ASCII letters, digits, '-', '_' and '.', e.g. venue-a"
+        )),
+    }
+}
+
 /// Parse a frequency or rate: `433.92M`, `250k`, `1.2G`, `2.4e6`, `1000000`.
 pub fn parse_hz(s: &str) -> Result<f64, String> {
     let t = s.trim();
@@ -128,6 +154,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// make the user's first Ctrl-C count as a second one.
 struct Stops {
     requested: AtomicBool,
+    /// Recordings being opened now ([`open_recording`]): an open can block
+    /// for ever (a FIFO without a writer), and nothing is in flight yet.
+    opening: std::sync::atomic::AtomicUsize,
     runs: Mutex<Vec<Weak<AtomicBool>>>,
 }
 
@@ -139,15 +168,46 @@ fn stops() -> &'static Stops {
                 // Second Ctrl-C: the user insists.
                 std::process::exit(130);
             }
+            if stops().opening.load(Ordering::SeqCst) > 0 {
+                // Blocked opening a recording: nothing to finish, and the
+                // open may never return.
+                eprintln!("rfsentry: stopped while opening a recording");
+                std::process::exit(130);
+            }
             request_stop();
         }) {
             tracing::warn!("cannot install the Ctrl-C handler: {e}");
         }
         Stops {
             requested: AtomicBool::new(false),
+            opening: std::sync::atomic::AtomicUsize::new(0),
             runs: Mutex::new(Vec::new()),
         }
     })
+}
+
+/// Open a recording; a stop request (Ctrl-C, SIGTERM) while the open is
+/// blocked — a FIFO nobody writes to yet — ends the process at once.
+pub fn open_recording(
+    path: &std::path::Path,
+    opts: &OpenOptions,
+) -> crate::Result<Box<dyn crate::iq::IqReader>> {
+    struct Opening;
+    impl Drop for Opening {
+        fn drop(&mut self) {
+            stops().opening.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let s = stops();
+    s.opening.fetch_add(1, Ordering::SeqCst);
+    let _opening = Opening;
+    if s.requested.load(Ordering::SeqCst) {
+        return Err(crate::Error::config(format!(
+            "stopped before opening {}",
+            path.display()
+        )));
+    }
+    crate::iq::open(path, opts)
 }
 
 /// Install the Ctrl-C/SIGTERM handler (once); call early in a command.
@@ -225,6 +285,27 @@ mod tests {
         assert!(parse_hz("abc").is_err());
         assert!(parse_hz("-5").is_err());
         assert!(parse_hz("0").is_err());
+    }
+
+    #[test]
+    fn site_names() {
+        for good in ["venue-a", "demo_venue.2", "A1"] {
+            assert_eq!(parse_site(good).unwrap(), good);
+        }
+        for bad in [
+            "",
+            "../../x",
+            "a/b",
+            ".hidden",
+            "-x",
+            "a b",
+            "caf\u{e9}",
+            "x\u{1b}[2J",
+        ] {
+            assert!(parse_site(bad).is_err(), "{bad:?}");
+        }
+        let msg = parse_site("x\u{1b}[2Jy").unwrap_err();
+        assert!(!msg.contains('\u{1b}'), "escaped: {msg}");
     }
 
     #[test]

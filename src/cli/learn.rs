@@ -72,7 +72,7 @@ fn sources(args: &LearnArgs) -> Result<Vec<Box<dyn Source>>> {
         .recordings
         .iter()
         .map(|path| {
-            let reader = crate::iq::open(path, &opts)?;
+            let reader = super::common::open_recording(path, &opts)?;
             let rate = reader.info().sample_rate;
             let skip = (args.skip.max(0.0) * rate) as u64;
             let limit = args.duration.map(|d| (d.as_secs_f64() * rate) as u64);

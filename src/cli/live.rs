@@ -69,9 +69,7 @@ pub fn open_device(
 ) -> Result<Box<dyn Source>> {
     use crate::source::soapy::{DeviceConfig, SoapySource, Tuning};
     let mut config: DeviceConfig = match site_device {
-        Some(t) => toml::Value::Table(t.clone())
-            .try_into()
-            .map_err(|e| Error::config(format!("the profile's [device] table: {e}")))?,
+        Some(t) => DeviceConfig::from_table(t)?,
         None => DeviceConfig::default(),
     };
     if let Some(a) = &args.device {

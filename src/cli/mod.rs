@@ -41,7 +41,10 @@ pub enum Command {
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     init_tracing(cli.verbose);
     let result = match &cli.command {
         Command::Synth(a) => synth::run(a),
@@ -58,6 +61,28 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Print clap's message (help, version, or a usage error) and return its exit
+/// code. A usage error quotes what was typed: control characters in it are
+/// escaped, never sent raw to the terminal.
+fn usage_error(e: clap::Error) -> i32 {
+    use std::io::Write;
+    let text = e.render().to_string();
+    let safe: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '\n' | '\t' => vec![c],
+            c if c.is_control() => c.escape_default().collect(),
+            c => vec![c],
+        })
+        .collect();
+    if e.use_stderr() {
+        let _ = write!(std::io::stderr(), "{safe}");
+    } else {
+        let _ = write!(std::io::stdout(), "{safe}");
+    }
+    e.exit_code()
 }
 
 /// Log to stderr at a level set by `-v` or `RUST_LOG`.

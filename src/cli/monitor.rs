@@ -38,11 +38,21 @@ pub struct MonitorArgs {
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
+    if !args.live.tune.is_empty() || args.live.dwell != 1.0 {
+        // They used to be accepted and silently ignored.
+        return Err(Error::config(
+            "monitor takes its tunings and dwell times from the profile's [[segments]] (what learn --tune/--dwell made); --tune and --dwell are for learn",
+        ));
+    }
     let profile = Profile::load(&args.site.profile_path())?;
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
+    // One writer per output directory (taken before the device is opened):
+    // a second monitor would clear this one's live alerts as left open and
+    // race it on evidence files.
+    let _lock = crate::alert::out_dir::OutputLock::acquire(&out_dir)?;
     let stop = run_stop_flag();
     let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
         (Some(_), []) => {
@@ -59,7 +69,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
             )?
         }
         (None, [path]) => {
-            let reader = crate::iq::open(path, &args.input.open_options())?;
+            let reader = super::common::open_recording(path, &args.input.open_options())?;
             Box::new(FileSource::new(reader).realtime(!args.fast))
         }
         (Some(_), _) => {

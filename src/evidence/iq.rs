@@ -132,14 +132,14 @@ struct Run {
 }
 
 /// What became of a snippet after a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     /// Still being written.
     Open,
     /// Complete (post-trigger time reached, or cut by a limit): finish it.
     Done,
-    /// Writing failed: abandon it.
-    Failed,
+    /// Writing failed (why): abandon it.
+    Failed(String),
 }
 
 /// How much a snippet may still write, and what it needs to stamp times.
@@ -236,7 +236,7 @@ impl Snippet {
             let file_start = self.samples_written();
             if let Err(e) = self.writer.write(slice) {
                 tracing::warn!("IQ evidence for alert {id} abandoned: {e}");
-                return (0, Outcome::Failed);
+                return (0, Outcome::Failed(format!("could not be written: {e}")));
             }
             written = slice.len() as u64;
             match self.runs.last_mut() {
@@ -293,6 +293,12 @@ pub struct IqEvidenceRecorder {
     open: BTreeMap<String, Snippet>,
     /// Alerts whose snippet was started: id → path relative to the alert directory.
     started: BTreeMap<String, String>,
+    /// Alerts whose snippet was started but not finished: id → why. Their
+    /// events no longer name the file.
+    dropped: BTreeMap<String, String>,
+    /// Why no snippet may start or go on now (the alert log, which has
+    /// priority over evidence, cannot be written).
+    suspended: Option<String>,
     stats: EvidenceStats,
     warned_ring_bytes: bool,
 }
@@ -308,6 +314,8 @@ impl IqEvidenceRecorder {
             ring_bytes: 0,
             open: BTreeMap::new(),
             started: BTreeMap::new(),
+            dropped: BTreeMap::new(),
+            suspended: None,
             stats: EvidenceStats::default(),
             warned_ring_bytes: false,
         }
@@ -349,9 +357,37 @@ impl IqEvidenceRecorder {
         self.evidence_path(&event.id)
     }
 
-    /// The IQ evidence path (relative to the alert directory) of alert `id`, if recorded.
+    /// The IQ evidence path (relative to the alert directory) of alert `id`,
+    /// if it is being or was written (not if it was dropped).
     pub fn evidence_path(&self, id: &str) -> Option<String> {
         self.started.get(id).cloned()
+    }
+
+    /// Why alert `id`'s snippet was dropped unfinished, if it was.
+    pub fn dropped_reason(&self, id: &str) -> Option<&str> {
+        self.dropped.get(id).map(String::as_str)
+    }
+
+    /// Stop writing evidence because of `reason` (the alert log failing on a
+    /// full disk: the log comes first). Open snippets are dropped and their
+    /// partial files removed, freeing their space; no snippet starts until
+    /// [`resume`](Self::resume).
+    pub fn suspend(&mut self, reason: &str) {
+        if self.suspended.is_none() {
+            tracing::warn!("IQ evidence suspended: {reason}");
+        }
+        self.suspended = Some(reason.to_string());
+        let ids: Vec<String> = self.open.keys().cloned().collect();
+        for id in ids {
+            self.abandon(&id, reason);
+        }
+    }
+
+    /// Write evidence again after [`suspend`](Self::suspend).
+    pub fn resume(&mut self) {
+        if self.suspended.take().is_some() {
+            tracing::warn!("IQ evidence resumed");
+        }
     }
 
     /// Finish every open snippet (end of stream) and hand every ring buffer to `recycle`.
@@ -412,7 +448,7 @@ impl IqEvidenceRecorder {
         }
         for (id, outcome) in ended {
             match outcome {
-                Outcome::Failed => self.abandon(&id),
+                Outcome::Failed(reason) => self.abandon(&id, &reason),
                 _ => self.finish(&id),
             }
         }
@@ -447,7 +483,12 @@ impl IqEvidenceRecorder {
 
     /// Open a snippet for a raised alert and write its pre-trigger samples.
     fn start(&mut self, event: &AlertEvent) {
-        if self.started.contains_key(&event.id) {
+        if self.started.contains_key(&event.id) || self.dropped.contains_key(&event.id) {
+            return;
+        }
+        if let Some(reason) = &self.suspended {
+            self.stats.alerts_without_evidence += 1;
+            self.dropped.insert(event.id.clone(), reason.clone());
             return;
         }
         if self.started.len() >= self.limits.max_snippets {
@@ -484,6 +525,8 @@ impl IqEvidenceRecorder {
                 self.stats.write_failures += 1;
                 self.stats.alerts_without_evidence += 1;
                 tracing::warn!("IQ evidence for alert {} not recorded: {e}", event.id);
+                self.dropped
+                    .insert(event.id.clone(), format!("could not be written: {e}"));
                 return;
             }
         };
@@ -535,15 +578,16 @@ impl IqEvidenceRecorder {
         writer.set_global(ALERT_ID_KEY, event.id.clone());
     }
 
-    /// Drop a snippet whose writing failed, removing its partial files.
-    fn abandon(&mut self, id: &str) {
+    /// Drop an unfinished snippet, removing its partial files; its alert's
+    /// events stop naming it and say `reason` instead.
+    fn abandon(&mut self, id: &str, reason: &str) {
         if let Some(s) = self.open.remove(id) {
             self.stats.write_failures += 1;
             let (meta, data) = sigmf_paths(&s.meta_path);
             drop(s);
-            for p in [part_path(&meta), part_path(&data)] {
-                let _ = std::fs::remove_file(p);
-            }
+            remove_parts(&meta, &data);
+            self.started.remove(id);
+            self.dropped.insert(id.to_string(), reason.to_string());
         }
     }
 
@@ -612,11 +656,23 @@ impl IqEvidenceRecorder {
                 self.stats.write_failures += 1;
                 tracing::warn!("IQ evidence for alert {id} could not be finished: {err}");
                 let (meta, data) = sigmf_paths(&meta_path);
-                for p in [part_path(&meta), part_path(&data)] {
-                    let _ = std::fs::remove_file(p);
-                }
+                remove_parts(&meta, &data);
+                self.started.remove(id);
+                self.dropped
+                    .insert(id.to_string(), format!("could not be finished: {err}"));
             }
         }
+    }
+}
+
+/// Remove a snippet's partial files (and a data file renamed before its
+/// metadata failed: data without metadata is no evidence).
+fn remove_parts(meta: &Path, data: &Path) {
+    for p in [part_path(meta), part_path(data)] {
+        let _ = std::fs::remove_file(p);
+    }
+    if !meta.exists() {
+        let _ = std::fs::remove_file(data);
     }
 }
 

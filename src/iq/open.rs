@@ -121,6 +121,20 @@ pub fn detect_format(path: &Path) -> Result<RecordingFormat> {
 /// Open any supported recording.
 pub fn open(path: &Path, opts: &OpenOptions) -> Result<Box<dyn IqReader>> {
     opts.validate()?;
+    // A FIFO, socket or terminal: opening it may block for ever, reading its
+    // header consumes samples, and its length is unknown. Refused before
+    // any open.
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let t = meta.file_type();
+        if t.is_fifo() || t.is_socket() || t.is_char_device() {
+            return Err(Error::format(
+                path,
+                "samples",
+                "a regular file of samples (its length gives the sample count); this is a pipe, FIFO or device: save the samples to a file first",
+            ));
+        }
+    }
     Ok(match detect_format(path)? {
         RecordingFormat::SigmfPair => Box::new(sigmf::open_pair(path, opts)?),
         RecordingFormat::SigmfArchive => Box::new(sigmf::open_archive(path, opts)?),

@@ -265,7 +265,15 @@ pub fn open_raw(path: &Path, datatype: Datatype, opts: &OpenOptions) -> Result<F
         )
     })?;
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::format(
+            path,
+            "samples",
+            "a regular file of samples (its length gives the sample count); this is a pipe, FIFO or device: save the samples to a file first",
+        ));
+    }
+    let len = meta.len();
     let info = StreamInfo {
         name: path.display().to_string(),
         sample_rate,

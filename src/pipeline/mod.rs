@@ -59,6 +59,20 @@ impl PipelineSettings {
     }
 }
 
+/// Blocks of `block_len` samples the live buffer holds: `live_buffer_s` of
+/// samples at `sample_rate`, but never more than [`LIVE_BUFFER_MAX_BYTES`]
+/// (then the time is shorter), and at least 2 blocks.
+pub fn live_buffer_blocks(
+    settings: &PipelineSettings,
+    sample_rate: f64,
+    block_len: usize,
+) -> usize {
+    let block_bytes = block_len.max(1) * std::mem::size_of::<crate::iq::Sample>();
+    let by_time = (settings.live_buffer_s * sample_rate / block_len.max(1) as f64).ceil();
+    let by_bytes = LIVE_BUFFER_MAX_BYTES / block_bytes;
+    (by_time.min(by_bytes as f64) as usize).max(2)
+}
+
 /// A started pipeline: its output channel and its threads.
 pub struct Running {
     pub info: SourceInfo,
@@ -118,16 +132,17 @@ pub fn start(
     let info = source.info();
     settings.psd.validate(info.sample_rate)?;
     let cap = settings.channel_capacity.max(1);
+    // A device sends blocks of its own length: size everything from it.
+    let block_len = info.block_len.unwrap_or(settings.block_len).max(1);
     let source_cap = if info.live {
-        let block_len = settings.block_len.max(1);
-        let blocks = (settings.live_buffer_s * info.sample_rate / block_len as f64).ceil();
-        let most = LIVE_BUFFER_MAX_BYTES / (block_len * std::mem::size_of::<crate::iq::Sample>());
-        cap.max((blocks.min(most as f64)) as usize)
+        live_buffer_blocks(settings, info.sample_rate, block_len)
     } else {
         cap
     };
-    // Blocks in flight: two channels, the PSD stage, the consumer, plus slack.
-    let pool = BufferPool::new(settings.block_len, source_cap + 2 * cap + 4);
+    // Blocks in flight: two channels, the PSD stage, the consumer, plus
+    // slack; no more buffers are kept for reuse than the live buffer holds
+    // (and a few), so a stall does not leave hundreds of big ones behind.
+    let pool = BufferPool::new(block_len, source_cap.max(cap) + 4);
     let (src_tx, src_rx) = bounded::<SourceMsg>(source_cap);
     let (item_tx, item_rx) = bounded::<StreamItem>(cap);
 
@@ -253,6 +268,7 @@ mod tests {
                 total_samples: None,
                 datatype: Datatype::CF32_LE,
                 live: true,
+                block_len: None,
             }
         }
 
@@ -319,6 +335,92 @@ mod tests {
         // A file source keeps the small channels: what fits is the two
         // channels and the block the PSD stage holds.
         assert!(buffered(false) <= 2 * settings.channel_capacity + 1, "file");
+    }
+
+    #[test]
+    fn the_live_buffer_keeps_its_bound_for_any_device_block_length() {
+        let settings = PipelineSettings::new(PsdConfig::default());
+        let sample = std::mem::size_of::<Sample>();
+        for rate in [250e3, 2.4e6, 16.8e6, 80e6, 500e6] {
+            for block_len in [1 << 14, 1 << 15, 1 << 17, 1 << 20] {
+                let blocks = live_buffer_blocks(&settings, rate, block_len);
+                let bytes = blocks * block_len * sample;
+                let seconds = (blocks * block_len) as f64 / rate;
+                assert!(
+                    bytes <= LIVE_BUFFER_MAX_BYTES.max(2 * block_len * sample),
+                    "{rate} S/s, {block_len}: {bytes} bytes"
+                );
+                let block_s = block_len as f64 / rate;
+                assert!(
+                    seconds <= (settings.live_buffer_s + block_s).max(2.0 * block_s),
+                    "{rate} S/s, {block_len}: {seconds} s"
+                );
+            }
+        }
+    }
+
+    /// A device-like source sending blocks of its own length (not the pool's).
+    struct DeviceSized {
+        block_len: usize,
+        sent: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Source for DeviceSized {
+        fn info(&self) -> SourceInfo {
+            SourceInfo {
+                sample_rate: 16.8e6,
+                block_len: Some(self.block_len),
+                ..Endless.info()
+            }
+        }
+
+        fn run(self: Box<Self>, ctx: SourceContext) -> Result<()> {
+            let mut start_sample = 0;
+            loop {
+                let mut samples = ctx.pool.get();
+                samples.resize(self.block_len, Sample::new(0.01, 0.0));
+                let block = IqBlock {
+                    start_sample,
+                    samples,
+                    segment: 0,
+                    center_hz: 100e6,
+                    nonfinite: 0,
+                };
+                start_sample = block.end_sample();
+                if ctx.out.try_send(SourceMsg::Block(block)).is_err() {
+                    return Ok(());
+                }
+                self.sent.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn device_sized_blocks_fill_at_most_the_documented_live_buffer() {
+        let settings = PipelineSettings::new(PsdConfig::default());
+        // 16.8 MS/s in 1 Mi-sample blocks: 0.5 s would be 9 blocks (72 MiB);
+        // sized from the pool's 32 Ki it was 257 blocks, 2 GiB.
+        let block_len = 1 << 20;
+        let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let source = DeviceSized {
+            block_len,
+            sent: sent.clone(),
+        };
+        let running = start(Box::new(source), &settings, Arc::default()).unwrap();
+        assert_eq!(running.pool().block_len(), block_len);
+        while !running.threads[0].1.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        running.join().unwrap();
+        let held = sent.load(Ordering::SeqCst);
+        let bytes = held * block_len * std::mem::size_of::<Sample>();
+        // The live buffer, plus what the PSD stage and the next channel hold.
+        let most = live_buffer_blocks(&settings, 16.8e6, block_len) + settings.channel_capacity + 1;
+        assert!(
+            held <= most,
+            "{held} blocks ({bytes} bytes) buffered, at most {most}"
+        );
+        assert!(held >= 9, "0.5 s is buffered: {held} blocks");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! for each tuning (segment), known emitters, protected bands and per-site
 //! detector thresholds. [`learn`] builds and merges them.
 
+mod keys;
 pub mod learn;
 mod rounded;
 pub mod thresholds;
@@ -12,13 +13,18 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use keys::explain as explain_unknown_key;
 pub use thresholds::Thresholds;
+
+/// Highest frequency a profile may name (1 THz, as on the command line).
+pub const MAX_FREQ_HZ: f64 = 1e12;
 
 /// The profile format version this build reads and writes.
 pub const FORMAT: u32 = 1;
 
 /// A site's baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Format version, currently 1.
     pub format: u32,
@@ -44,6 +50,7 @@ pub struct Profile {
 
 /// Who and what the profile is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Site {
     pub name: String,
     #[serde(default)]
@@ -77,6 +84,7 @@ pub struct CaptureSettings {
 
 /// Per-bin statistics of the averaged spectrum at one tuning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Segment {
     pub center_hz: f64,
     /// Seconds to stay on this tuning in a scan plan (0 for a single tuning).
@@ -125,6 +133,7 @@ pub enum EmitterSource {
 
 /// A transmitter the baseline expects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Emitter {
     pub name: String,
     pub low_hz: f64,
@@ -166,6 +175,7 @@ impl Emitter {
 /// profile's capture settings and gain, measured by the site team (a signal
 /// generator of known level into the receiver): dBm = dBFS + `dbm_at_0dbfs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Calibration {
     /// The level in dBm that reads as 0 dBFS (a full-scale tone).
     pub dbm_at_0dbfs: f64,
@@ -176,6 +186,7 @@ pub struct Calibration {
 
 /// A band whose jamming matters most; detectors use tighter thresholds there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProtectedBand {
     pub name: String,
     pub low_hz: f64,
@@ -211,16 +222,21 @@ impl Profile {
             _ => Error::io(path, e),
         })?;
         let profile: Profile = toml::from_str(&text).map_err(|e| {
-            let field = e
-                .span()
-                .map(|s| locate(&text, s.start))
+            let at = e.span().map(|s| s.start);
+            let field = at
+                .map(|at| locate(&text, at))
                 .unwrap_or_else(|| "profile".into());
-            Error::format(
-                path,
-                field,
-                format!("a valid rfsentry profile: {}", e.message()),
-            )
+            let table = keys::table_at(&text, at.unwrap_or(0));
+            let message = keys::explain(e.message(), &table)
+                .unwrap_or_else(|| format!("a valid rfsentry profile: {}", e.message()));
+            Error::format(path, field, message)
         })?;
+        check_capture_keys(path, &text)?;
+        #[cfg(feature = "soapy")]
+        if let Some(device) = &profile.device {
+            crate::source::soapy::DeviceConfig::from_table(device)
+                .map_err(|e| Error::format(path, "device", e.to_string()))?;
+        }
         profile.validate(path)?;
         Ok(profile)
     }
@@ -279,6 +295,12 @@ impl Profile {
                         "a centre frequency in Hz (finite, not negative); found {}",
                         s.center_hz
                     ),
+                );
+            }
+            if s.frames == 0 {
+                return err(
+                    &format!("segments[{i}].frames"),
+                    "at least 1 frame: statistics learned from no frames describe nothing".into(),
                 );
             }
             if !(s.dwell_s.is_finite() && s.dwell_s >= 0.0) {
@@ -343,6 +365,33 @@ impl Profile {
                     format!(
                         "finite low_hz ≤ high_hz; found low_hz = {}, high_hz = {}",
                         e.low_hz, e.high_hz
+                    ),
+                );
+            }
+            if e.low_hz < 0.0 || e.high_hz > MAX_FREQ_HZ {
+                return err(
+                    &format!("emitters[{i}] ({})", e.name),
+                    format!(
+                        "a frequency range within 0 Hz to {MAX_FREQ_HZ:e} Hz; found {} to {} Hz",
+                        e.low_hz, e.high_hz
+                    ),
+                );
+            }
+            let half = 0.5 * self.capture.sample_rate;
+            if let Some(seg) = self.segments.iter().find(|s| {
+                e.source == EmitterSource::Manual
+                    && e.low_hz <= s.center_hz - half
+                    && e.high_hz >= s.center_hz + half
+            }) {
+                return err(
+                    &format!("emitters[{i}] ({})", e.name),
+                    format!(
+                        "a known emitter narrower than the monitored band; {} to {} Hz covers the whole band at {} Hz ({} to {} Hz) and would hide every rogue transmitter and jammer there",
+                        e.low_hz,
+                        e.high_hz,
+                        seg.center_hz,
+                        seg.center_hz - half,
+                        seg.center_hz + half
                     ),
                 );
             }
@@ -430,6 +479,57 @@ impl Profile {
         }
         Ok(())
     }
+}
+
+/// `[capture]` flattens the PSD settings into its table, which serde cannot
+/// combine with `deny_unknown_fields`: its keys are checked here against the
+/// keys a [`CaptureSettings`] writes (so a typo such as `fft_szie` is an
+/// error, not a silent default).
+fn check_capture_keys(path: &Path, text: &str) -> Result<()> {
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let Some(capture) = value.get("capture").and_then(|c| c.as_table()) else {
+        return Ok(());
+    };
+    let every_key = CaptureSettings {
+        sample_rate: 1.0,
+        psd: PsdConfig::default(),
+        gain_db: Some(0.0),
+    };
+    let known_table = toml::Table::try_from(&every_key).unwrap_or_default();
+    let known: Vec<&str> = known_table.keys().map(String::as_str).collect();
+    let Some(unknown) = capture.keys().find(|k| !known_table.contains_key(*k)) else {
+        return Ok(());
+    };
+    let listed: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    let message = format!(
+        "unknown field `{unknown}`, expected one of {}",
+        listed.join(", ")
+    );
+    let at = text
+        .find("[capture]")
+        .and_then(|c| {
+            text[c..]
+                .lines()
+                .scan(c, |pos, line| {
+                    let here = *pos;
+                    *pos += line.len() + 1;
+                    Some((here, line))
+                })
+                .find(|(_, l)| {
+                    l.trim_start()
+                        .strip_prefix(unknown.as_str())
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                })
+        })
+        .map(|(at, _)| locate(text, at))
+        .unwrap_or_else(|| "capture".into());
+    Err(Error::format(
+        path,
+        at,
+        keys::explain(&message, "[capture]").unwrap_or(message),
+    ))
 }
 
 /// "line L, column C" for a byte offset in `text`.
@@ -564,6 +664,22 @@ mod tests {
                 "emitters[0] (e): finite peak_dbfs",
             ),
             (|p| p.emitters[0].duty = 1.5, "emitters[0] (e).duty"),
+            (
+                |p| p.segments[0].frames = 0,
+                "segments[0].frames: at least 1",
+            ),
+            (
+                |p| p.emitters[0].high_hz = 2e12,
+                "emitters[0] (e): a frequency range within",
+            ),
+            (
+                |p| {
+                    p.emitters[0].source = EmitterSource::Manual;
+                    p.emitters[0].low_hz = 0.0;
+                    p.emitters[0].high_hz = 1e9;
+                },
+                "covers the whole band at 433920000 Hz",
+            ),
             (|p| p.thresholds.barrage_rise_db = -1.0, "thresholds"),
             (
                 |p| {
@@ -594,6 +710,46 @@ mod tests {
             msg.contains("rfsentry learn --site venue-b --profile-dir nowhere"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_table_and_nearest_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        let text = toml::to_string(&profile()).unwrap();
+        for (from, to, says) in [
+            (
+                "fft_size = 16",
+                "fft_size = 16\nfft_szie = 32",
+                "unknown key `fft_szie` in [capture] (did you mean `fft_size`?)",
+            ),
+            (
+                "name = \"t\"",
+                "name = \"t\"\nlocaton = \"x\"",
+                "unknown key `locaton` in [site] (did you mean `location`?)",
+            ),
+            (
+                "format = 1",
+                "format = 1\nformt = 2",
+                "unknown key `formt` in the top level (did you mean `format`?)",
+            ),
+            (
+                "dwell_s = 0.0",
+                "dwell_s = 0.0\ndwel_s = 1.0",
+                "unknown key `dwel_s` in [[segments]] (did you mean `dwell_s`?)",
+            ),
+            (
+                "duty = 0.5",
+                "duty = 0.5\ndutty = 0.5",
+                "unknown key `dutty` in [[emitters]] (did you mean `duty`?)",
+            ),
+        ] {
+            assert!(text.contains(from), "{from}: {text}");
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            let msg = Profile::load(&path).unwrap_err().to_string();
+            assert!(msg.contains(says), "{says}: {msg}");
+            assert!(msg.contains("t.toml: line "), "{msg}");
+        }
     }
 
     #[test]

@@ -68,6 +68,7 @@ impl Source for FileSource {
             clip_level: info.datatype.clip_level(),
             datatype: info.datatype,
             live: false,
+            block_len: None,
             start_time: info.start_time(),
             total_samples: match (info.total_samples, self.limit) {
                 (Some(t), Some(l)) => Some(t.saturating_sub(self.start).min(l)),

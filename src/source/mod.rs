@@ -108,6 +108,10 @@ pub struct SourceInfo {
     pub datatype: Datatype,
     /// A receiver streaming now: it cannot wait for downstream (a file can).
     pub live: bool,
+    /// Samples per block when the source chooses its own block length (a
+    /// device); `None`: it fills the pool's blocks. The pipeline sizes its
+    /// buffers from this, so their bound in bytes and seconds holds.
+    pub block_len: Option<usize>,
 }
 
 /// The channels and flags a source thread works with.

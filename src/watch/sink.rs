@@ -74,6 +74,10 @@ impl Default for SinkOptions {
 
 /// Alert events held in memory at most while the log cannot be written (~5 MB).
 const MAX_HELD_EVENTS: usize = 10_000;
+/// Why evidence is dropped while the alert log cannot be written.
+const LOG_FIRST: &str =
+    "dropped to leave the disk to the alert log, which could not be written (disk full?)";
+
 /// How often a failing alert log is tried again.
 const LOG_RETRY_EVERY: Duration = Duration::from_secs(5);
 
@@ -117,12 +121,27 @@ pub fn run(
     let mut live = Status::default();
     let mut last_status = Instant::now();
     let mut active = std::collections::BTreeSet::new();
-    let mut events: Vec<AlertEvent> = Vec::new();
     for item in items {
         // Events held while the log failed go in as soon as it takes them,
         // whether or not new alerts come.
         if let Some(outcome) = log.as_mut().and_then(|l| l.retry(Instant::now())) {
             say_log_outcome(&log_path, outcome);
+        }
+        // The alert log has priority over evidence: while it holds events
+        // it could not write (a full disk), evidence stops and gives its
+        // space back, so that what frees up goes to the log first.
+        let log_behind = log.as_ref().is_some_and(|l| l.held() > 0);
+        if let Some(ev) = evidence.as_mut() {
+            match log_behind {
+                true => {
+                    ev.iq.suspend(LOG_FIRST);
+                    // Held events must not name the snippets just dropped.
+                    if let Some(l) = log.as_mut() {
+                        l.amend_held(|e| note_dropped_iq(e, &ev.iq));
+                    }
+                }
+                false => ev.iq.resume(),
+            }
         }
         match item {
             SinkItem::Block(b) => {
@@ -162,8 +181,19 @@ pub fn run(
                 let wants_evidence = e.kind != AlertKind::MonitoringGap;
                 if let Some(ev) = evidence.as_mut().filter(|_| wants_evidence) {
                     e.evidence.iq = ev.iq.on_alert(&e);
+                    note_dropped_iq(&mut e, &ev.iq);
                     if let Some(rows) = ev.spectro.on_alert(&e) {
-                        e.evidence.spectrogram = draw_alert(out, site, &config.profile, &rows);
+                        e.evidence.spectrogram = match log_behind {
+                            false => draw_alert(out, site, &config.profile, &rows),
+                            true => None,
+                        };
+                        if e.evidence.spectrogram.is_none() {
+                            let why = match log_behind {
+                                true => LOG_FIRST,
+                                false => "could not be drawn (see the warning on stderr)",
+                            };
+                            e.details.insert("spectrogram_dropped".into(), why.into());
+                        }
                     }
                 }
                 report(&e, config.sink.echo_alerts);
@@ -172,7 +202,6 @@ pub fn run(
                     say_log_outcome(l.path(), outcome);
                 }
                 summary.record(&e);
-                events.push(e);
             }
         }
         if let Some(cb) = status.as_mut() {
@@ -202,7 +231,7 @@ pub fn run(
             site,
             recording: &info.name,
             overview: &ev.overview,
-            alerts: &events,
+            alerts: &summary.alert_list,
             start_time: Some(start_time),
         };
         match render_overview_png(&out.join(&rel), &picture) {
@@ -301,6 +330,15 @@ fn say_log_outcome(path: &Path, outcome: LogOutcome) {
                 path.display()
             );
         }
+    }
+}
+
+/// An event whose IQ snippet was dropped unfinished names no IQ file, and
+/// says why instead.
+fn note_dropped_iq(e: &mut AlertEvent, iq: &IqEvidenceRecorder) {
+    if let Some(why) = iq.dropped_reason(&e.id) {
+        e.evidence.iq = None;
+        e.details.insert("iq_evidence_dropped".into(), why.into());
     }
 }
 

@@ -1,8 +1,14 @@
 //! What a watch run reports when it ends: counts of alerts by kind, samples,
-//! frames, gaps and throughput.
+//! frames, gaps and throughput, and the last state of each alert — at most
+//! [`MAX_LISTED_ALERTS`] of them, so a run's memory does not grow with its
+//! length (updates replace an alert's entry; later alerts are only counted).
 
 use crate::alert::{AlertEvent, AlertKind, EventType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Alerts whose last state a run keeps (for the summary table, the overview
+/// picture and the report); about 1 KB each. Alerts beyond are counted.
+pub const MAX_LISTED_ALERTS: usize = 10_000;
 
 /// Totals of one watch run.
 #[derive(Debug, Clone, Default)]
@@ -15,8 +21,13 @@ pub struct WatchSummary {
     pub nonfinite_samples: u64,
     /// Raised alerts by kind.
     pub alerts: BTreeMap<AlertKind, u64>,
-    /// Final state of each alert (its last event).
+    /// Final state of each alert (its last event), in order of first
+    /// appearance; at most [`MAX_LISTED_ALERTS`].
     pub alert_list: Vec<AlertEvent>,
+    /// Alerts raised after `alert_list` was full (counted, not listed).
+    pub unlisted_alerts: u64,
+    /// Position of each listed alert in `alert_list`, by id.
+    listed: HashMap<String, usize>,
     pub elapsed_s: f64,
     /// Next unused alert number.
     pub next_id: u64,
@@ -33,9 +44,13 @@ impl WatchSummary {
         if e.event == EventType::Raised {
             *self.alerts.entry(e.kind).or_default() += 1;
         }
-        match self.alert_list.iter_mut().find(|a| a.id == e.id) {
-            Some(a) => *a = e.clone(),
-            None => self.alert_list.push(e.clone()),
+        match self.listed.get(&e.id) {
+            Some(&i) => self.alert_list[i] = e.clone(),
+            None if self.alert_list.len() < MAX_LISTED_ALERTS => {
+                self.listed.insert(e.id.clone(), self.alert_list.len());
+                self.alert_list.push(e.clone());
+            }
+            None => self.unlisted_alerts += u64::from(e.event == EventType::Raised),
         }
     }
 

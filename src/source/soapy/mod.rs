@@ -73,6 +73,26 @@ fn auto_block_len(sample_rate: f64) -> usize {
     want.next_power_of_two().clamp(1 << 14, 1 << 20)
 }
 
+impl DeviceConfig {
+    /// The `[device]` table of a profile, read strictly: an unknown key (a
+    /// typo such as `gain_bd`, which would quietly mean AGC) is an error
+    /// naming it and the nearest known key.
+    pub fn from_table(table: &toml::Table) -> Result<DeviceConfig> {
+        let config: DeviceConfig =
+            toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    Error::config(format!(
+                        "the profile's [device] table: {}",
+                        crate::profile::explain_unknown_key(e.message(), "[device]")
+                            .unwrap_or_else(|| e.message().to_string())
+                    ))
+                })?;
+        check_block_len(config.block_len)?;
+        Ok(config)
+    }
+}
+
 impl Default for DeviceConfig {
     fn default() -> Self {
         DeviceConfig {
@@ -178,6 +198,7 @@ impl Source for SoapySource {
             total_samples: None,
             datatype: self.receiver.datatype(),
             live: true,
+            block_len: Some(self.config.block_len),
         }
     }
 
@@ -230,8 +251,23 @@ fn validate(config: &DeviceConfig, sample_rate: f64, plan: &[Tuning]) -> Result<
             "device.bandwidth_hz must be positive, not {b}"
         )));
     }
+    check_block_len(config.block_len)
+}
+
+/// `block_len` is 0 (automatic) or within [`MIN_BLOCK_LEN`]..=[`MAX_BLOCK_LEN`].
+fn check_block_len(block_len: usize) -> Result<()> {
+    if block_len != 0 && !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&block_len) {
+        return Err(Error::config(format!(
+            "device.block_len must be 0 (automatic) or {MIN_BLOCK_LEN} to {MAX_BLOCK_LEN} samples per block, not {block_len}"
+        )));
+    }
     Ok(())
 }
+
+/// Smallest `block_len` a `[device]` table may set (samples).
+pub const MIN_BLOCK_LEN: usize = 256;
+/// Largest `block_len` a `[device]` table may set (samples, 8 MiB of cf32).
+pub const MAX_BLOCK_LEN: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
