@@ -23,7 +23,7 @@ pub fn find_comb(view: &FrameView, clusters: &[Cluster]) -> Option<(Detection, V
     let lines: Vec<usize> = (0..clusters.len())
         .filter(|&i| {
             let c = &clusters[i];
-            c.peak_width_bins <= view.thresholds.tone_max_bins + 1
+            c.peak_width_bins <= view.thresholds.tone_max_bins.saturating_add(1)
         })
         .collect();
     if lines.len() < MIN_LINES {

@@ -16,7 +16,7 @@ pub fn is_tone(view: &FrameView, c: &Cluster) -> bool {
     let t = view.thresholds;
     c.known.is_none()
         && c.peak_width_bins <= t.tone_max_bins
-        && c.width_bins() <= 4 * t.tone_max_bins
+        && c.width_bins() <= t.tone_max_bins.saturating_mul(4)
         && c.excess_db >= t.tone_margin_db - view.bonus(c.peak_bin)
         && steady(view, c)
 }
