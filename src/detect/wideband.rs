@@ -226,7 +226,7 @@ impl WidebandDetector {
             SLOW_PULSE_CONTRAST_DB,
             MIN_PULSE_CORRELATION,
         )?;
-        (pattern.period >= 2).then(|| Pulse {
+        (pattern.period >= 2).then_some(Pulse {
             duty: pattern.duty,
             period_s: pattern.period as f64 * frame_s,
             contrast_db: pattern.contrast_db,
