@@ -7,7 +7,6 @@
 //! its next burst is due — so a transmitter bursting every few seconds is
 //! one alert while it keeps bursting, and its repetition interval is told.
 
-use super::slow::is_image;
 use super::view::FrameView;
 use super::{confidence_from_margin, Detection};
 use crate::alert::AlertKind;
@@ -141,7 +140,7 @@ impl BurstDetector {
             }
             let (low_hz, high_hz) = (view.bin_low_hz(lo), view.bin_high_hz(hi));
             if elsewhere.iter().any(|&(l, h)| low_hz <= h && high_hz >= l)
-                || is_image(view, &frame.max_dbfs, lo, hi, peak_bin)
+                || view.is_image(&frame.max_dbfs, lo, hi, peak_bin)
             {
                 continue;
             }

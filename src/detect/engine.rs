@@ -10,7 +10,7 @@
 use super::burst::BurstDetector;
 use super::clusters::{find_clusters, join_lobes, Cluster};
 use super::comb::find_comb;
-use super::slow::{is_image, SlowPath};
+use super::slow::SlowPath;
 use super::tracker::is_wideband;
 use super::view::{FrameView, SegmentMasks};
 use super::wideband::WidebandDetector;
@@ -142,7 +142,7 @@ impl DetectionEngine {
         if let Some(j) = &jam {
             clusters.retain(|c| outside(c, j));
         }
-        clusters.retain(|c| !is_image(&view, &frame.mean_dbfs, c.lo, c.hi, c.peak_bin));
+        clusters.retain(|c| !view.is_image(&frame.mean_dbfs, c.lo, c.hi, c.peak_bin));
         if jam.is_none() {
             if let Some((comb, _)) = find_comb(&view, &clusters) {
                 clusters.retain(|c| outside(c, &comb));

@@ -238,7 +238,7 @@ impl SlowPath {
             } else {
                 if peak < SEED_DB + need(peak_bin)
                     || peak < neighbourhood(&rise, lo, hi) + SEED_DB
-                    || is_image(view, &long, lo, hi, peak_bin)
+                    || view.is_image(&long, lo, hi, peak_bin)
                 {
                     continue;
                 }
@@ -293,29 +293,6 @@ fn covers_protected(view: &FrameView, lo: usize, hi: usize) -> bool {
             && inside.iter().filter(|&&b| b >= lo && b <= hi).count() * 10 >= inside.len() * 8
     })
 }
-
-/// Whether the raise at `lo..=hi` is the IQ-imbalance image of a far
-/// stronger signal at the mirror frequency.
-pub fn is_image(
-    view: &FrameView,
-    level_dbfs: &[f32],
-    lo: usize,
-    hi: usize,
-    peak_bin: usize,
-) -> bool {
-    let (a, b) = (view.mirror_bin(hi), view.mirror_bin(lo));
-    let (a, b) = (
-        a.min(b).saturating_sub(1),
-        (a.max(b) + 1).min(view.bins() - 1),
-    );
-    let mirror_peak = level_dbfs[a..=b].iter().copied().fold(f32::MIN, f32::max);
-    mirror_peak >= level_dbfs[peak_bin] + IMAGE_REJECTION_DB
-}
-
-/// Least level difference between a signal and a raise at its mirror
-/// frequency for the raise to be taken as its image, dB (receivers put
-/// images 25–40 dB down).
-pub const IMAGE_REJECTION_DB: f32 = 20.0;
 
 fn db_to_lin(db: f32) -> f32 {
     10f32.powf(db / 10.0)

@@ -9,6 +9,11 @@ use crate::profile::{Profile, Segment, Thresholds};
 /// (oscillators drift with temperature by a kHz or so).
 pub const KNOWN_DRIFT_HZ: f64 = 1500.0;
 
+/// Least level difference between a signal and a raise at its mirror
+/// frequency for the raise to be taken as its image, dB (receivers put
+/// images 25–40 dB down).
+pub const IMAGE_REJECTION_DB: f32 = 20.0;
+
 /// Bin masks precomputed once per segment.
 #[derive(Debug, Clone)]
 pub struct SegmentMasks {
@@ -125,6 +130,19 @@ impl<'a> FrameView<'a> {
     /// (where a receiver's IQ imbalance puts the image of a signal in `b`).
     pub fn mirror_bin(&self, b: usize) -> usize {
         (self.bins() - b) % self.bins()
+    }
+
+    /// Whether the raise at `lo..=hi` of `level_dbfs` (peaking at
+    /// `peak_bin`) is the IQ-imbalance image of a far stronger signal at the
+    /// mirror frequency.
+    pub fn is_image(&self, level_dbfs: &[f32], lo: usize, hi: usize, peak_bin: usize) -> bool {
+        let (a, b) = (self.mirror_bin(hi), self.mirror_bin(lo));
+        let (a, b) = (
+            a.min(b).saturating_sub(1),
+            (a.max(b) + 1).min(self.bins() - 1),
+        );
+        let mirror_peak = level_dbfs[a..=b].iter().copied().fold(f32::MIN, f32::max);
+        mirror_peak >= level_dbfs[peak_bin] + IMAGE_REJECTION_DB
     }
 
     /// Threshold relief in protected bins, dB.
