@@ -177,6 +177,7 @@ fn wideband_frames(count: u64, raise_from: u64, seed: u64) -> Vec<PsdFrame> {
                 mean_dbfs: mean,
                 fft_power_dbfs: (0..FFTS).map(|k| power + burst(k) + rnd()).collect(),
                 clipped: 0,
+                probe: Vec::new(),
             }
         })
         .collect()

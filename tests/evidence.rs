@@ -78,6 +78,7 @@ fn frame(i: u64, rng: &mut ChaCha8Rng, rogue: std::ops::Range<u64>) -> PsdFrame 
         mean_dbfs: mean,
         fft_power_dbfs: vec![-70.0],
         clipped: 0,
+        probe: Vec::new(),
     }
 }
 
@@ -423,6 +424,7 @@ fn overview_memory_is_bounded_for_100k_frames() {
         max_dbfs: Vec::new(),
         fft_power_dbfs: Vec::new(),
         clipped: 0,
+        probe: Vec::new(),
     };
     let mut peak_bytes = 0;
     for i in 0..100_000u64 {
@@ -1067,6 +1069,7 @@ fn overview_stitches_the_tunings_of_a_scan_plan() {
             mean_dbfs: mean,
             fft_power_dbfs: Vec::new(),
             clipped: 0,
+            probe: Vec::new(),
         });
     }
     assert_eq!(ov.span_hz(), Some((99e6, 103e6)));

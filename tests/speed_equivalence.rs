@@ -10,7 +10,7 @@ use num_complex::Complex32;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rfsentry::dsp::psd::{to_db, DcMode};
-use rfsentry::dsp::{PsdConfig, PsdEngine, PsdFrame, Window};
+use rfsentry::dsp::{PsdConfig, PsdEngine, PsdFrame, Window, PROBE_MAX_SAMPLES, PROBE_SEGMENTS};
 use rfsentry::iq::{Datatype, Sample};
 use rfsentry::pipeline::{for_each_frame, PipelineSettings};
 use rfsentry::profile::learn::Learner;
@@ -36,6 +36,8 @@ fn bits(f: &PsdFrame) -> Vec<u64> {
         f.sample_rate.to_bits(),
         f.clipped,
     ];
+    out.push(f.probe.len() as u64);
+    out.extend(f.probe.iter().flat_map(|s| [s.re.to_bits() as u64, s.im.to_bits() as u64]));
     for v in [&f.mean_dbfs, &f.max_dbfs, &f.fft_power_dbfs] {
         out.push(v.len() as u64);
         out.extend(v.iter().map(|x| x.to_bits() as u64));
@@ -100,7 +102,13 @@ fn reference(
     let mut frame_start = 0usize;
     let mut frames = Vec::new();
     let mut seg = 0usize;
+    let mut probe = Vec::new();
+    let probe_stride = (per_frame / PROBE_SEGMENTS).max(1);
+    let probe_max = (PROBE_MAX_SAMPLES / n).clamp(1, PROBE_SEGMENTS);
     while seg + n <= x.len() {
+        if count % probe_stride == 0 && probe.len() < probe_max * n {
+            probe.extend_from_slice(&x[seg..seg + n]);
+        }
         let mut buf: Vec<Sample> = x[seg..seg + n].iter().zip(&w).map(|(s, w)| s * w).collect();
         clipped += x[seg..seg + hop]
             .iter()
@@ -128,6 +136,7 @@ fn reference(
                 max_dbfs: shifted(&max, tone_norm),
                 fft_power_dbfs: std::mem::take(&mut powers),
                 clipped,
+                probe: std::mem::take(&mut probe),
             });
             acc.iter_mut().for_each(|v| *v = 0.0);
             max.iter_mut().for_each(|v| *v = 0.0);

@@ -19,6 +19,7 @@ pub mod clusters;
 pub mod comb;
 pub mod emitter;
 pub mod engine;
+pub mod envelope;
 pub mod health;
 pub mod onoff;
 pub mod slow;

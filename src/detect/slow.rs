@@ -11,11 +11,15 @@
 //! users coming and going) need a rise that much larger, and known emitters
 //! are left to the fast path. What the fast path already reported in the
 //! window is not reported again: this path only adds what it alone sees.
+//! A wide raise is a barrage unless its samples keep a constant envelope
+//! (a sweep faster than an FFT: [`super::envelope`]).
 
 use super::clusters::peak_lobe_bins;
+use super::envelope::{judge, share_of_band, EnvelopeProbe, Moments};
 use super::view::FrameView;
 use super::{confidence_from_margin, Detection};
 use crate::alert::AlertKind;
+use crate::iq::Sample;
 use crate::profile::learn::{median, runs};
 use serde_json::json;
 use std::collections::VecDeque;
@@ -84,6 +88,10 @@ pub struct SlowPath {
     /// The last long average's rise over the floor per bin, dB (empty
     /// until the path has warmed up).
     rise_db: Vec<f32>,
+    /// The probes (raw samples) of the frames in the window, oldest first.
+    probes: VecDeque<Vec<Sample>>,
+    /// Looks at the samples of a raised band (the envelope test).
+    envelope: EnvelopeProbe,
 }
 
 impl SlowPath {
@@ -119,11 +127,16 @@ impl SlowPath {
             }
             self.rise_db.clear();
             self.frames.clear();
+            self.probes.clear();
             self.sum = vec![0.0; frame.bins()];
             self.reported.clear();
         }
         self.next_start = Some(frame.end_sample());
         let linear: Vec<f32> = frame.mean_dbfs.iter().map(|&d| db_to_lin(d)).collect();
+        self.probes.push_back(frame.probe.clone());
+        if self.probes.len() > window {
+            self.probes.pop_front();
+        }
         for (s, &x) in self.sum.iter_mut().zip(&linear) {
             *s += x as f64;
         }
@@ -234,7 +247,29 @@ impl SlowPath {
                     "raised_fraction".into(),
                     json!(round2(in_run.len() as f32 / open_count as f32)),
                 );
-                (AlertKind::JammingBarrage, level)
+                // A sweep faster than an FFT raises the floor like noise
+                // but keeps a constant envelope.
+                let keep: Vec<bool> = (0..bins)
+                    .map(|b| (lo..=hi).contains(&b) && usable(b))
+                    .collect();
+                let mut moments = Moments::default();
+                for probe in &self.probes {
+                    self.envelope.add(probe, &keep, hi + 1 - lo, &mut moments);
+                }
+                let share = share_of_band(
+                    &long,
+                    |b| base.floor_dbfs[b] + gain,
+                    (0..bins).filter(|&b| keep[b]),
+                );
+                let envelope = judge(&moments, share);
+                if let Some(e) = envelope {
+                    details.insert("envelope_kurtosis".into(), json!(round2(e.kurtosis)));
+                }
+                if envelope.is_some_and(|e| e.chirp) {
+                    (AlertKind::JammingSwept, level)
+                } else {
+                    (AlertKind::JammingBarrage, level)
+                }
             } else {
                 if peak < SEED_DB + need(peak_bin)
                     || peak < neighbourhood(&rise, lo, hi) + SEED_DB

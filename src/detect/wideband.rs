@@ -7,10 +7,13 @@
 //!   above the average, its max-hold over ~100 ms covers a span, and what it
 //!   lights up moves from frame to frame (slow sweeps); or, when it sweeps the band within one FFT, a raised
 //!   spectrum with less of noise's FFT-to-FFT fluctuation (max-hold closer to
-//!   the average than the H(k) of Gaussian noise);
+//!   the average than the H(k) of Gaussian noise, or a constant envelope:
+//!   the samples' envelope kurtosis, once the rest of the site is taken out,
+//!   near 1 where noise gives 2);
 //! - **barrage**: the average itself is raised over a large part of the band
 //!   or a whole protected band, with noise-like fluctuation.
 
+use super::envelope::{judge, share_of_band, EnvelopeProbe, Moments};
 use super::onoff::on_off_pattern;
 use super::view::FrameView;
 use super::{confidence_from_margin, Detection};
@@ -57,6 +60,8 @@ pub struct WidebandDetector {
     activity: VecDeque<f32>,
     /// Where the next frame must start to continue `activity`.
     activity_next: Option<u64>,
+    /// Looks at the samples of a raised band (the envelope test).
+    probe: EnvelopeProbe,
 }
 
 /// The raised part of the band in one frame.
@@ -131,9 +136,34 @@ impl WidebandDetector {
             && band.max_fraction >= t.swept_min_span_fraction
             && (band.max_fraction >= t.barrage_min_fraction || moving);
         self.prev_visited = visited;
+        // Too fast for any FFT, a sweep raises the average like noise does;
+        // its samples keep a constant envelope.
+        let envelope = if band.mean_fraction >= t.barrage_min_fraction && !switching {
+            // The whole span (holes would cut a chirp's spectrum and modulate
+            // its envelope), less the known emitters and the DC spike.
+            let dc = frame.bins() / 2;
+            let keep: Vec<bool> = (0..frame.bins())
+                .map(|b| {
+                    (band.lo..=band.hi).contains(&b)
+                        && view.masks.known[b].is_none()
+                        && b.abs_diff(dc) > 1
+                })
+                .collect();
+            let mut moments = Moments::default();
+            self.probe.add(&frame.probe, &keep, band.hi + 1 - band.lo, &mut moments);
+            let share = share_of_band(
+                &frame.mean_dbfs,
+                |b| view.baseline.floor_dbfs[b],
+                (0..frame.bins()).filter(|&b| keep[b]),
+            );
+            judge(&moments, share)
+        } else {
+            None
+        };
+        let constant_envelope = envelope.is_some_and(|e| e.chirp);
         let sweep_fast = ffts >= 8
             && band.mean_fraction >= t.barrage_min_fraction
-            && spread <= noise_spread - FAST_SWEEP_SPREAD_DB;
+            && (spread <= noise_spread - FAST_SWEEP_SPREAD_DB || constant_envelope);
         tracing::trace!(
             "wideband t={} span={}..{} flatness={:.3}/{:.3} raised={:.2}/{:.2} pulse={} switching={} spread={:.2}/{:.2}",
             frame.start_sample,
@@ -154,6 +184,9 @@ impl WidebandDetector {
         details.insert("maxhold_fraction".into(), json!(round2(band.max_fraction)));
         details.insert("maxhold_spread_db".into(), json!(round2(spread)));
         details.insert("flatness".into(), json!(round2(flatness(&rise))));
+        if let Some(e) = envelope {
+            details.insert("envelope_kurtosis".into(), json!(round2(e.kurtosis)));
+        }
         let wide = band.max_fraction >= t.barrage_min_fraction || band.protected_hit;
         // Pulses raise the average itself, if only a little when their duty
         // is low; a strong burst's splatter lights the max-hold alone.

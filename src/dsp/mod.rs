@@ -4,5 +4,5 @@
 pub mod psd;
 pub mod window;
 
-pub use psd::{DcMode, PsdConfig, PsdEngine, PsdFrame};
+pub use psd::{DcMode, PsdConfig, PsdEngine, PsdFrame, PROBE_MAX_SAMPLES, PROBE_SEGMENTS};
 pub use window::Window;

@@ -104,6 +104,11 @@ impl PsdConfig {
     }
 }
 
+/// FFT segments of a frame whose raw samples travel with it as its probe.
+pub const PROBE_SEGMENTS: usize = 4;
+/// Most samples in a frame's probe (very large FFTs keep one segment).
+pub const PROBE_MAX_SAMPLES: usize = 1 << 14;
+
 /// One averaged spectrum: the unit every detector works on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PsdFrame {
@@ -123,6 +128,12 @@ pub struct PsdFrame {
     pub fft_power_dbfs: Vec<f32>,
     /// Samples in the frame whose I or Q reached the ADC's full scale.
     pub clipped: u64,
+    /// The raw samples of a few of the frame's FFT segments, evenly spread
+    /// ([`PROBE_SEGMENTS`], at most [`PROBE_MAX_SAMPLES`]), one after the
+    /// other, `fft_size` each: what a detector needs to look at the
+    /// signal itself (a sweep faster than an FFT has a constant envelope
+    /// where noise has not).
+    pub probe: Vec<Sample>,
 }
 
 impl PsdFrame {
@@ -208,6 +219,10 @@ pub struct PsdEngine {
     power_norm: f32,
     clip_level: f32,
     clipped: u64,
+    probe: Vec<Sample>,
+    /// Every how many segments one goes into the probe, and how many at most.
+    probe_stride: usize,
+    probe_max: usize,
     /// Samples not yet consumed by a complete FFT segment, starting at `carry_start`.
     carry: Vec<Sample>,
     carry_start: u64,
@@ -263,6 +278,9 @@ impl PsdEngine {
             power_norm: (1.0 / (n as f64 * s2)) as f32,
             clip_level,
             clipped: 0,
+            probe: Vec::new(),
+            probe_stride: (config.ffts_per_frame(sample_rate) / PROBE_SEGMENTS).max(1),
+            probe_max: (PROBE_MAX_SAMPLES / n).clamp(1, PROBE_SEGMENTS),
             carry: Vec::with_capacity(n),
             carry_start: 0,
             next_fft: 0,
@@ -301,6 +319,7 @@ impl PsdEngine {
         self.pending.count = 0;
         self.ffts_in_frame = 0;
         self.clipped = 0;
+        self.probe.clear();
     }
 
     /// Feed a block of samples starting at absolute index `start`. A block that
@@ -353,6 +372,12 @@ impl PsdEngine {
                 n,
             );
             let dst = &mut self.buf[j * n..(j + 1) * n];
+            if (self.ffts_in_frame + j) % self.probe_stride == 0
+                && self.probe.len() < self.probe_max * n
+            {
+                self.probe.extend_from_slice(a);
+                self.probe.extend_from_slice(b);
+            }
             self.clipped += window_segment(&k, &self.window2, hop, self.clip_level, dst, a, b);
         }
         let buf = &mut self.buf[..count * n];
@@ -402,6 +427,7 @@ impl PsdEngine {
             max_dbfs,
             fft_power_dbfs: std::mem::take(&mut self.powers),
             clipped: self.clipped,
+            probe: std::mem::take(&mut self.probe),
         };
         debug_assert_eq!(frame.mean_dbfs.len(), n);
         self.clear_frame();

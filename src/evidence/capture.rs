@@ -299,6 +299,7 @@ mod tests {
             max_dbfs: Vec::new(),
             fft_power_dbfs: Vec::new(),
             clipped: 0,
+            probe: Vec::new(),
         }
     }
 
