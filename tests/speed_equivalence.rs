@@ -37,7 +37,11 @@ fn bits(f: &PsdFrame) -> Vec<u64> {
         f.clipped,
     ];
     out.push(f.probe.len() as u64);
-    out.extend(f.probe.iter().flat_map(|s| [s.re.to_bits() as u64, s.im.to_bits() as u64]));
+    out.extend(
+        f.probe
+            .iter()
+            .flat_map(|s| [s.re.to_bits() as u64, s.im.to_bits() as u64]),
+    );
     for v in [&f.mean_dbfs, &f.max_dbfs, &f.fft_power_dbfs] {
         out.push(v.len() as u64);
         out.extend(v.iter().map(|x| x.to_bits() as u64));

@@ -61,10 +61,17 @@ pub struct Envelope {
     pub chirp: bool,
 }
 
+/// Forward and inverse FFTs of one size.
+struct Plans {
+    size: usize,
+    forward: Arc<dyn Fft<f32>>,
+    inverse: Arc<dyn Fft<f32>>,
+}
+
 /// Band-limits probes and measures their envelope (plans kept per FFT size).
 #[derive(Default)]
 pub struct EnvelopeProbe {
-    plans: Option<(usize, Arc<dyn Fft<f32>>, Arc<dyn Fft<f32>>)>,
+    plans: Option<Plans>,
     /// Hann window: a strong signal beside the band must not leak into it.
     window: Vec<f32>,
     /// The window's own kurtosis, n·Σw⁴ / (Σw²)², divided out.
@@ -89,12 +96,18 @@ impl EnvelopeProbe {
         if n == 0 || probe.len() < n {
             return;
         }
-        if self.plans.as_ref().map(|p| p.0) != Some(n) {
+        if self.plans.as_ref().map(|p| p.size) != Some(n) {
             let mut planner = FftPlanner::<f32>::new();
             let (fwd, inv) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
-            let len = fwd.get_inplace_scratch_len().max(inv.get_inplace_scratch_len());
+            let len = fwd
+                .get_inplace_scratch_len()
+                .max(inv.get_inplace_scratch_len());
             self.scratch = vec![Sample::default(); len];
-            self.plans = Some((n, fwd, inv));
+            self.plans = Some(Plans {
+                size: n,
+                forward: fwd,
+                inverse: inv,
+            });
             self.window = Window::Hann.coefficients(n);
             let (s2, s4) = self.window.iter().fold((0.0, 0.0), |(a, b), &w| {
                 let w2 = (w as f64).powi(2);
@@ -102,7 +115,8 @@ impl EnvelopeProbe {
             });
             self.window_kurtosis = n as f64 * s4 / (s2 * s2);
         }
-        let (_, fwd, inv) = self.plans.as_ref().expect("planned above");
+        let plans = self.plans.as_ref().expect("planned above");
+        let (fwd, inv) = (&plans.forward, &plans.inverse);
         let kept = keep.iter().filter(|&&k| k).count();
         into.chirp_kurtosis = span_bins as f64 / kept.max(1) as f64;
         for segment in probe.chunks_exact(n) {
@@ -230,7 +244,10 @@ mod tests {
                 let sweep = verdict(true, noise, hole, seed).expect("judged");
                 assert!(sweep.chirp, "sweep, noise {noise} hole {hole}: {sweep:?}");
                 let barrage = verdict(false, noise, hole, seed).expect("judged");
-                assert!(!barrage.chirp, "noise, noise {noise} hole {hole}: {barrage:?}");
+                assert!(
+                    !barrage.chirp,
+                    "noise, noise {noise} hole {hole}: {barrage:?}"
+                );
             }
         }
     }

@@ -150,7 +150,8 @@ impl WidebandDetector {
                 })
                 .collect();
             let mut moments = Moments::default();
-            self.probe.add(&frame.probe, &keep, band.hi + 1 - band.lo, &mut moments);
+            self.probe
+                .add(&frame.probe, &keep, band.hi + 1 - band.lo, &mut moments);
             let share = share_of_band(
                 &frame.mean_dbfs,
                 |b| view.baseline.floor_dbfs[b],
