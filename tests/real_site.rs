@@ -187,13 +187,12 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
         pct(&mut weak, 0.95),
     );
 
-    // The issue's targets where they are met; where they are not yet (strong
-    // Pd 1.0, classification 0.95, exactly one alert per incident, no
-    // strays), the bound is what this commit measured, so that nothing gets
-    // worse unnoticed.
+    // The issue's targets where they are met; where they are not yet
+    // (strong Pd 1.0, exactly one alert per incident), the bound is close
+    // to what this commit measured, so that nothing gets worse unnoticed.
     assert!(false_alerts.is_empty(), "false alerts: {false_alerts:#?}");
     assert!(
-        strays.len() <= seeds.len() / 4 + 1,
+        strays.len() <= seeds.len() / 10 + 1,
         "{} stray alerts during incidents: {strays:#?}",
         strays.len()
     );
@@ -202,12 +201,10 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
         let target = if *strength == "weak" { 0.9 } else { 0.98 };
         assert!(pd >= target, "{kind} ({strength}): Pd {pd:.2} < {target}");
     }
-    // The issue asks 0.95; measured 0.949 (the 0.7 ms sweep reads as a
-    // barrage): held here until it is reached.
     let accuracy = classified as f64 / detected as f64;
-    assert!(accuracy >= 0.94, "classification {accuracy:.3} < 0.94");
+    assert!(accuracy >= 0.95, "classification {accuracy:.3} < 0.95");
     let per_incident = alerts as f64 / detected as f64;
-    assert!(per_incident <= 1.1, "alerts per incident {per_incident:.3}");
+    assert!(per_incident <= 1.05, "alerts per incident {per_incident:.3}");
     assert!(
         pct(&mut weak, 0.95) <= 2.0,
         "weak events confirmed too late"

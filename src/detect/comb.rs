@@ -17,6 +17,28 @@ const MIN_LINES: usize = 4;
 /// How far a line may sit from its place in the comb, bins.
 const TOLERANCE_BINS: f64 = 1.5;
 
+/// How many line spacings beyond a comb's outer lines a line may still
+/// belong to it (lines lost in noise or under known emitters between).
+const REACH_SPACINGS: f64 = 4.0;
+
+/// Whether a narrow signal at `peak_hz` is one more line of `comb` (a
+/// detection of [`find_comb`]): on its grid, within [`REACH_SPACINGS`]
+/// of its ends, to within `tolerance_hz`.
+pub fn is_line_of(comb: &Detection, peak_hz: f64, tolerance_hz: f64) -> bool {
+    let Some(spacing) = comb.details.get("line_spacing_hz").and_then(|v| v.as_f64()) else {
+        return false;
+    };
+    if spacing <= 0.0 {
+        return false;
+    }
+    let reach = REACH_SPACINGS * spacing;
+    if peak_hz < comb.low_hz - reach || peak_hz > comb.high_hz + reach {
+        return false;
+    }
+    let steps = (peak_hz - comb.low_hz) / spacing;
+    ((steps - steps.round()) * spacing).abs() <= tolerance_hz
+}
+
 /// The comb among `clusters` (their narrow ones), if any: its detection
 /// and the indices of the clusters it is made of.
 pub fn find_comb(view: &FrameView, clusters: &[Cluster]) -> Option<(Detection, Vec<usize>)> {

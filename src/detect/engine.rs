@@ -9,7 +9,7 @@
 
 use super::burst::BurstDetector;
 use super::clusters::{find_clusters, join_lobes, Cluster};
-use super::comb::find_comb;
+use super::comb::{find_comb, is_line_of};
 use super::slow::SlowPath;
 use super::tracker::is_wideband;
 use super::view::{FrameView, SegmentMasks};
@@ -145,7 +145,12 @@ impl DetectionEngine {
         clusters.retain(|c| !view.is_image(&frame.mean_dbfs, c.lo, c.hi, c.peak_bin));
         if jam.is_none() {
             if let Some((comb, _)) = find_comb(&view, &clusters) {
-                clusters.retain(|c| outside(c, &comb));
+                // Its lines beyond the run found (faint, or past a known
+                // emitter) are part of it too.
+                let tolerance = 2.0 * frame.bin_width_hz();
+                clusters.retain(|c| {
+                    outside(c, &comb) && !is_line_of(&comb, frame.bin_hz(c.peak_bin), tolerance)
+                });
                 out.extend(Some(comb).filter(enabled));
             }
         }

@@ -49,6 +49,9 @@ pub fn is_wideband(kind: AlertKind) -> bool {
     )
 }
 
+/// Most power difference between a hopper's channels, dB.
+const HOP_POWER_DB: f32 = 8.0;
+
 /// Order of preference when votes tie (the more specific kind first; an
 /// unknown emitter after every jammer).
 const KIND_PRIORITY: [AlertKind; 4] = [
@@ -84,12 +87,23 @@ struct Track {
     held_until: u64,
     /// Width of the emitter's first detection: one channel of a hopper.
     channel_hz: f64,
+    /// The frame (its end) the kinds in `voted` were voted in: one vote
+    /// per kind a frame (the lines of one comb are not twenty tones).
+    voted_frame: u64,
+    voted: Vec<AlertKind>,
 }
 
 impl Track {
     fn absorb(&mut self, d: &Detection, frame_end: u64, hold: u64) {
         self.held_until = self.held_until.max(frame_end + hold);
-        *self.votes.entry(d.kind).or_default() += 1;
+        if self.voted_frame != frame_end {
+            self.voted_frame = frame_end;
+            self.voted.clear();
+        }
+        if !self.voted.contains(&d.kind) {
+            self.voted.push(d.kind);
+            *self.votes.entry(d.kind).or_default() += 1;
+        }
         self.low_hz = self.low_hz.min(d.low_hz);
         self.high_hz = self.high_hz.max(d.high_hz);
         self.last_sample = frame_end;
@@ -131,7 +145,7 @@ impl Track {
             && self.last_sample + 2 * frame_len >= frame_start + frame_len
             && width >= 0.5 * self.channel_hz
             && width <= 2.0 * self.channel_hz
-            && (d.peak_dbfs - self.peak_dbfs).abs() <= 8.0
+            && (d.peak_dbfs - self.peak_dbfs).abs() <= HOP_POWER_DB
     }
 
     fn overlaps(&self, d: &Detection, tolerance_hz: f64) -> bool {
@@ -311,6 +325,8 @@ impl Tracker {
                     changed: false,
                     held_until: frame_end + hold,
                     channel_hz: d.high_hz - d.low_hz,
+                    voted_frame: frame_end,
+                    voted: vec![d.kind],
                 }),
             }
         }
@@ -330,7 +346,7 @@ impl Tracker {
                 t.elapsed = t.seen;
             }
         }
-        self.merge_pending(segment, 3.0 * bin_hz);
+        self.merge_pending(segment, 3.0 * bin_hz, 2 * (frame_end - frame_start));
         let update = self.secs(self.thresholds.update_interval_s);
         let jamming_min = self.min_duration(Class::Jamming);
         let wide_hz = 0.1 * self.sample_rate;
@@ -403,7 +419,7 @@ impl Tracker {
     /// class is part of it (one emitter seen first as two fragments); one
     /// inside an older wideband jammer's band is a piece of that jammer
     /// (a sweep seen as a narrow signal before its span shows).
-    fn merge_pending(&mut self, segment: usize, tolerance_hz: f64) {
+    fn merge_pending(&mut self, segment: usize, tolerance_hz: f64, recent: u64) {
         let mut i = 0;
         while i < self.tracks.len() {
             let t = &self.tracks[i];
@@ -415,10 +431,12 @@ impl Tracker {
                             && t.low_hz <= u.high_hz + tolerance_hz
                             && t.high_hz >= u.low_hz - tolerance_hz;
                         let reach = tolerance_hz.max(0.25 * (u.high_hz - u.low_hz));
+                        // A line of a comb (a car jammer) seen before the
+                        // comb showed is a tone of that jammer.
                         let inside_jammer = j != i
                             && u.class == Class::Jamming
                             && is_wideband(u.kind)
-                            && t.class == Class::Unknown
+                            && (t.class == Class::Unknown || t.kind == AlertKind::JammingTone)
                             && t.low_hz >= u.low_hz - reach
                             && t.high_hz <= u.high_hz + reach;
                         // A hopper's channel first seen steady, as a tone.
@@ -428,7 +446,21 @@ impl Tracker {
                             && t.kind == AlertKind::JammingTone
                             && t.low_hz >= u.low_hz - tolerance_hz
                             && t.high_hz <= u.high_hz + tolerance_hz;
-                        u.segment == segment && (same || inside_jammer || hop_channel)
+                        // Another channel of a hopper, seen in a frame the
+                        // hopper was seen in too (a dwell shorter than a
+                        // frame), or a burst on a channel it visited,
+                        // reported once the burst is over: of the hopper's
+                        // width and power, while it is on the air.
+                        let width = t.high_hz - t.low_hz;
+                        let revisit = j != i
+                            && u.class == Class::Unknown
+                            && u.high_hz - u.low_hz > 2.0 * u.channel_hz
+                            && matches!(t.kind, AlertKind::EmitterUnknown | AlertKind::JammingTone)
+                            && width >= 0.25 * u.channel_hz
+                            && width <= 2.0 * u.channel_hz
+                            && (t.peak_dbfs - u.peak_dbfs).abs() <= HOP_POWER_DB
+                            && u.last_sample + recent >= t.last_sample;
+                        u.segment == segment && (same || inside_jammer || hop_channel || revisit)
                     })
                 })
                 .flatten();
@@ -441,7 +473,9 @@ impl Tracker {
             u.low_hz = u.low_hz.min(t.low_hz);
             u.high_hz = u.high_hz.max(t.high_hz);
             u.last_sample = u.last_sample.max(t.last_sample);
-            if u.class == t.class {
+            // A fragment's votes count where it is of the same kind of
+            // thing (not a jammer's line voting tone for the jammer).
+            if u.class == t.class && is_wideband(u.kind) == is_wideband(t.kind) {
                 u.held_until = u.held_until.max(t.held_until);
                 for (k, v) in t.votes {
                     *u.votes.entry(k).or_default() += v;
@@ -518,6 +552,8 @@ impl Tracker {
             changed: false,
             held_until: 0,
             channel_hz: 0.0,
+            voted_frame: 0,
+            voted: Vec::new(),
         };
         events.push(self.event(&track, EventType::Raised));
         self.gap = Some(track);
@@ -728,6 +764,48 @@ mod tests {
         let cleared = events.last().unwrap();
         assert_eq!(cleared.event, EventType::Cleared);
         assert_eq!(cleared.end_sample, 182 * FRAME);
+    }
+
+    #[test]
+    fn a_hopper_dwelling_less_than_a_frame_is_one_alert() {
+        let mut t = tracker();
+        // Two channels a frame (a 30 ms dwell in 50 ms frames).
+        let events = feed(&mut t, 60, |i| {
+            let low = |k: u64| 100e3 + 25e3 * ((k * 7) % 20) as f64;
+            vec![
+                det(AlertKind::EmitterUnknown, low(2 * i), low(2 * i) + 12.5e3),
+                det(
+                    AlertKind::EmitterUnknown,
+                    low(2 * i + 1),
+                    low(2 * i + 1) + 12.5e3,
+                ),
+            ]
+        });
+        let raised = events
+            .iter()
+            .filter(|e| e.event == EventType::Raised)
+            .count();
+        assert_eq!(raised, 1, "{events:#?}");
+    }
+
+    #[test]
+    fn the_lines_of_a_comb_vote_once_a_frame() {
+        let mut t = tracker();
+        // A comb seen as one swept detection and, under it, twelve lines.
+        let events = feed(&mut t, 20, |_| {
+            let mut found = vec![det(AlertKind::JammingSwept, 100e3, 700e3)];
+            found.extend((0..12).map(|k| {
+                let f = 100e3 + 50e3 * k as f64;
+                det(AlertKind::JammingTone, f, f + 2e3)
+            }));
+            found
+        });
+        let raised: Vec<_> = events
+            .iter()
+            .filter(|e| e.event == EventType::Raised)
+            .collect();
+        assert_eq!(raised.len(), 1, "{events:#?}");
+        assert_eq!(events.last().unwrap().kind, AlertKind::JammingSwept);
     }
 
     #[test]
