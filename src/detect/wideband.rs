@@ -43,6 +43,8 @@ const SWEEP_WINDOW_S: f64 = 0.1;
 const MIN_PULSE_CORRELATION: f32 = 0.5;
 /// Least spectral flatness of a jammer's raise (a strong emitter's skirts score far lower).
 const MIN_FLATNESS: f32 = 0.3;
+/// Raised runs closer than bins / this are one jammer's.
+const GROUP_GAP_DIVISOR: usize = 10;
 /// Max-hold margin over its baseline p99 for a bin to count as swept over, dB.
 const MAXHOLD_MARGIN_DB: f32 = 3.0;
 
@@ -371,14 +373,28 @@ fn raised_band(
         .iter()
         .map(|&b| mean_hot[b] || max_hot[b])
         .collect();
-    // The span from the first to the last substantial run (ignore isolated bins).
+    // The substantial runs (ignore isolated bins), grouped where they lie
+    // close together; the jammer is the group holding the most raised
+    // bins (another signal raised far away does not stretch its span).
     let min_run = (bins / 200).max(3);
     let big: Vec<(usize, usize)> = runs(&hot, (bins / 100).max(2))
         .into_iter()
         .filter(|(lo, hi)| hi - lo + 1 >= min_run)
         .collect();
-    let lo = open_bins[big.first()?.0];
-    let hi = open_bins[big.last()?.1];
+    let bridge = (bins / GROUP_GAP_DIVISOR).max(2);
+    let mut groups: Vec<(usize, usize, usize)> = Vec::new();
+    for &(a, z) in &big {
+        let size = z - a + 1;
+        match groups.last_mut() {
+            Some(g) if a <= g.1 + bridge => {
+                g.1 = z;
+                g.2 += size;
+            }
+            _ => groups.push((a, z, size)),
+        }
+    }
+    let &(first, last, _) = groups.iter().max_by_key(|g| g.2)?;
+    let (lo, hi) = (open_bins[first], open_bins[last]);
     Some(RaisedBand {
         lo,
         hi,
