@@ -640,22 +640,39 @@ fn one_writer_per_output_and_no_run_wipes_another() {
 }
 
 /// A run given a FIFO nobody writes to never hangs: it is refused at once
-/// (opening it would block), and SIGTERM would end it within a second.
+/// (opening it would block), and SIGTERM would end it within a second —
+/// a raw FIFO, a SigMF pair whose data file is a FIFO, and a WAV FIFO.
 #[test]
 fn a_fifo_recording_never_hangs_the_run() {
     let s = setup();
     let dir = s.work_dir("fifo");
-    let fifo = dir.join("ff.cu8");
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: mkfifo on a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let mkfifo = |name: &str| {
+        let c = std::ffi::CString::new(dir.join(name).to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    mkfifo("ff.cu8");
+    mkfifo("ff.wav");
+    mkfifo("pair.sigmf-data");
+    std::fs::copy(
+        s.recording().with_extension("sigmf-meta"),
+        dir.join("pair.sigmf-meta"),
+    )
+    .unwrap();
     let profiles = s.path().join("profiles");
-    for command in ["analyze", "monitor"] {
+    for (command, rec) in [
+        ("analyze", "ff.cu8"),
+        ("monitor", "ff.cu8"),
+        ("analyze", "pair.sigmf-meta"),
+        ("monitor", "pair.sigmf-meta"),
+        ("analyze", "ff.wav"),
+    ] {
+        let out = format!("{command}-{}", rec.replace('.', "-"));
         let args = on_demo_site(
             &[command, "--rate", "250k", "--freq", "433.92M"],
             profiles.to_str().unwrap(),
-            command,
-            &["ff.cu8"],
+            &out,
+            &[rec],
         );
         let mut child = spawn_captured(&dir, &args);
         std::thread::sleep(Duration::from_millis(700));
@@ -669,11 +686,20 @@ fn a_fifo_recording_never_hangs_the_run() {
             }
             if t.elapsed() > Duration::from_secs(1) {
                 child.kill().unwrap();
-                panic!("{command}: SIGTERM ignored while opening a FIFO");
+                panic!("{command} {rec}: SIGTERM ignored while opening a FIFO");
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        assert!(!status.success(), "{command}: stopped is not success");
+        assert!(!status.success(), "{command} {rec}: stopped is not success");
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        assert!(
+            stderr.contains("a regular file of samples") && stderr.contains("FIFO"),
+            "{command} {rec}: not refused as a FIFO:\n{stderr}"
+        );
     }
 }
 
