@@ -305,6 +305,25 @@ fn sigterm_during_monitor_clears_every_alert_and_prints_the_summary() {
     }
 }
 
+/// `n` recordings with the same samples as `rec` (hard links, `NAME-i.sigmf-*`
+/// beside it): `analyze` refuses one recording given twice.
+fn copies_of(rec: &Path, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let meta = rec.with_file_name(format!("copy{n}-{i}.sigmf-meta"));
+            for (from, to) in [
+                (rec.to_path_buf(), meta.clone()),
+                (rec.with_extension("sigmf-data"), meta.with_extension("sigmf-data")),
+            ] {
+                if !to.exists() {
+                    std::fs::hard_link(from, &to).unwrap();
+                }
+            }
+            meta.to_str().unwrap().to_string()
+        })
+        .collect()
+}
+
 /// Nothing skipped: every recording given to `analyze` and `learn` is read
 /// in full. (A pipeline winding down used to set the process-wide stop
 /// flag, so every recording after the first was silently skipped.)
@@ -313,16 +332,13 @@ fn every_recording_of_several_is_analysed_and_learned() {
     let s = setup();
     let dir = s.work_dir("several");
     let rec = s.recording();
+    let three = copies_of(&rec, 3);
+    let three: Vec<&str> = three.iter().map(String::as_str).collect();
     let rec = rec.to_str().unwrap();
     let profiles = s.path().join("profiles");
     let out = rfsentry_ok(
         &dir,
-        &on_demo_site(
-            &["analyze"],
-            profiles.to_str().unwrap(),
-            "o",
-            &[rec, rec, rec],
-        ),
+        &on_demo_site(&["analyze"], profiles.to_str().unwrap(), "o", &three),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let full: Vec<&str> = stdout
@@ -354,10 +370,9 @@ fn every_recording_of_several_is_analysed_and_learned() {
 #[test]
 fn sigterm_during_analyze_or_learn_is_not_a_partial_success() {
     let s = setup();
-    let rec = s.recording();
-    let rec = rec.to_str().unwrap();
     // Ten copies of the recording: a few seconds of work, stopped after 0.5 s.
-    let recs = vec![rec; 10];
+    let recs = copies_of(&s.recording(), 10);
+    let recs: Vec<&str> = recs.iter().map(String::as_str).collect();
     for (name, args) in [
         (
             "analyze",
