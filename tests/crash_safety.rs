@@ -313,7 +313,10 @@ fn copies_of(rec: &Path, n: usize) -> Vec<String> {
             let meta = rec.with_file_name(format!("copy{n}-{i}.sigmf-meta"));
             for (from, to) in [
                 (rec.to_path_buf(), meta.clone()),
-                (rec.with_extension("sigmf-data"), meta.with_extension("sigmf-data")),
+                (
+                    rec.with_extension("sigmf-data"),
+                    meta.with_extension("sigmf-data"),
+                ),
             ] {
                 if !to.exists() {
                     std::fs::hard_link(from, &to).unwrap();
