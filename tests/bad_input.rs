@@ -121,8 +121,14 @@ fn fixture() -> &'static Fixture {
             "learning the demo profile: {}",
             out.stderr
         );
-        let meta: serde_json::Value =
+        let mut meta: serde_json::Value =
             serde_json::from_slice(&std::fs::read(demo_baseline()).unwrap()).unwrap();
+        // The cases use a quarter of the data: the whole file's SHA-512 no
+        // longer applies (and would be an error; the sha512 cases set their own).
+        meta["global"]
+            .as_object_mut()
+            .unwrap()
+            .remove("core:sha512");
         // A quarter second of the demo recording is plenty for every case.
         let mut data = std::fs::read(repo().join("recordings/demo-baseline.sigmf-data")).unwrap();
         data.truncate(2 * 62_500);
@@ -899,7 +905,129 @@ const CASES: &[Case] = &[
         exit: Exit::Error,
         says: &["ff.cu8: samples: a regular file of samples", "pipe, FIFO or device"],
     },
+    Case {
+        name: "SigMF data file that is a FIFO",
+        setup: |fx, dir| {
+            sigmf(dir, &fx.meta, &[]);
+            std::fs::remove_file(dir.join("x.sigmf-data")).unwrap();
+            mkfifo(&dir.join("x.sigmf-data"));
+            analyze(fx, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["x.sigmf-data: samples: a regular file of samples", "pipe, FIFO or device"],
+    },
+    Case {
+        name: "WAV recording that is a FIFO",
+        setup: |fx, dir| {
+            mkfifo(&dir.join("ff.wav"));
+            analyze(fx, &["--freq", "433.92M", "ff.wav"])
+        },
+        exit: Exit::Error,
+        says: &["ff.wav: samples: a regular file of samples", "pipe, FIFO or device"],
+    },
+    Case {
+        name: "SigMF core:num_channels = 2",
+        setup: |fx, dir| {
+            sigmf(dir, &demo_meta_with(fx, "core:num_channels", Some(2.into())), &fx.data);
+            analyze(fx, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &[
+            "x.sigmf-meta: global.core:num_channels",
+            "found 2: multi-channel recordings are not supported",
+        ],
+    },
+    Case {
+        name: "SigMF core:sha512 that does not match the data",
+        setup: |fx, dir| {
+            let wrong = "ab".repeat(64);
+            sigmf(dir, &demo_meta_with(fx, "core:sha512", Some(wrong.into())), &fx.data);
+            analyze(fx, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &[
+            "x.sigmf-meta: global.core:sha512: the SHA-512 of the data file",
+            "x.sigmf-data; the data read hashes to",
+        ],
+    },
+    Case {
+        name: "SigMF core:sha512 that is not a hash",
+        setup: |fx, dir| {
+            sigmf(dir, &demo_meta_with(fx, "core:sha512", Some("abc".into())), &fx.data);
+            analyze(fx, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &["x.sigmf-meta: global.core:sha512: the SHA-512 of the data file as 128 hex digits; found \"abc\""],
+    },
+    Case {
+        name: "SigMF core:sha512 of the data, with a stray byte (control)",
+        setup: |fx, dir| {
+            let mut data = fx.data.clone();
+            data.push(7);
+            let hash = sha512_hex(&data);
+            sigmf(dir, &demo_meta_with(fx, "core:sha512", Some(hash.into())), &data);
+            analyze(fx, &["x.sigmf-meta"])
+        },
+        exit: Exit::Warning,
+        says: &["ignoring 1 trailing byte(s)"],
+    },
+    Case {
+        name: "SigMF core:datetime in year 9999 (alert times past RFC 3339)",
+        setup: |fx, dir| {
+            let mut meta = fx.meta.clone();
+            meta["captures"][0]["core:datetime"] = "9999-12-31T23:59:59.9Z".into();
+            sigmf(dir, &meta, &fx.data);
+            analyze(fx, &["x.sigmf-meta"])
+        },
+        exit: Exit::Error,
+        says: &[
+            "x.sigmf-meta: captures[0].core:datetime",
+            "ends by 9999-12-31T23:59:59Z",
+            "found 9999-12-31T23:59:59.900Z",
+        ],
+    },
+    Case {
+        name: "the same recording given twice to analyze",
+        setup: |fx, dir| {
+            sigmf(dir, &fx.meta, &fx.data);
+            analyze(fx, &["x.sigmf-meta", "./x.sigmf-data"])
+        },
+        exit: Exit::Error,
+        says: &["x.sigmf-meta and ./x.sigmf-data are the same recording"],
+    },
+    Case {
+        name: "learn merging an 868 MHz recording into a 433 MHz profile",
+        setup: |fx, dir| {
+            let p = profile_with(fx, dir, "demo", |_| {});
+            let mut meta = fx.meta.clone();
+            meta["captures"][0]["core:frequency"] = 868.3e6.into();
+            sigmf(dir, &meta, &fx.data);
+            let mut a = args(&["learn", "--site", "demo", "--profile-dir"]);
+            a.push(p.into());
+            a.push("x.sigmf-meta".into());
+            a
+        },
+        exit: Exit::Error,
+        says: &[
+            "cannot merge x.sigmf-meta at 868.300000 MHz into profile \"demo\", learned at 433.920000 MHz",
+            "--site demo-868", "--replace", "--add-tuning",
+        ],
+    },
 ];
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+fn sha512_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha512::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// `[device]` cases: the table is read (strictly) only by builds with SoapySDR.
 #[cfg(feature = "soapy")]
@@ -1048,10 +1176,15 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
         for i in 100_000..102_500 {
             bytes[i * 8..i * 8 + 8].copy_from_slice(&[0xff; 8]); // NaN, NaN
         }
+        // The metadata of a recorder that wrote these samples: their SHA-512.
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join(format!("{name}.sigmf-meta"))).unwrap())
+                .unwrap();
+        meta["global"]["core:sha512"] = sha512_hex(&bytes).into();
         std::fs::write(d.join(format!("{name}-nan.sigmf-data")), bytes).unwrap();
-        std::fs::copy(
-            d.join(format!("{name}.sigmf-meta")),
+        std::fs::write(
             d.join(format!("{name}-nan.sigmf-meta")),
+            serde_json::to_vec_pretty(&meta).unwrap(),
         )
         .unwrap();
     }
@@ -1124,4 +1257,98 @@ fn nan_and_inf_samples_never_poison_the_baseline_or_the_alerts() {
         );
     }
     println!("clean alerts {clean_alerts:?}, with NaN/Inf {nan_alerts:?}");
+}
+
+/// Issue #12: merging another frequency is refused unless asked for with
+/// `--add-tuning`, which makes a scan plan monitor can run: every tuning
+/// gets `--dwell` seconds (never the 0 that `monitor --device` refuses).
+#[test]
+fn learn_add_tuning_makes_a_scan_plan_with_dwell_times() {
+    let fx = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile_with(fx, dir.path(), "demo", |_| {});
+    let mut meta = fx.meta.clone();
+    meta["captures"][0]["core:frequency"] = 868.3e6.into();
+    sigmf(dir.path(), &meta, &fx.data);
+    let mut a = args(&["learn", "--site", "demo", "--profile-dir"]);
+    a.push(p.clone().into());
+    a.extend(args(&["--add-tuning", "--dwell", "2.5", "x.sigmf-meta"]));
+    let out = rfsentry_output(dir.path(), &a);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("2 segment(s)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("scan plan: 868.300000 MHz dwells 2.5 s"),
+        "{}",
+        out.stdout
+    );
+    let table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(p.join("demo.toml")).unwrap()).unwrap();
+    let segs = table["segments"].as_array().unwrap();
+    let plan: Vec<(f64, f64)> = segs
+        .iter()
+        .map(|s| {
+            (
+                s["center_hz"].as_float().unwrap(),
+                s["dwell_s"].as_float().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(plan, [(433.92e6, 2.5), (868.3e6, 2.5)]);
+}
+
+/// Issue #12: a raw recording (no time in it) was dated 1970-01-01. Its
+/// alerts are now dated from the file's modification time minus its
+/// duration, and every event and the report say the time is an estimate.
+#[test]
+fn a_raw_recording_is_dated_from_its_modification_time_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo incidents as raw ci8 (.cs8), last modified 2025-03-04T05:06:07Z.
+    let data = std::fs::read(repo().join("recordings/demo-incidents.sigmf-data")).unwrap();
+    let raw = dir.path().join("incidents.cs8");
+    std::fs::write(&raw, &data).unwrap();
+    let end = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_741_064_767);
+    std::fs::File::options()
+        .write(true)
+        .open(&raw)
+        .unwrap()
+        .set_modified(end)
+        .unwrap();
+    let fx = fixture();
+    let a = analyze(
+        fx,
+        &["--rate", "250k", "--freq", "433.92M", "incidents.cs8"],
+    );
+    let out = rfsentry_output(dir.path(), &a);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // 1.5 M samples at 250 kS/s: 6 s before the modification time.
+    assert!(
+        out.stderr
+            .contains("incidents.cs8 does not say when it was recorded")
+            && out.stderr.contains("starting about 2025-03-04T05:06:01Z"),
+        "{}",
+        out.stderr
+    );
+    let log = std::fs::read_to_string(dir.path().join("out/alerts.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!events.is_empty(), "the incidents raise alerts");
+    for e in &events {
+        let start = e["start"].as_str().unwrap();
+        assert!(start.starts_with("2025-03-04T05:06:0"), "{e}");
+        assert!(
+            e["details"]["time_basis"]
+                .as_str()
+                .unwrap()
+                .contains("file modification time"),
+            "{e}"
+        );
+    }
+    let report = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(
+        report.contains("starting about 2025-03-04 05:06:01 UTC (file modification time"),
+        "report lacks the estimate"
+    );
 }

@@ -305,6 +305,28 @@ fn sigterm_during_monitor_clears_every_alert_and_prints_the_summary() {
     }
 }
 
+/// `n` recordings with the same samples as `rec` (hard links, `NAME-i.sigmf-*`
+/// beside it): `analyze` refuses one recording given twice.
+fn copies_of(rec: &Path, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let meta = rec.with_file_name(format!("copy{n}-{i}.sigmf-meta"));
+            for (from, to) in [
+                (rec.to_path_buf(), meta.clone()),
+                (
+                    rec.with_extension("sigmf-data"),
+                    meta.with_extension("sigmf-data"),
+                ),
+            ] {
+                if !to.exists() {
+                    std::fs::hard_link(from, &to).unwrap();
+                }
+            }
+            meta.to_str().unwrap().to_string()
+        })
+        .collect()
+}
+
 /// Nothing skipped: every recording given to `analyze` and `learn` is read
 /// in full. (A pipeline winding down used to set the process-wide stop
 /// flag, so every recording after the first was silently skipped.)
@@ -313,16 +335,13 @@ fn every_recording_of_several_is_analysed_and_learned() {
     let s = setup();
     let dir = s.work_dir("several");
     let rec = s.recording();
+    let three = copies_of(&rec, 3);
+    let three: Vec<&str> = three.iter().map(String::as_str).collect();
     let rec = rec.to_str().unwrap();
     let profiles = s.path().join("profiles");
     let out = rfsentry_ok(
         &dir,
-        &on_demo_site(
-            &["analyze"],
-            profiles.to_str().unwrap(),
-            "o",
-            &[rec, rec, rec],
-        ),
+        &on_demo_site(&["analyze"], profiles.to_str().unwrap(), "o", &three),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let full: Vec<&str> = stdout
@@ -354,10 +373,9 @@ fn every_recording_of_several_is_analysed_and_learned() {
 #[test]
 fn sigterm_during_analyze_or_learn_is_not_a_partial_success() {
     let s = setup();
-    let rec = s.recording();
-    let rec = rec.to_str().unwrap();
     // Ten copies of the recording: a few seconds of work, stopped after 0.5 s.
-    let recs = vec![rec; 10];
+    let recs = copies_of(&s.recording(), 10);
+    let recs: Vec<&str> = recs.iter().map(String::as_str).collect();
     for (name, args) in [
         (
             "analyze",
@@ -640,22 +658,39 @@ fn one_writer_per_output_and_no_run_wipes_another() {
 }
 
 /// A run given a FIFO nobody writes to never hangs: it is refused at once
-/// (opening it would block), and SIGTERM would end it within a second.
+/// (opening it would block), and SIGTERM would end it within a second —
+/// a raw FIFO, a SigMF pair whose data file is a FIFO, and a WAV FIFO.
 #[test]
 fn a_fifo_recording_never_hangs_the_run() {
     let s = setup();
     let dir = s.work_dir("fifo");
-    let fifo = dir.join("ff.cu8");
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: mkfifo on a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let mkfifo = |name: &str| {
+        let c = std::ffi::CString::new(dir.join(name).to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    mkfifo("ff.cu8");
+    mkfifo("ff.wav");
+    mkfifo("pair.sigmf-data");
+    std::fs::copy(
+        s.recording().with_extension("sigmf-meta"),
+        dir.join("pair.sigmf-meta"),
+    )
+    .unwrap();
     let profiles = s.path().join("profiles");
-    for command in ["analyze", "monitor"] {
+    for (command, rec) in [
+        ("analyze", "ff.cu8"),
+        ("monitor", "ff.cu8"),
+        ("analyze", "pair.sigmf-meta"),
+        ("monitor", "pair.sigmf-meta"),
+        ("analyze", "ff.wav"),
+    ] {
+        let out = format!("{command}-{}", rec.replace('.', "-"));
         let args = on_demo_site(
             &[command, "--rate", "250k", "--freq", "433.92M"],
             profiles.to_str().unwrap(),
-            command,
-            &["ff.cu8"],
+            &out,
+            &[rec],
         );
         let mut child = spawn_captured(&dir, &args);
         std::thread::sleep(Duration::from_millis(700));
@@ -669,11 +704,20 @@ fn a_fifo_recording_never_hangs_the_run() {
             }
             if t.elapsed() > Duration::from_secs(1) {
                 child.kill().unwrap();
-                panic!("{command}: SIGTERM ignored while opening a FIFO");
+                panic!("{command} {rec}: SIGTERM ignored while opening a FIFO");
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        assert!(!status.success(), "{command}: stopped is not success");
+        assert!(!status.success(), "{command} {rec}: stopped is not success");
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        assert!(
+            stderr.contains("a regular file of samples") && stderr.contains("FIFO"),
+            "{command} {rec}: not refused as a FIFO:\n{stderr}"
+        );
     }
 }
 

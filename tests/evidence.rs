@@ -1011,6 +1011,7 @@ fn report_shows_every_alert_with_escaped_text_and_existing_pictures() {
             sample_rate: RATE,
             center_hz: CENTER,
             start_time: Some("2024-05-01T12:00:00Z".parse().unwrap()),
+            time_basis: None,
         }],
         alerts: alerts.clone(),
         processing_s: Some(0.5),

@@ -757,6 +757,70 @@ fn ctrl_c_while_the_device_is_gone_or_stalled_ends_promptly() {
     }
 }
 
+/// Issue #12: SIGTERM while the device's reopen hangs in the driver (it never
+/// returns) ends the process within a second or so: the reopen runs on a
+/// helper thread that is left behind.
+#[test]
+fn sigterm_while_a_device_reopen_hangs_ends_the_process() {
+    let rec = recordings();
+    let out = out_dir("sigterm-hung-reopen");
+    let dev = device(
+        &rec.incidents,
+        "sigterm-hung-reopen",
+        &["pace=realtime", "vanish_after=50000", "vanish_hang=1"],
+    );
+    let proc = monitor(venue(), "venue", &out, &dev, "60s");
+    proc.wait_for_line(&["raised", "monitoring_gap"], Duration::from_secs(3) + HANG);
+    // The first reopen starts 0.1 s after the loss, and never returns.
+    std::thread::sleep(Duration::from_millis(600));
+    let signalled = Instant::now();
+    proc.signal(libc::SIGTERM);
+    let run = proc.finish(Duration::from_secs(5));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        signalled.elapsed()
+    );
+    run.assert_ok();
+    let log = alerts(&out);
+    assert_lifecycles(&log);
+    assert_only(&log, &[], &["disconnected"]);
+}
+
+/// Issue #12: `--gain 200` on a 0–49.6 dB device is refused before monitoring, naming the range.
+#[test]
+fn a_gain_outside_the_device_range_is_refused() {
+    let rec = recordings();
+    let out = out_dir("gain-200");
+    let dev = device(&rec.incidents, "gain-200", &["pace=realtime"]);
+    let site = venue();
+    let run = Proc::spawn(
+        "monitor --gain 200",
+        &[
+            "monitor",
+            "--site",
+            "venue",
+            "--profile-dir",
+            s(&site.profiles),
+            "--out",
+            s(&out),
+            "--device",
+            &dev,
+            "--gain",
+            "200",
+            "--duration",
+            "2s",
+        ],
+    )
+    .finish(HANG);
+    assert!(!run.status.success(), "{}", run.output());
+    assert!(
+        run.stderr.contains("gain 200 dB") && run.stderr.contains("0–49.6 dB"),
+        "{}",
+        run.output()
+    );
+}
+
 #[test]
 fn a_scan_plan_is_learned_and_monitored() {
     let rec = recordings();

@@ -388,6 +388,58 @@ fn open_errors_are_errors_not_panics() {
     assert!(matches!(e, Error::Config(_)), "{e}");
 }
 
+/// Issue #12: a 7 GHz tuning on a 1 MHz – 6 GHz device and a 200 dB gain on
+/// a 0–49.6 dB one were accepted silently. Both are refused, naming the
+/// device's real range; in-range settings still open.
+#[test]
+fn tunings_and_gains_outside_the_device_ranges_are_refused() {
+    setup();
+    let (_dir, file) = ramp_file(1000);
+    let e = SoapySource::open(
+        config(device_args("range-freq", &file, &[])),
+        1e6,
+        vec![
+            Tuning {
+                center_hz: 433.92e6,
+                dwell_s: 1.0,
+            },
+            Tuning {
+                center_hz: 7e9,
+                dwell_s: 1.0,
+            },
+        ],
+    )
+    .err()
+    .expect("7 GHz is out of the device's range");
+    assert!(
+        matches!(e, Error::Config(ref m) if m.contains("7000.000000 MHz") && m.contains("1–6000 MHz")),
+        "{e}"
+    );
+    let e = SoapySource::open(
+        DeviceConfig {
+            gain_db: Some(200.0),
+            ..config(device_args("range-gain", &file, &[]))
+        },
+        1e6,
+        vec![Tuning::fixed(433.92e6)],
+    )
+    .err()
+    .expect("200 dB is out of the device's gain range");
+    assert!(
+        matches!(e, Error::Config(ref m) if m.contains("gain 200 dB") && m.contains("0–49.6 dB")),
+        "{e}"
+    );
+    let ok = SoapySource::open(
+        DeviceConfig {
+            gain_db: Some(49.6),
+            ..config(device_args("range-ok", &file, &[]))
+        },
+        1e6,
+        vec![Tuning::fixed(5.9e9)],
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
 #[test]
 fn fast_replay_delivers_the_file_exactly() {
     setup();

@@ -37,6 +37,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     if args.input.recordings.is_empty() {
         return Err(Error::config("analyze needs at least one RECORDING"));
     }
+    refuse_duplicates(&args.input.recordings)?;
     let profile = Profile::load(&args.site.profile_path())?;
     let out_dir = args
         .out
@@ -67,6 +68,20 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         let reader = super::common::open_recording(path, &opts)?;
         let source = Box::new(FileSource::new(reader));
         let info = crate::source::Source::info(source.as_ref());
+        // A recording that does not say when it was made (raw samples, a
+        // SigMF without core:datetime, a WAV without auxi) is dated from its
+        // file's modification time minus its duration, and marked as such.
+        let (fallback_start, time_basis) = match info.start_time {
+            Some(_) => (chrono::DateTime::UNIX_EPOCH, None),
+            None => estimated_start(path, info.total_samples, info.sample_rate),
+        };
+        if let Some(basis) = &time_basis {
+            eprintln!(
+                "rfsentry: {} does not say when it was recorded: times are estimated from the {basis}, starting about {}",
+                info.name,
+                fallback_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
         let bar = progress_bar(info.total_samples, &format!("analysing {}", info.name));
         let bar2 = bar.clone();
         let mut seen = 0u64;
@@ -74,11 +89,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             out_dir: out_dir.clone(),
             id_prefix: id_prefix.clone(),
             first_id: next_id,
-            fallback_start: chrono::DateTime::UNIX_EPOCH,
+            fallback_start,
             sink: SinkOptions {
                 truncate_log: false,
                 echo_alerts: false,
                 evidence: !args.evidence.no_evidence,
+                time_basis: time_basis.clone(),
                 ..Default::default()
             },
             pipeline: PipelineSettings::new(profile.capture.psd),
@@ -102,7 +118,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             samples: summary.samples,
             sample_rate: info.sample_rate,
             center_hz: info.tunings.first().copied().unwrap_or(0.0),
-            start_time: info.start_time,
+            start_time: info
+                .start_time
+                .or(time_basis.as_ref().map(|_| fallback_start)),
+            time_basis,
         });
         total.samples += summary.samples;
         total.nonfinite_samples += summary.nonfinite_samples;
@@ -156,6 +175,78 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         Ok(())
     } else {
         Err(Error::config(failures.join("; ")))
+    }
+}
+
+/// The same recording named twice (by the same path, another spelling of
+/// it, or the other file of a SigMF pair) would be analysed twice, its
+/// alerts logged twice under new ids: refused before anything runs.
+fn refuse_duplicates(paths: &[PathBuf]) -> Result<()> {
+    let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
+    for path in paths {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let (meta, _) = crate::iq::sigmf_writer::sigmf_paths(path);
+        let key_path =
+            if ext == "sigmf-meta" || ext == "sigmf-data" || (!path.exists() && meta.exists()) {
+                meta
+            } else {
+                path.clone()
+            };
+        // A path that cannot be resolved fails to open later, with its own message.
+        let Ok(key) = std::fs::canonicalize(&key_path) else {
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(Error::config(format!(
+                "{} and {} are the same recording ({}): give each recording once (it would be analysed twice, its alerts logged twice)",
+                first.display(),
+                path.display(),
+                key.display()
+            )));
+        }
+        seen.push((key, path));
+    }
+    Ok(())
+}
+
+/// Sample 0's time for a recording that does not carry one: its file's
+/// modification time (when the recorder stopped writing) minus its
+/// duration, and how that was found. Without a modification time: the Unix
+/// epoch, said to be unknown.
+fn estimated_start(
+    path: &std::path::Path,
+    total_samples: Option<u64>,
+    sample_rate: f64,
+) -> (chrono::DateTime<chrono::Utc>, Option<String>) {
+    let (_, data) = crate::iq::sigmf_writer::sigmf_paths(path);
+    let samples_file = if data.exists() {
+        data
+    } else {
+        path.to_path_buf()
+    };
+    let modified = std::fs::metadata(&samples_file)
+        .and_then(|m| m.modified())
+        .ok();
+    let duration_ms = total_samples.map_or(0.0, |n| n as f64 / sample_rate * 1e3);
+    let start = modified
+        .map(chrono::DateTime::<chrono::Utc>::from)
+        .and_then(|end| {
+            end.checked_sub_signed(chrono::Duration::milliseconds(
+                duration_ms.clamp(0.0, 1e15) as i64
+            ))
+        });
+    match start {
+        Some(t) if t.timestamp() >= 0 => (
+            t,
+            Some("file modification time minus the recording's duration (estimated)".to_string()),
+        ),
+        _ => (
+            chrono::DateTime::UNIX_EPOCH,
+            Some("unknown: the recording gives no time and its file none; times count from 1970-01-01".to_string()),
+        ),
     }
 }
 

@@ -154,8 +154,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// make the user's first Ctrl-C count as a second one.
 struct Stops {
     requested: AtomicBool,
-    /// Recordings being opened now ([`open_recording`]): an open can block
-    /// for ever (a FIFO without a writer), and nothing is in flight yet.
+    /// Recordings or devices being opened now ([`while_opening`]): an open
+    /// can block for ever (a FIFO without a writer, a stuck driver), and
+    /// nothing is in flight yet.
     opening: std::sync::atomic::AtomicUsize,
     runs: Mutex<Vec<Weak<AtomicBool>>>,
 }
@@ -169,9 +170,9 @@ fn stops() -> &'static Stops {
                 std::process::exit(130);
             }
             if stops().opening.load(Ordering::SeqCst) > 0 {
-                // Blocked opening a recording: nothing to finish, and the
-                // open may never return.
-                eprintln!("rfsentry: stopped while opening a recording");
+                // Blocked opening a recording or a device: nothing to
+                // finish, and the open may never return.
+                eprintln!("rfsentry: stopped while opening a recording or device");
                 std::process::exit(130);
             }
             request_stop();
@@ -192,6 +193,14 @@ pub fn open_recording(
     path: &std::path::Path,
     opts: &OpenOptions,
 ) -> crate::Result<Box<dyn crate::iq::IqReader>> {
+    while_opening(&path.display().to_string(), || crate::iq::open(path, opts))
+}
+
+/// Run `open` (of a recording or a device, named `what`) so that a stop
+/// request while it is blocked — a FIFO without a writer, a driver that
+/// never returns from its open — ends the process at once: nothing is in
+/// flight yet, and the call may never return.
+pub fn while_opening<T>(what: &str, open: impl FnOnce() -> crate::Result<T>) -> crate::Result<T> {
     struct Opening;
     impl Drop for Opening {
         fn drop(&mut self) {
@@ -203,11 +212,10 @@ pub fn open_recording(
     let _opening = Opening;
     if s.requested.load(Ordering::SeqCst) {
         return Err(crate::Error::config(format!(
-            "stopped before opening {}",
-            path.display()
+            "stopped before opening {what}"
         )));
     }
-    crate::iq::open(path, opts)
+    open()
 }
 
 /// Install the Ctrl-C/SIGTERM handler (once); call early in a command.

@@ -37,8 +37,32 @@ pub struct LearnArgs {
     /// Where the site is (kept when merging).
     #[arg(long)]
     pub location: Option<String>,
+    /// Let a merge add tunings the profile does not have yet (making it a
+    /// scan plan: monitor --device then visits each for --dwell seconds).
+    #[arg(long)]
+    pub add_tuning: bool,
     #[command(flatten)]
     pub live: super::live::DeviceArgs,
+}
+
+/// Tunings of `sources` that `old` does not have: merging them would make
+/// its scan plan longer.
+fn new_tunings(old: &Profile, sources: &[Box<dyn Source>]) -> Vec<(String, f64)> {
+    let mut found: Vec<(String, f64)> = Vec::new();
+    for s in sources {
+        let info = s.info();
+        for &f in &info.tunings {
+            let known = old
+                .segments
+                .iter()
+                .any(|seg| (seg.center_hz - f).abs() < 1.0)
+                || found.iter().any(|(_, g)| (g - f).abs() < 1.0);
+            if !known {
+                found.push((info.name.clone(), f));
+            }
+        }
+    }
+    found
 }
 
 /// The sources to learn from.
@@ -101,6 +125,31 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     } else {
         None
     };
+    if let Some(old) = &existing {
+        let added = new_tunings(old, &sources);
+        if !added.is_empty() && !args.add_tuning {
+            let mhz = |f: f64| format!("{:.6} MHz", f / 1e6);
+            let theirs: Vec<String> = added
+                .iter()
+                .map(|(n, f)| format!("{n} at {}", mhz(*f)))
+                .collect();
+            let ours: Vec<String> = old.segments.iter().map(|s| mhz(s.center_hz)).collect();
+            return Err(Error::Mismatch(format!(
+                "cannot merge {} into profile {:?}, learned at {}: it would add a tuning, which makes the profile a scan plan (monitor --device retunes between its tunings). Learn it as a site of its own (--site {}-{:.0}), replace the profile (--replace), or add the tuning on purpose with --add-tuning (each tuning then gets --dwell seconds, default 1)",
+                theirs.join(", "),
+                old.site.name,
+                ours.join(", "),
+                old.site.name,
+                added[0].1 / 1e6
+            )));
+        }
+        if args.add_tuning && !(args.live.dwell.is_finite() && args.live.dwell > 0.0) {
+            return Err(Error::config(format!(
+                "--dwell {} must be a positive number of seconds",
+                args.live.dwell
+            )));
+        }
+    }
     let thresholds = existing
         .as_ref()
         .map(|p| p.thresholds.clone())
@@ -186,6 +235,17 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     let profile = match existing {
         Some(old) => {
             let mut merged = merge(&old, &learned)?;
+            if args.add_tuning && merged.segments.len() > 1 {
+                // A scan plan needs a dwell at every tuning (monitor refuses 0).
+                for seg in merged.segments.iter_mut().filter(|s| s.dwell_s <= 0.0) {
+                    seg.dwell_s = args.live.dwell;
+                    println!(
+                        "scan plan: {:.6} MHz dwells {} s (--dwell)",
+                        seg.center_hz / 1e6,
+                        args.live.dwell
+                    );
+                }
+            }
             if let Some(d) = &args.description {
                 merged.site.description = d.clone();
             }

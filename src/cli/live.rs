@@ -94,7 +94,10 @@ pub fn open_device(
         .iter()
         .map(|&(center_hz, dwell_s)| Tuning { center_hz, dwell_s })
         .collect();
-    Ok(Box::new(SoapySource::open(config, sample_rate, tunings)?))
+    let name = format!("device {:?}", config.args);
+    let source =
+        super::common::while_opening(&name, || SoapySource::open(config, sample_rate, tunings))?;
+    Ok(Box::new(source))
 }
 
 /// Without SoapySDR support, a live device is a clear error.

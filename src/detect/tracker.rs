@@ -194,6 +194,8 @@ pub struct Tracker {
     recording: String,
     id_prefix: String,
     sample_rate: f64,
+    /// How `start_time` was found when it is an estimate (see [`Tracker::with_time_basis`]).
+    time_basis: Option<String>,
     start_time: DateTime<Utc>,
     tracks: Vec<Track>,
     /// The raised `monitoring_gap` alert that later gaps may still extend.
@@ -224,7 +226,15 @@ impl Tracker {
             gap: None,
             next_id: 1,
             dbm_at_0dbfs: None,
+            time_basis: None,
         }
+    }
+
+    /// Say in every event's `details.time_basis` how the start time was
+    /// found, when it is an estimate (a recording that does not carry one).
+    pub fn with_time_basis(mut self, basis: Option<String>) -> Self {
+        self.time_basis = basis;
+        self
     }
 
     /// Report peaks in dBm too: dBm = dBFS + `dbm_at_0dbfs` (see [`crate::profile::Calibration`]).
@@ -609,6 +619,9 @@ impl Tracker {
                 // An unknown emitter over three channels wide has hopped.
                 if t.class == Class::Unknown && t.high_hz - t.low_hz > 3.0 * t.channel_hz {
                     details.insert("hop_channel_hz".into(), r1(t.channel_hz).into());
+                }
+                if let Some(basis) = &self.time_basis {
+                    details.insert("time_basis".into(), basis.clone().into());
                 }
                 details
             },

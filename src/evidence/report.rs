@@ -27,6 +27,8 @@ pub struct ReportRecording {
     pub center_hz: f64,
     /// Wall-clock time of its first sample, when known.
     pub start_time: Option<DateTime<Utc>>,
+    /// How `start_time` was estimated, when the recording does not carry it.
+    pub time_basis: Option<String>,
 }
 
 impl ReportRecording {
@@ -258,7 +260,11 @@ pub fn render_html(out_dir: &Path, r: &Report) -> String {
             rec.center_hz / 1e6,
             e(&format_count(rec.samples)),
             rec.sample_rate / 1e6,
-            rec.start_time.map(|t| format!(", starting {}", e(&t.format("%Y-%m-%d %H:%M:%S UTC").to_string()))).unwrap_or_default()
+            match (rec.start_time, &rec.time_basis) {
+                (Some(t), None) => format!(", starting {}", e(&t.format("%Y-%m-%d %H:%M:%S UTC").to_string())),
+                (Some(t), Some(basis)) => format!(", starting about {} ({})", e(&t.format("%Y-%m-%d %H:%M:%S UTC").to_string()), e(basis)),
+                (None, _) => ", start time unknown".to_string(),
+            }
         );
     }
     if r.recordings.is_empty() {

@@ -118,12 +118,10 @@ pub fn detect_format(path: &Path) -> Result<RecordingFormat> {
     }
 }
 
-/// Open any supported recording.
-pub fn open(path: &Path, opts: &OpenOptions) -> Result<Box<dyn IqReader>> {
-    opts.validate()?;
-    // A FIFO, socket or terminal: opening it may block for ever, reading its
-    // header consumes samples, and its length is unknown. Refused before
-    // any open.
+/// A FIFO, socket or terminal: opening it may block for ever, reading its
+/// header consumes samples, and its length is unknown. Refused before any
+/// open (for a SigMF pair, both files are checked).
+pub(crate) fn refuse_special_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;
     if let Ok(meta) = std::fs::metadata(path) {
         let t = meta.file_type();
@@ -135,6 +133,13 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Box<dyn IqReader>> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Open any supported recording.
+pub fn open(path: &Path, opts: &OpenOptions) -> Result<Box<dyn IqReader>> {
+    opts.validate()?;
+    refuse_special_file(path)?;
     Ok(match detect_format(path)? {
         RecordingFormat::SigmfPair => Box::new(sigmf::open_pair(path, opts)?),
         RecordingFormat::SigmfArchive => Box::new(sigmf::open_archive(path, opts)?),

@@ -44,6 +44,19 @@ pub struct ByteSampleReader<R> {
     stray_reported: bool,
     /// Non-finite samples read so far (replaced by 0).
     nonfinite: u64,
+    /// A checksum to verify as the samples stream past (SigMF `core:sha512`).
+    checksum: Option<Checksum>,
+}
+
+/// A SHA-512 the data is expected to have, and the hash of what was read so
+/// far in order from the first byte. A seek elsewhere abandons it (the
+/// samples are no longer all read in order).
+struct Checksum {
+    expected: String,
+    /// The metadata file and field that state it (named in the error).
+    meta_path: PathBuf,
+    field: String,
+    hasher: sha2::Sha512,
 }
 
 /// The reader every file format returns.
@@ -94,11 +107,71 @@ impl<R: Read + Seek> ByteSampleReader<R> {
             },
             stray_reported: false,
             nonfinite: 0,
+            checksum: None,
         };
         // Said now, not at the end: a file source stops after the last whole
         // sample and never asks for more.
         reader.report_stray_bytes_once();
         Ok(reader)
+    }
+
+    /// Verify the data against `expected` (hex SHA-512 of all `data_len`
+    /// bytes, from `field` of `meta_path`) as it is read: when the last sample
+    /// has been read, a mismatch makes that read an error naming the
+    /// metadata file and field. Reading the data in order costs one hash
+    /// pass over it, done in the same read.
+    pub fn verify_sha512(mut self, expected: &str, meta_path: &Path, field: &str) -> Self {
+        use sha2::Digest;
+        self.checksum = Some(Checksum {
+            expected: expected.to_ascii_lowercase(),
+            meta_path: meta_path.to_path_buf(),
+            field: field.to_string(),
+            hasher: sha2::Sha512::new(),
+        });
+        self
+    }
+
+    /// Feed `bytes` (read in order) to the checksum; at the end of the
+    /// samples, hash the stray bytes too and compare.
+    fn hash(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        if let Some(c) = &mut self.checksum {
+            c.hasher.update(bytes);
+        }
+    }
+
+    /// The last sample was read: finish the checksum (if any) and compare.
+    fn check_at_end(&mut self) -> Result<()> {
+        use sha2::Digest;
+        if self.position != self.total_samples {
+            return Ok(());
+        }
+        let Some(mut c) = self.checksum.take() else {
+            return Ok(());
+        };
+        let mut stray = vec![0; self.stray_bytes as usize];
+        self.source
+            .read_exact(&mut stray)
+            .map_err(|e| self.read_error(e))?;
+        c.hasher.update(&stray);
+        let actual: String = c
+            .hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if actual != c.expected {
+            return Err(Error::format(
+                &c.meta_path,
+                c.field,
+                format!(
+                    "the SHA-512 of the data file {}; the data read hashes to {actual} (corrupt, truncated or altered recording: the analysis of it cannot be trusted)",
+                    self.path.display()
+                ),
+            ));
+        }
+        tracing::debug!("{}: SHA-512 verified", self.path.display());
+        Ok(())
     }
 
     fn report_stray_bytes_once(&mut self) {
@@ -173,8 +246,12 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
             if let Err(e) = self.source.read_exact(samples_as_bytes_mut(out)) {
                 return Err(self.read_error(e));
             }
+            if self.checksum.is_some() {
+                self.hash(super::datatype::samples_as_bytes(out));
+            }
             let nonfinite = zero_nonfinite(out);
             self.account(out.len(), nonfinite, &mut stats);
+            self.check_at_end()?;
             return Ok(stats);
         }
         let chunk_len = self.bytes.len() / sample_bytes;
@@ -183,9 +260,14 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
             if let Err(e) = self.source.read_exact(bytes) {
                 return Err(self.read_error(e));
             }
+            if let Some(c) = &mut self.checksum {
+                use sha2::Digest;
+                c.hasher.update(&*bytes);
+            }
             let nonfinite = datatype.decode(bytes, chunk);
             self.account(chunk.len(), nonfinite, &mut stats);
         }
+        self.check_at_end()?;
         Ok(stats)
     }
 
@@ -201,6 +283,16 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
         self.source
             .seek(SeekFrom::Start(byte))
             .map_err(|e| Error::io(&self.path, e))?;
+        if sample != self.position {
+            if let Some(c) = self.checksum.take() {
+                tracing::info!(
+                    "{}: not verifying {} ({}): the recording is not read whole from its start",
+                    self.path.display(),
+                    c.field,
+                    c.meta_path.display()
+                );
+            }
+        }
         self.position = sample;
         Ok(())
     }

@@ -34,6 +34,8 @@ pub struct Metadata {
     pub captures: Vec<Capture>,
     /// `annotations[]` sorted by sample_start.
     pub annotations: Vec<Annotation>,
+    /// `global.core:sha512`, lower-case hex, when given: verified as the data is read.
+    pub sha512: Option<String>,
 }
 
 impl Metadata {
@@ -60,6 +62,8 @@ impl Metadata {
             })?;
         let datatype = parse_datatype(meta_path, global)?;
         let sample_rate = parse_sample_rate(meta_path, global)?;
+        check_num_channels(meta_path, global)?;
+        let sha512 = parse_sha512(meta_path, global)?;
         if let Some(flag) = opts.sample_rate.filter(|&r| r != sample_rate) {
             tracing::warn!(
                 "{}: ignoring --rate {flag}: the metadata's core:sample_rate is {sample_rate}",
@@ -73,6 +77,36 @@ impl Metadata {
             sample_rate,
             captures,
             annotations,
+            sha512,
+        })
+    }
+
+    /// Open the samples at `data_offset..+data_len` of `data` (the data file
+    /// at `data_path`, or the archive holding it), checking the datetimes
+    /// against the recording's length and verifying `core:sha512` as it is read.
+    fn open_data(
+        self,
+        name: String,
+        meta_path: &Path,
+        data: File,
+        data_path: &Path,
+        data_offset: u64,
+        data_len: u64,
+    ) -> Result<FileSampleReader> {
+        let sha512 = self.sha512.clone();
+        let reader = ByteSampleReader::new(
+            data,
+            data_path,
+            data_offset,
+            data_len,
+            self.into_stream_info(name),
+        )?;
+        check_datetimes(meta_path, super::IqReader::info(&reader), |i| {
+            format!("captures[{i}].core:datetime")
+        })?;
+        Ok(match sha512 {
+            Some(hash) => reader.verify_sha512(&hash, meta_path, "global.core:sha512"),
+            None => reader,
         })
     }
 
@@ -148,6 +182,92 @@ fn parse_sample_rate(meta_path: &Path, global: &Map<String, Value>) -> Result<f6
                 ),
             )
         })
+}
+
+/// `core:num_channels`, when given, must be 1: the samples of several
+/// channels are interleaved in the data file, and reading them as one
+/// channel's would be silently wrong.
+fn check_num_channels(meta_path: &Path, global: &Map<String, Value>) -> Result<()> {
+    let value = global.get("core:num_channels");
+    match value {
+        None => Ok(()),
+        Some(v) if v.as_u64() == Some(1) => Ok(()),
+        Some(v) if v.as_u64().is_some_and(|n| n > 1) => Err(Error::format(
+            meta_path,
+            "global.core:num_channels",
+            format!(
+                "1 (one channel); found {}: multi-channel recordings are not supported (split the channels into one recording each)",
+                shown(value)
+            ),
+        )),
+        Some(_) => Err(Error::format(
+            meta_path,
+            "global.core:num_channels",
+            format!("a channel count of 1; found {}", shown(value)),
+        )),
+    }
+}
+
+/// `core:sha512`, when given: 128 hex digits.
+fn parse_sha512(meta_path: &Path, global: &Map<String, Value>) -> Result<Option<String>> {
+    let value = global.get("core:sha512");
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(h)) if h.len() == 128 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Some(h.to_ascii_lowercase()))
+        }
+        Some(_) => Err(Error::format(
+            meta_path,
+            "global.core:sha512",
+            format!(
+                "the SHA-512 of the data file as 128 hex digits; found {}",
+                shown(value)
+            ),
+        )),
+    }
+}
+
+/// Latest time an alert or report may show: RFC 3339 has four-digit years.
+fn latest_time() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Every capture's `core:datetime` and the times derived from it (up to the
+/// end of the recording) must be RFC 3339 times: years 0000 to 9999 in UTC.
+/// A date such as 9999-12-31 would make alert times of year 10000, which
+/// no RFC 3339 reader accepts.
+/// `field` names capture `index`'s datetime in errors.
+pub(crate) fn check_datetimes(
+    meta_path: &Path,
+    info: &StreamInfo,
+    field: impl Fn(usize) -> String,
+) -> Result<()> {
+    let duration_ms = (info.duration_s().unwrap_or(0.0) * 1e3)
+        .ceil()
+        .clamp(0.0, 1e15) as i64;
+    let earliest = chrono::NaiveDate::from_ymd_opt(0, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    for (index, c) in info.captures.iter().enumerate() {
+        let Some(start) = c.datetime else { continue };
+        let end = start.checked_add_signed(chrono::Duration::milliseconds(duration_ms));
+        if start < earliest || end.map_or(true, |e| e > latest_time()) {
+            return Err(Error::format(
+                meta_path,
+                field(index),
+                format!(
+                    "a date and time such that the recording ({:.3} s) ends by 9999-12-31T23:59:59Z in UTC (alert times are RFC 3339, with four-digit years); found {}",
+                    info.duration_s().unwrap_or(0.0),
+                    start.format("%Y-%m-%dT%H:%M:%S%.fZ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_captures(
@@ -324,6 +444,10 @@ fn parse_annotations(meta_path: &Path, annotations: Option<&Value>) -> Result<Ve
 /// their common base name.
 pub fn open_pair(path: &Path, opts: &OpenOptions) -> Result<FileSampleReader> {
     let (meta_path, data_path) = sigmf_paths(path);
+    // Either file of the pair may be a FIFO, not only the one named: opening
+    // one blocks, and its length is no sample count.
+    super::open::refuse_special_file(&meta_path)?;
+    super::open::refuse_special_file(&data_path)?;
     let json = read_metadata_file(&meta_path, &data_path)?;
     let metadata = Metadata::parse(&meta_path, &json, opts)?;
     let data = File::open(&data_path).map_err(|e| {
@@ -341,8 +465,14 @@ pub fn open_pair(path: &Path, opts: &OpenOptions) -> Result<FileSampleReader> {
         }
     })?;
     let len = data.metadata().map_err(|e| Error::io(&data_path, e))?.len();
-    let info = metadata.into_stream_info(path.display().to_string());
-    ByteSampleReader::new(data, &data_path, 0, len, info)
+    metadata.open_data(
+        path.display().to_string(),
+        &meta_path,
+        data,
+        &data_path,
+        0,
+        len,
+    )
 }
 
 fn read_metadata_file(meta_path: &Path, data_path: &Path) -> Result<Vec<u8>> {
@@ -483,8 +613,14 @@ pub fn open_archive(path: &Path, opts: &OpenOptions) -> Result<FileSampleReader>
         .map_err(|e| Error::io(path, e))?;
     let json = read_limited((&mut file).take(meta.size), &meta_path, MAX_METADATA_BYTES)?;
     let metadata = Metadata::parse(&meta_path, &json, opts)?;
-    let info = metadata.into_stream_info(path.display().to_string());
-    ByteSampleReader::new(file, &data_path, data.offset, data.size, info)
+    metadata.open_data(
+        path.display().to_string(),
+        &meta_path,
+        file,
+        &data_path,
+        data.offset,
+        data.size,
+    )
 }
 
 #[cfg(test)]

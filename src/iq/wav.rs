@@ -374,7 +374,11 @@ pub fn open_wav(path: &Path, opts: &OpenOptions) -> Result<FileSampleReader> {
         }],
         annotations: Vec::new(),
     };
-    ByteSampleReader::new(file, path, layout.data_offset, layout.data_len, info)
+    let reader = ByteSampleReader::new(file, path, layout.data_offset, layout.data_len, info)?;
+    super::sigmf::check_datetimes(path, super::IqReader::info(&reader), |_| {
+        "auxi start time".to_string()
+    })?;
+    Ok(reader)
 }
 
 #[cfg(test)]

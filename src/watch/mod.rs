@@ -63,6 +63,7 @@ pub fn watch(
         start_time,
     )
     .with_next_id(config.first_id)
+    .with_time_basis(config.sink.time_basis.clone())
     .with_calibration(config.profile.calibration.as_ref().map(|c| c.dbm_at_0dbfs));
     let engine = crate::detect::DetectionEngine::new(config.profile.clone());
     let cap = config.pipeline.channel_capacity.max(1);

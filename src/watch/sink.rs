@@ -58,6 +58,10 @@ pub struct SinkOptions {
     pub evidence: bool,
     pub iq_limits: EvidenceLimits,
     pub capture_limits: CaptureLimits,
+    /// How sample 0's time was estimated when the source does not carry it
+    /// (e.g. a raw file dated from its modification time); written into
+    /// every alert event's `details.time_basis`. `None`: the time is the source's.
+    pub time_basis: Option<String>,
 }
 
 impl Default for SinkOptions {
@@ -68,6 +72,7 @@ impl Default for SinkOptions {
             evidence: true,
             iq_limits: EvidenceLimits::default(),
             capture_limits: CaptureLimits::default(),
+            time_basis: None,
         }
     }
 }

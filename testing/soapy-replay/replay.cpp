@@ -91,11 +91,14 @@ public:
           buffer_(count_arg(args, "buffer")), native_(arg(args, "format", SOAPY_SDR_CF32)) {
         const std::string pace = arg(args, "pace", "fast");
         if (pace != "fast" && pace != "realtime") throw std::runtime_error("rfsentry_replay: pace must be fast or realtime");
+        bool hang = false;
         {
             std::lock_guard<std::mutex> lock(g_mutex);
-            if (shared_->vanished && Clock::now() < shared_->absent_until)
+            hang = shared_->vanished && arg(args, "vanish_hang", "0") == "1";
+            if (!hang && shared_->vanished && Clock::now() < shared_->absent_until)
                 throw std::runtime_error("rfsentry_replay: device absent (vanish fault)");
         }
+        while (hang) sleep_s(3600);  // a driver stuck in its open for ever (vanish_hang=1)
         if (native_ == SOAPY_SDR_CS16) {
             elem_ = 4;
             full_scale_ = 32768;

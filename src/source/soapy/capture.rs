@@ -22,7 +22,11 @@
 //!   they are reported as part of the hole's gap.
 //!
 //! Every wait is at most [`POLL`] (reads time out after 100 ms), so `stop`
-//! ends the loop promptly in every state.
+//! ends the loop promptly in every state. Driver calls that have no timeout
+//! and may hang on a sick device — reopening it (`Device::new`, tune,
+//! activate) and releasing a lost one (stream and device drop) — run on a
+//! helper thread while this loop keeps polling `stop`: a stuck call holds
+//! only its helper, which is left behind when the run ends, never the process.
 
 use super::device::Receiver;
 use super::outbox::Outbox;
@@ -49,6 +53,8 @@ pub(super) const STALL_REOPEN: Duration = Duration::from_secs(5);
 pub(super) const HOLE_REPORT_EVERY: Duration = Duration::from_secs(1);
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// How long stopping waits for the device to be released before leaving it to its helper thread.
+const RELEASE_WAIT: Duration = Duration::from_millis(500);
 /// Repeated overflow warnings are at most this frequent.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -67,6 +73,8 @@ pub(super) fn run(source: SoapySource, ctx: SourceContext) -> Result<()> {
     let mut capture = Capture {
         rate: sample_rate,
         rx: Some(receiver),
+        lost: None,
+        reopening: None,
         schedule,
         outbox: Outbox::new(ctx.out, ctx.pool.clone()),
         pool: ctx.pool,
@@ -86,6 +94,28 @@ pub(super) fn run(source: SoapySource, ctx: SourceContext) -> Result<()> {
     };
     capture.run();
     Ok(())
+}
+
+/// Release receivers (stream, then device) on a helper thread, waiting at
+/// most [`RELEASE_WAIT`]: a driver that hangs in its close holds only that thread.
+fn release(rx: Option<Receiver>, lost: Option<Receiver>, args: &str) {
+    if rx.is_none() && lost.is_none() {
+        return;
+    }
+    let (done_tx, done) = crossbeam_channel::bounded::<()>(1);
+    let spawned = std::thread::Builder::new()
+        .name("rfsentry-release".into())
+        .spawn(move || {
+            drop((rx, lost));
+            let _ = done_tx.send(());
+        });
+    if spawned.is_ok() && done.recv_timeout(RELEASE_WAIT).is_err() {
+        tracing::warn!(
+            args,
+            "the device did not close within {} ms; leaving it to its thread",
+            RELEASE_WAIT.as_millis()
+        );
+    }
 }
 
 /// A stretch of missing samples still being reported (stall or disconnect).
@@ -111,6 +141,10 @@ struct Capture {
     rate: f64,
     /// The open receiver; `None` while the device is gone.
     rx: Option<Receiver>,
+    /// A receiver that failed, not yet released (the next reopen releases it first, on its helper thread).
+    lost: Option<Receiver>,
+    /// A reopen running on a helper thread: its result arrives here.
+    reopening: Option<crossbeam_channel::Receiver<Result<Receiver>>>,
     schedule: Schedule,
     outbox: Outbox,
     pool: BufferPool,
@@ -138,8 +172,10 @@ impl Capture {
             let now = Instant::now();
             if self.rx.is_none() {
                 self.report_hole(now);
-                if now >= self.next_attempt {
-                    self.reopen();
+                if self.reopening.is_some() {
+                    self.poll_reopen();
+                } else if now >= self.next_attempt {
+                    self.start_reopen();
                 } else {
                     std::thread::sleep((self.next_attempt - now).min(POLL));
                 }
@@ -287,7 +323,11 @@ impl Capture {
     /// The device is gone: release it, report the gap, and schedule a reopen.
     fn disconnect(&mut self, now: Instant, reason: &str) {
         self.flush_block();
-        self.rx = None;
+        // Released by the next reopen, on its helper thread (dropping a
+        // stream of a sick device may hang).
+        if let Some(rx) = self.rx.take() {
+            self.lost = Some(rx);
+        }
         // Reopened, but failed again before delivering anything: already reported.
         let again = matches!(&self.hole, Some(h) if h.cause == GapCause::Disconnected);
         match &mut self.hole {
@@ -316,14 +356,52 @@ impl Capture {
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
     }
 
-    fn reopen(&mut self) {
-        let attempt = || -> Result<Receiver> {
-            let mut rx = Receiver::open(&self.config, self.rate)?;
-            rx.tune(self.schedule.center_hz())?;
-            rx.activate()?;
-            Ok(rx)
+    /// Start reopening the device on a helper thread: release the lost
+    /// receiver, open, tune and activate. Its result is collected by
+    /// [`Capture::poll_reopen`].
+    fn start_reopen(&mut self) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let lost = self.lost.take();
+        let (config, rate, center) = (self.config.clone(), self.rate, self.schedule.center_hz());
+        let spawned = std::thread::Builder::new()
+            .name("rfsentry-reopen".into())
+            .spawn(move || {
+                drop(lost);
+                let attempt = || -> Result<Receiver> {
+                    let mut rx = Receiver::open(&config, rate, &[center])?;
+                    rx.tune(center)?;
+                    rx.activate()?;
+                    Ok(rx)
+                };
+                // Nobody waits any more when the run ended meanwhile: the receiver is dropped here.
+                let _ = tx.send(attempt());
+            });
+        match spawned {
+            Ok(_) => self.reopening = Some(rx),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start a thread to reopen the device");
+                self.schedule_reopen(Instant::now());
+            }
+        }
+    }
+
+    /// Wait at most [`POLL`] for the reopen in progress, and take its result.
+    fn poll_reopen(&mut self) {
+        let Some(pending) = &self.reopening else {
+            return;
         };
-        match attempt() {
+        let result = match pending.recv_timeout(POLL) {
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
+            Ok(result) => result,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                Err(crate::Error::Device(format!(
+                    "{}: the reopen thread ended without a result",
+                    self.config.args
+                )))
+            }
+        };
+        self.reopening = None;
+        match result {
             Ok(rx) => {
                 tracing::info!(
                     args = %self.config.args,
@@ -451,7 +529,13 @@ impl Capture {
             self.emit_hole(now);
         }
         self.outbox.flush();
-        self.rx = None;
+        if self.reopening.take().is_some() {
+            tracing::warn!(
+                args = %self.config.args,
+                "stopping while the device is being reopened: the reopen is left to finish (or hang) on its own thread"
+            );
+        }
+        release(self.rx.take(), self.lost.take(), &self.config.args);
         tracing::info!(
             args = %self.config.args,
             samples = self.index,

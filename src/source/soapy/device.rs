@@ -122,7 +122,10 @@ impl Receiver {
     /// AGC, frequency correction), then set up an RX stream (see the module
     /// doc for its format).
     /// The stream is not active yet and the device is not tuned.
-    pub fn open(config: &DeviceConfig, sample_rate: f64) -> Result<Receiver> {
+    /// `centers` (the scan plan's centre frequencies) and the configured gain
+    /// are checked against the ranges the device reports first: a tuning or
+    /// gain it cannot do is an error naming its real range.
+    pub fn open(config: &DeviceConfig, sample_rate: f64, centers: &[f64]) -> Result<Receiver> {
         let args = config.args.as_str();
         let err = |what: &'static str| move |e| device_error(args, what, e);
         let device = Device::new(parse_args(args)?).map_err(err("open"))?;
@@ -133,6 +136,7 @@ impl Receiver {
                 "{args}: device has {channels} RX channel(s); channel {ch} does not exist"
             )));
         }
+        check_ranges(&device, config, centers)?;
 
         device
             .set_sample_rate(Rx, ch, sample_rate)
@@ -251,6 +255,69 @@ impl Receiver {
     }
 }
 
+/// Refuse tunings and a gain outside what the device reports it can do
+/// (SoapySDR's `getFrequencyRange` and `getGainRange` on the channel). A
+/// device that reports no frequency range, or an empty gain range, is not
+/// second-guessed.
+fn check_ranges(device: &Device, config: &DeviceConfig, centers: &[f64]) -> Result<()> {
+    let (args, ch) = (config.args.as_str(), config.channel);
+    let ranges = device
+        .frequency_range(Rx, ch)
+        .map_err(|e| device_error(args, "read frequency range", e))?;
+    let ranges: Vec<ValueRangeHz> = ranges
+        .iter()
+        .map(|r| ValueRangeHz(r.minimum, r.maximum))
+        .filter(|r| r.0.is_finite() && r.1.is_finite() && r.1 >= r.0)
+        .collect();
+    if let Some(&bad) = centers.iter().find(|&&f| !frequency_fits(&ranges, f)) {
+        let shown: Vec<String> = ranges.iter().map(ValueRangeHz::to_string).collect();
+        return Err(Error::config(format!(
+            "{}: the device tunes {}; {:.6} MHz is outside its range (learn the profile for this device, or use a receiver that covers it)",
+            name_of(args),
+            shown.join(", "),
+            bad / 1e6
+        )));
+    }
+    if let Some(gain) = config.gain_db {
+        let range = device
+            .gain_range(Rx, ch)
+            .map_err(|e| device_error(args, "read gain range", e))?;
+        let (lo, hi) = (range.minimum, range.maximum);
+        if lo.is_finite() && hi.is_finite() && hi > lo && !(lo - 1e-9..=hi + 1e-9).contains(&gain) {
+            return Err(Error::config(format!(
+                "{}: gain {gain} dB is outside the device's range {lo}–{hi} dB (set --gain or [device] gain_db within it, or use --agc)",
+                name_of(args)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A tunable range in Hz, shown in MHz.
+struct ValueRangeHz(f64, f64);
+
+impl std::fmt::Display for ValueRangeHz {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}–{} MHz", self.0 / 1e6, self.1 / 1e6)
+    }
+}
+
+/// Whether `center_hz` lies in one of `ranges` (no ranges: nothing to check).
+fn frequency_fits(ranges: &[ValueRangeHz], center_hz: f64) -> bool {
+    ranges.is_empty()
+        || ranges
+            .iter()
+            .any(|r| center_hz >= r.0 - 1.0 && center_hz <= r.1 + 1.0)
+}
+
+fn name_of(args: &str) -> &str {
+    if args.is_empty() {
+        "(first device)"
+    } else {
+        args
+    }
+}
+
 /// The frequency to ask of a tuner whose reference runs `ppm` fast so that it
 /// actually tunes to `center_hz`.
 fn shifted_frequency(center_hz: f64, ppm: f64) -> f64 {
@@ -268,6 +335,17 @@ mod tests {
         assert!((asked * (1.0 + 10e-6) - 100e6).abs() < 1e-3);
         assert!(asked < 100e6);
         assert_eq!(shifted_frequency(433.92e6, 0.0), 433.92e6);
+    }
+
+    #[test]
+    fn frequencies_must_fit_a_reported_range() {
+        let ranges = [ValueRangeHz(1e6, 6e9), ValueRangeHz(7.5e9, 8e9)];
+        assert!(frequency_fits(&ranges, 433.92e6));
+        assert!(frequency_fits(&ranges, 7.8e9));
+        assert!(!frequency_fits(&ranges, 7e9));
+        assert!(!frequency_fits(&ranges, 0.5e6));
+        assert!(frequency_fits(&[], 7e9));
+        assert_eq!(ValueRangeHz(1e6, 6e9).to_string(), "1–6000 MHz");
     }
 
     #[test]

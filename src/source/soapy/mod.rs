@@ -154,7 +154,8 @@ impl SoapySource {
         if config.block_len == 0 {
             config.block_len = auto_block_len(sample_rate);
         }
-        let mut receiver = Receiver::open(&config, sample_rate)?;
+        let centers: Vec<f64> = plan.iter().map(|t| t.center_hz).collect();
+        let mut receiver = Receiver::open(&config, sample_rate, &centers)?;
         receiver.tune(plan[0].center_hz)?;
         receiver.activate()?;
         let (started, start_time) = (Instant::now(), chrono::Utc::now());
