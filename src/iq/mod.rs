@@ -10,6 +10,7 @@ pub mod datatype;
 pub mod memory;
 pub mod open;
 pub mod raw;
+pub mod sha512;
 pub mod sigmf;
 pub mod sigmf_writer;
 pub mod wav;

@@ -8,6 +8,7 @@
 
 use super::datatype::{samples_as_bytes_mut, zero_nonfinite};
 use super::open::{is_plausible_sample_rate, OpenOptions};
+use super::sha512::BackgroundHasher;
 use super::{Capture, Datatype, IqReader, ReadStats, Sample, StreamInfo};
 use crate::{Error, Result};
 use std::fs::File;
@@ -56,7 +57,7 @@ struct Checksum {
     /// The metadata file and field that state it (named in the error).
     meta_path: PathBuf,
     field: String,
-    hasher: sha2::Sha512,
+    hasher: BackgroundHasher,
 }
 
 /// The reader every file format returns.
@@ -121,45 +122,48 @@ impl<R: Read + Seek> ByteSampleReader<R> {
     /// metadata file and field. Reading the data in order costs one hash
     /// pass over it, done in the same read.
     pub fn verify_sha512(mut self, expected: &str, meta_path: &Path, field: &str) -> Self {
-        use sha2::Digest;
-        self.checksum = Some(Checksum {
-            expected: expected.to_ascii_lowercase(),
-            meta_path: meta_path.to_path_buf(),
-            field: field.to_string(),
-            hasher: sha2::Sha512::new(),
-        });
+        match BackgroundHasher::start() {
+            Ok(hasher) => {
+                self.checksum = Some(Checksum {
+                    expected: expected.to_ascii_lowercase(),
+                    meta_path: meta_path.to_path_buf(),
+                    field: field.to_string(),
+                    hasher,
+                })
+            }
+            Err(e) => tracing::warn!(
+                "{}: not verifying {field} of {}: no thread for the hash ({e})",
+                self.path.display(),
+                meta_path.display()
+            ),
+        }
         self
     }
 
     /// Feed `bytes` (read in order) to the checksum; at the end of the
     /// samples, hash the stray bytes too and compare.
     fn hash(&mut self, bytes: &[u8]) {
-        use sha2::Digest;
-        if let Some(c) = &mut self.checksum {
-            c.hasher.update(bytes);
+        if let Some(c) = &self.checksum {
+            let mut chunk = c.hasher.buffer();
+            chunk.extend_from_slice(bytes);
+            c.hasher.update(chunk);
         }
     }
 
     /// The last sample was read: finish the checksum (if any) and compare.
     fn check_at_end(&mut self) -> Result<()> {
-        use sha2::Digest;
         if self.position != self.total_samples {
             return Ok(());
         }
-        let Some(mut c) = self.checksum.take() else {
+        let Some(c) = self.checksum.take() else {
             return Ok(());
         };
         let mut stray = vec![0; self.stray_bytes as usize];
         self.source
             .read_exact(&mut stray)
             .map_err(|e| self.read_error(e))?;
-        c.hasher.update(&stray);
-        let actual: String = c
-            .hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        c.hasher.update(stray);
+        let actual = c.hasher.finish();
         if actual != c.expected {
             return Err(Error::format(
                 &c.meta_path,
@@ -260,9 +264,10 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
             if let Err(e) = self.source.read_exact(bytes) {
                 return Err(self.read_error(e));
             }
-            if let Some(c) = &mut self.checksum {
-                use sha2::Digest;
-                c.hasher.update(&*bytes);
+            if let Some(c) = &self.checksum {
+                let mut copy = c.hasher.buffer();
+                copy.extend_from_slice(bytes);
+                c.hasher.update(copy);
             }
             let nonfinite = datatype.decode(bytes, chunk);
             self.account(chunk.len(), nonfinite, &mut stats);

@@ -6,11 +6,11 @@
 //! [`SigmfWriter::finish`] syncs and renames them to their final names.
 
 use super::datatype::samples_as_bytes;
+use super::sha512::BackgroundHasher;
 use super::{Annotation, Capture, Datatype, Sample};
 use crate::atomic_file::{part_path, write_synced};
 use crate::{Error, Result};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha512};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -48,66 +48,6 @@ pub struct SigmfWriter {
     samples_written: u64,
 }
 
-/// SHA-512 of the data file, computed on a thread of its own while the
-/// caller goes on writing: hashing costs about as much as writing, and the
-/// evidence writer shares its thread with the alert log and the pictures.
-/// Chunks travel by value and come back for reuse; at most
-/// [`BackgroundHasher::IN_FLIGHT`] wait, so memory stays bounded (a few
-/// blocks per open snippet; the evidence recorder bounds open snippets).
-struct BackgroundHasher {
-    chunks: crossbeam_channel::Sender<Vec<u8>>,
-    spare: crossbeam_channel::Receiver<Vec<u8>>,
-    thread: std::thread::JoinHandle<String>,
-}
-
-impl BackgroundHasher {
-    const IN_FLIGHT: usize = 4;
-
-    fn start() -> std::io::Result<Self> {
-        let (chunks, todo) = crossbeam_channel::bounded::<Vec<u8>>(Self::IN_FLIGHT);
-        let (give_back, spare) = crossbeam_channel::bounded(Self::IN_FLIGHT + 2);
-        let thread = std::thread::Builder::new()
-            .name("rfsentry-sha512".into())
-            .spawn(move || {
-                let mut hasher = Sha512::new();
-                for chunk in todo {
-                    hasher.update(&chunk);
-                    let _ = give_back.try_send(chunk);
-                }
-                hasher
-                    .finalize()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect()
-            })?;
-        Ok(BackgroundHasher {
-            chunks,
-            spare,
-            thread,
-        })
-    }
-
-    /// An empty buffer for the next chunk (a returned one when there is one).
-    fn buffer(&self) -> Vec<u8> {
-        let mut buf = self.spare.try_recv().unwrap_or_default();
-        buf.clear();
-        buf
-    }
-
-    /// Hash `chunk` next (waits while [`Self::IN_FLIGHT`] chunks are pending).
-    fn update(&self, chunk: Vec<u8>) {
-        // The thread only ends when `chunks` is dropped, so this cannot fail.
-        let _ = self.chunks.send(chunk);
-    }
-
-    /// The digest of everything hashed, as hex.
-    fn finish(self) -> String {
-        drop(self.chunks);
-        self.thread
-            .join()
-            .expect("the SHA-512 thread does not panic")
-    }
-}
 
 impl SigmfWriter {
     /// Start a recording at `path` (either file name or the base name).
