@@ -80,7 +80,12 @@ impl Canvas {
             let mut encoder = png::Encoder::new(&mut bytes, self.width, self.height);
             encoder.set_color(png::ColorType::Rgb);
             encoder.set_depth(png::BitDepth::Eight);
-            encoder.set_compression(png::Compression::Default);
+            // fdeflate with the Up filter: about ten times faster than
+            // zlib's default level (which took a fifth of a whole `analyze`
+            // of 2^26 samples for the overview alone), for files ~1.3× larger:
+            // a spectrogram's rows repeat their upper neighbours.
+            encoder.set_compression(png::Compression::Fast);
+            encoder.set_filter(png::FilterType::Up);
             let encoding = |e: png::EncodingError| Error::io(path, std::io::Error::other(e));
             let mut writer = encoder.write_header().map_err(encoding)?;
             writer.write_image_data(&self.rgb).map_err(encoding)?;
