@@ -65,7 +65,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             break;
         }
         let reader = super::common::open_recording(path, &opts)?;
-        let source = Box::new(FileSource::new(reader));
+        let mut source = FileSource::new(reader);
+        if !args.evidence.no_evidence {
+            // IQ evidence reads an alert's pre-trigger samples back from the
+            // recording instead of holding the last seconds in memory.
+            source = source.with_reread(super::common::open_recording(path, &opts)?);
+        }
+        let source = Box::new(source);
         let info = crate::source::Source::info(source.as_ref());
         let bar = progress_bar(info.total_samples, &format!("analysing {}", info.name));
         let bar2 = bar.clone();

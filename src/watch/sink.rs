@@ -96,6 +96,7 @@ pub fn run(
     start_time: DateTime<Utc>,
     pool: BufferPool,
     mut status: Option<StatusFn>,
+    reread: Option<Box<dyn crate::iq::IqReader>>,
 ) -> Result<WatchSummary> {
     let started = Instant::now();
     let out = &config.out_dir;
@@ -103,16 +104,19 @@ pub fn run(
     let log_path = out.join("alerts.jsonl");
     let mut log = open_log(&log_path, config.sink.truncate_log);
     let mut evidence = config.sink.evidence.then(|| Evidence {
-        iq: IqEvidenceRecorder::new(
-            out,
-            IqStream {
-                site: site.to_string(),
-                recording: info.name.clone(),
-                sample_rate: info.sample_rate,
-                start_time: Some(start_time),
-                datatype: info.datatype,
-            },
-            config.sink.iq_limits,
+        iq: with_reread(
+            IqEvidenceRecorder::new(
+                out,
+                IqStream {
+                    site: site.to_string(),
+                    recording: info.name.clone(),
+                    sample_rate: info.sample_rate,
+                    start_time: Some(start_time),
+                    datatype: info.datatype,
+                },
+                config.sink.iq_limits,
+            ),
+            reread,
         ),
         spectro: SpectrogramRecorder::new(config.sink.capture_limits),
         overview: Overview::default(),
@@ -242,6 +246,17 @@ pub fn run(
     summary.elapsed_s = started.elapsed().as_secs_f64();
     summary.log_failed = finish_log(log.as_mut());
     Ok(summary)
+}
+
+/// A recorder that reads pre-trigger samples back from `reread`, when there is one.
+fn with_reread(
+    iq: IqEvidenceRecorder,
+    reread: Option<Box<dyn crate::iq::IqReader>>,
+) -> IqEvidenceRecorder {
+    match reread {
+        Some(reader) => iq.with_reread(reader),
+        None => iq,
+    }
 }
 
 /// Open the run's alert log: a fresh one, or the existing one to append to
