@@ -78,6 +78,11 @@ const MAX_HELD_EVENTS: usize = 10_000;
 const LOG_FIRST: &str =
     "dropped to leave the disk to the alert log, which could not be written (disk full?)";
 
+/// Seconds of signal between two `debug` lines of the noise floor (for
+/// operators' logs and the soak test: timed by the stream, not the clock, so
+/// a fast replay logs as many as a live run).
+const FLOOR_LOG_EVERY_S: f64 = 5.0;
+
 /// How often a failing alert log is tried again.
 const LOG_RETRY_EVERY: Duration = Duration::from_secs(5);
 
@@ -125,6 +130,7 @@ pub fn run(
     let mut live = Status::default();
     let mut last_status = Instant::now();
     let mut active = std::collections::BTreeSet::new();
+    let mut next_floor_log = 0.0;
     for item in items {
         // Events held while the log failed go in as soon as it takes them,
         // whether or not new alerts come.
@@ -160,6 +166,14 @@ pub fn run(
                 summary.frames += 1;
                 live.noise_floor_dbfs = crate::profile::learn::median(&f.mean_dbfs);
                 live.seconds = f.end_sample() as f64 / info.sample_rate;
+                if live.seconds >= next_floor_log {
+                    next_floor_log = live.seconds + FLOOR_LOG_EVERY_S;
+                    tracing::debug!(
+                        "signal t={:.1}s floor {:.1} dBFS",
+                        live.seconds,
+                        live.noise_floor_dbfs
+                    );
+                }
                 if let Some(ev) = evidence.as_mut() {
                     ev.spectro.push_frame(&f);
                     ev.overview.push_frame(&f);
