@@ -13,7 +13,8 @@
 #   2. generates, with `rfsentry synth` from benches/data/*.toml, a wideband
 #      site (16.8 MS/s) baseline (2^24 samples) and two recordings with a tone
 #      jammer and a rogue transmitter: 2^26 samples (512 MiB as cf32_le, also
-#      written as cu8) and 2^24 samples (for the length-scaling check);
+#      written as cu8) and 2^24 samples (for the length-scaling check); and
+#      a quiet 2^26-sample recording of the same site with no incident;
 #   3. learns one profile per overlap from the baseline;
 #   4. times `rfsentry analyze --no-evidence` on each recording (and, in a table
 #      of its own, the default run that also writes IQ evidence): one warm-up run (so the file
@@ -27,7 +28,12 @@
 #      copying chunks out of the page cache;
 #   6. times the bare kernel on the same cf32 samples, loaded whole into
 #      memory first (benches/bare_kernel.rs, one thread): best of RUNS;
-#   7. prints a Markdown table with the ratios analyze/bare and analyze/scipy.
+#   7. times the default `rfsentry analyze` (evidence on: the overview
+#      picture, the report, the IQ ring) and `--no-evidence` on the quiet
+#      recording, which raises no alert, against the bare kernel on it: what
+#      evidence costs when there is nothing to show, and that the overview is
+#      still written;
+#   8. prints Markdown tables with the ratios analyze/bare and analyze/scipy.
 #
 # The bare kernel and scipy read cf32 only; cu8 rows are compared with the
 # cf32 figures (the same signal, quantised to 8 bits).
@@ -56,7 +62,7 @@ fi
 echo "== building (release)" >&2
 cargo build --release --quiet
 cargo bench --bench bare_kernel --no-run --quiet 2>/dev/null || cargo bench --bench bare_kernel --no-run
-BIN=target/release/rfsentry
+BIN=${CARGO_TARGET_DIR:-target}/release/rfsentry
 
 echo "== generating recordings in $WORK" >&2
 synth() { # scenario output datatype
@@ -67,6 +73,7 @@ synth wideband-baseline.toml baseline cf32_le
 synth wideband-2p26.toml rec26-cf32 cf32_le
 synth wideband-2p26.toml rec26-cu8 cu8
 synth wideband-2p24.toml rec24-cf32 cf32_le
+synth wideband-2p26-quiet.toml quiet26-cf32 cf32_le
 samples() { # recording: samples in its data file
     local bytes per
     bytes=$(stat -c %s "$WORK/$1.sigmf-data")
@@ -103,8 +110,8 @@ analyze() {
     echo "$best"
 }
 
-bare() { # overlap → msps
-    cargo bench --quiet --bench bare_kernel -- --input "$WORK/rec26-cf32.sigmf-data" \
+bare() { # overlap [recording] → msps
+    cargo bench --quiet --bench bare_kernel -- --input "$WORK/${2:-rec26-cf32}.sigmf-data" \
         --fft $FFT --overlap "$1" --repeat "$RUNS" | sed -n 's/.*msps=\([0-9.]*\).*/\1/p'
 }
 
@@ -137,6 +144,13 @@ for rec in rec26-cf32 rec26-cu8; do
     E[$rec]=$(analyze 0 "$rec")
     E[$rec,mb]=$(du -sm "$WORK/alerts/iq" | cut -f1)
 done
+
+echo "== quiet recording (no alert): bare kernel, analyze (default, evidence on), analyze --no-evidence" >&2
+QB=$(bare 0 quiet26-cf32)
+rm -rf "$WORK/alerts"
+QE=$(analyze 0 quiet26-cf32)
+[ -f "$WORK/alerts/overview-quiet26-cf32.png" ] || die "the default analyze wrote no overview picture"
+QN=$(analyze 0 quiet26-cf32 --no-evidence)
 
 n26=$(samples rec26-cf32)
 n24=$(samples rec24-cf32)
@@ -180,4 +194,18 @@ echo "|---|---|---|---|---|"
 for rec in rec26-cf32 rec26-cu8; do
     read -r msps cpu rss _ <<<"${E[$rec]}"
     echo "| ${rec#rec26-} 2^26 | $msps | $cpu | $rss | ${E[$rec,mb]} |"
+done
+echo
+echo "The default analyze (evidence on: overview picture, report, IQ evidence ready) on a recording with no"
+echo "alert (benches/data/wideband-2p26-quiet.toml, cf32, overlap 0), against the bare kernel on the same samples:"
+echo
+echo "| analyze | MS/s | CPU s | peak RSS MB | bare kernel MS/s | analyze / bare |"
+echo "|---|---|---|---|---|---|"
+for v in default no-evidence; do
+    line=$QE
+    [ "$v" = no-evidence ] && line=$QN
+    read -r msps cpu rss _ <<<"$line"
+    name='`analyze` (default)'
+    [ "$v" = no-evidence ] && name='`analyze --no-evidence`'
+    echo "| $name | $msps | $cpu | $rss | $QB | $(ratio "$msps" "$QB") |"
 done

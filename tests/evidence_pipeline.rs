@@ -1,8 +1,12 @@
 //! Evidence through the real path: `rfsentry analyze` on the bundled demo
 //! writes, for every alert, a spectrogram PNG and an IQ snippet (SigMF) that
-//! the alert log points to, plus overview pictures and report.html. The PNGs
-//! are decoded back, the snippets are read through rfsentry's own SigMF
-//! reader and the alert's signal is found in them at the annotated frequency.
+//! the alert log points to, plus overview pictures and report.html. The
+//! alerts are checked against the scenario's own truth
+//! (`recordings/demo-incidents.toml`: kind, time and band of each incident),
+//! the PNGs are decoded back, and each snippet's samples are decoded here
+//! from its bytes (not through rfsentry's reader) and checked against the
+//! recording and the incident: it holds the incident's start, and the
+//! incident's true band stands out in it.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -10,6 +14,7 @@ mod cli;
 use rfsentry::iq::{open, OpenOptions, Sample};
 use rustfft::FftPlanner;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {
@@ -41,6 +46,35 @@ fn band_power_ratio_db(samples: &[Sample], rate: f64, center: f64, lo: f64, hi: 
     ratio_db(&acc, rate, center, lo, hi).max(ratio_db(&maxhold, rate, center, lo, hi))
 }
 
+/// Power (dB, arbitrary reference) of each bin inside [lo, hi] in the
+/// max-hold of Hann-windowed 1024-point spectra of `samples` (a sweep shows
+/// in it at its full level, not diluted by its duty as in an average).
+fn band_bins_db(samples: &[Sample], rate: f64, center: f64, lo: f64, hi: f64) -> Vec<f64> {
+    let n = 1024;
+    let fft = FftPlanner::<f32>::new().plan_fft_forward(n);
+    let window = rfsentry::dsp::Window::Hann.coefficients(n);
+    let mut acc = vec![0f64; n];
+    for chunk in samples.chunks_exact(n) {
+        let mut buf: Vec<Sample> = chunk.iter().zip(&window).map(|(x, w)| x * *w).collect();
+        fft.process(&mut buf);
+        for (a, x) in acc.iter_mut().zip(&buf) {
+            *a = a.max(x.norm_sqr() as f64);
+        }
+    }
+    let inside: Vec<f64> = (0..n)
+        .filter(|&k| {
+            let offset = if k < n / 2 {
+                k as f64
+            } else {
+                k as f64 - n as f64
+            };
+            (lo..=hi).contains(&(center + offset * rate / n as f64))
+        })
+        .map(|k| 10.0 * acc[k].log10())
+        .collect();
+    inside
+}
+
 fn ratio_db(spectrum: &[f64], rate: f64, center: f64, lo: f64, hi: f64) -> f64 {
     let n = spectrum.len();
     let acc = spectrum;
@@ -63,6 +97,66 @@ fn ratio_db(spectrum: &[f64], rate: f64, center: f64, lo: f64, hi: f64) -> f64 {
     10.0 * (inside / outside[outside.len() / 2]).log10()
 }
 
+/// One incident of the demo scenario, from its TOML (the synthesiser's input).
+#[derive(Debug)]
+struct Incident {
+    kind: String,
+    start_s: f64,
+    end_s: f64,
+    low_hz: f64,
+    high_hz: f64,
+}
+
+/// The incidents of `recordings/demo-incidents.toml`, with absolute
+/// frequencies from its base `recordings/demo-site.toml`.
+fn demo_truth() -> (f64, Vec<Incident>) {
+    let read = |name: &str| -> toml::Value {
+        toml::from_str(&std::fs::read_to_string(cli::repo().join("recordings").join(name)).unwrap())
+            .unwrap()
+    };
+    let site = read("demo-site.toml");
+    let scenario = read("demo-incidents.toml");
+    assert_eq!(scenario["base"].as_str(), Some("demo-site.toml"));
+    let f = |v: &toml::Value, key: &str| -> Option<f64> {
+        v.get(key)
+            .and_then(|x| x.as_float().or(x.as_integer().map(|i| i as f64)))
+    };
+    let center = f(&site, "center_hz").unwrap();
+    let rate = f(&site, "sample_rate").unwrap();
+    let incidents = scenario["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let start_s = f(e, "start_s").unwrap();
+            let (low, high) = match (f(e, "low_offset_hz"), f(e, "high_offset_hz")) {
+                (Some(lo), Some(hi)) => (lo, hi),
+                _ => {
+                    let off = f(e, "offset_hz").unwrap();
+                    let half = f(e, "bandwidth_hz").unwrap_or(0.0) / 2.0;
+                    (off - half, off + half)
+                }
+            };
+            Incident {
+                kind: e["kind"].as_str().unwrap().to_string(),
+                start_s,
+                end_s: start_s + f(e, "duration_s").unwrap(),
+                low_hz: center + low,
+                high_hz: center + high,
+            }
+        })
+        .collect();
+    (rate, incidents)
+}
+
+/// The demo's ci8 samples from raw bytes (interleaved signed 8-bit I/Q), scaled to ±1.
+fn ci8(bytes: &[u8]) -> Vec<Sample> {
+    bytes
+        .chunks_exact(2)
+        .map(|p| Sample::new(p[0] as i8 as f32 / 128.0, p[1] as i8 as f32 / 128.0))
+        .collect()
+}
+
 #[test]
 fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,15 +175,62 @@ fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let cleared: Vec<&Value> = events.iter().filter(|e| e["event"] == "cleared").collect();
+    let (rate, truth) = demo_truth();
+    assert_eq!(truth.len(), 3, "the demo scenario has three incidents");
     assert_eq!(
         cleared.len(),
-        3,
-        "the demo has three incidents: {events:#?}"
+        truth.len(),
+        "one alert per incident: {events:#?}"
     );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     let recording = std::fs::read("recordings/demo-incidents.sigmf-data").unwrap();
+    // A frequency bin of the demo profile (FFT 1024 at 250 kS/s): 244 Hz.
+    let bin = rate / 1024.0;
+    let mut matched = BTreeSet::new();
     for e in cleared {
         let id = e["id"].as_str().unwrap();
+        let (lo, hi, centre) = (
+            e["freq_low_hz"].as_f64().unwrap(),
+            e["freq_high_hz"].as_f64().unwrap(),
+            e["center_hz"].as_f64().unwrap(),
+        );
+        let (start, end) = (
+            e["start_sample"].as_u64().unwrap() as f64 / rate,
+            e["end_sample"].as_u64().unwrap() as f64 / rate,
+        );
+        // The incident this alert reports: same kind, overlapping in time.
+        let (n, incident) = truth
+            .iter()
+            .enumerate()
+            .find(|(_, t)| {
+                t.kind == e["kind"].as_str().unwrap() && start < t.end_s && end > t.start_s
+            })
+            .unwrap_or_else(|| panic!("{id}: no incident of its kind and time: {e:#}\n{truth:#?}"));
+        assert!(matched.insert(n), "{id}: incident {n} reported twice");
+        // Raised within 0.3 s of the incident's start, ended within 0.3 s of its end.
+        assert!(
+            (start - incident.start_s).abs() < 0.3,
+            "{id}: starts at {start} s, {incident:?}"
+        );
+        assert!(
+            (end - incident.end_s).abs() < 0.3,
+            "{id}: ends at {end} s, {incident:?}"
+        );
+        // Its band lies in the incident's, within 2 kHz (a Hann window's
+        // main lobe and the detector's grouping: 8 bins) and, for the FSK
+        // transmitter, 4 kHz more of modulation skirts; its centre too.
+        let slack = 2e3
+            + if incident.kind == "emitter.unknown" {
+                4e3
+            } else {
+                0.0
+            };
+        assert!(
+            lo >= incident.low_hz - slack
+                && hi <= incident.high_hz + slack
+                && (incident.low_hz - slack..=incident.high_hz + slack).contains(&centre),
+            "{id}: band {lo}..{hi} (centre {centre}) outside the incident's {incident:?}"
+        );
         assert!(report.contains(id), "report lists {id}");
 
         let png = out.join(
@@ -99,7 +240,7 @@ fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
         );
         let (w, h, pixels) = decode_png(&png);
         assert!(w >= 800 && h >= 600, "{w}x{h}");
-        let distinct: std::collections::BTreeSet<&[u8]> = pixels.chunks(3).collect();
+        let distinct: BTreeSet<&[u8]> = pixels.chunks(3).collect();
         assert!(distinct.len() > 50, "{id}: picture looks blank");
         assert!(report.contains(e["evidence"]["spectrogram"].as_str().unwrap()));
 
@@ -115,36 +256,71 @@ fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
             &snippet[..],
             "{id}: the snippet is the recording's bytes from sample {first}"
         );
-        let mut reader = open(&meta, &OpenOptions::default()).unwrap();
+        // It holds the incident from before its true start (at least half
+        // a second of the 1 s pre-trigger, however late the alert was
+        // raised, or from the recording's start) to the alert's end.
+        let truth_start = (incident.start_s * rate) as usize;
+        let snippet_end = first + snippet.len() / 2;
+        assert!(
+            first <= truth_start.saturating_sub((0.5 * rate) as usize)
+                && snippet_end >= e["end_sample"].as_u64().unwrap() as usize,
+            "{id}: snippet holds samples {first}..{snippet_end}, the incident starts at {truth_start}"
+        );
+        // The incident's true band stands out in the snippet's own samples,
+        // decoded here, over the part where the incident is on.
+        let samples = ci8(&snippet);
+        let on =
+            (truth_start - first)..((incident.end_s * rate) as usize - first).min(samples.len());
+        let ratio = band_power_ratio_db(
+            &samples[on.clone()],
+            rate,
+            433.92e6,
+            incident.low_hz - bin,
+            incident.high_hz + bin,
+        );
+        assert!(
+            ratio > 10.0,
+            "{id} ({}): the incident's band stands only {ratio:.1} dB over the rest",
+            e["kind"]
+        );
+        // And it is placed in time: the band's bins rise in max-hold (median
+        // over the bins: a known emitter may share part of the band) from
+        // the pre-trigger part to the incident.
+        let bins_db = |x: &[Sample]| {
+            band_bins_db(
+                x,
+                rate,
+                433.92e6,
+                incident.low_hz - bin,
+                incident.high_hz + bin,
+            )
+        };
+        let (before, during) = (
+            bins_db(&samples[..truth_start - first]),
+            bins_db(&samples[on]),
+        );
+        let mut rise: Vec<f64> = during.iter().zip(&before).map(|(d, b)| d - b).collect();
+        rise.sort_by(f64::total_cmp);
+        let median_rise = rise[rise.len() / 2];
+        assert!(
+            median_rise > 6.0,
+            "{id}: the band's bins rise by only {median_rise:.1} dB (median) from before the incident to during it"
+        );
+
+        // The snippet's annotation, as any SigMF reader sees it, names the alert.
+        let reader = open(&meta, &OpenOptions::default()).unwrap();
         let info = reader.info().clone();
+        assert_eq!(info.total_samples, Some(samples.len() as u64));
         let ann = info
             .annotations
             .iter()
             .find(|a| a.kind() == e["kind"].as_str())
             .expect("annotation of the alert");
         assert_eq!(ann.extra["rfsentry:alert_id"], id);
-        let mut samples = vec![Sample::default(); info.total_samples.unwrap() as usize];
-        let got = reader.read(&mut samples).unwrap().samples;
-        samples.truncate(got);
-        let start = ann.sample_start as usize;
-        let end = (start + ann.sample_count.unwrap() as usize).min(samples.len());
-        assert!(end > start + 4096, "{id}: the snippet holds the alert");
-        let (lo, hi) = (ann.freq_lower_edge.unwrap(), ann.freq_upper_edge.unwrap());
-        let ratio = band_power_ratio_db(
-            &samples[start..end],
-            info.sample_rate,
-            info.center_hz(),
-            lo,
-            hi,
-        );
-        assert!(
-            ratio > 10.0,
-            "{id} ({}): the alert band stands only {ratio:.1} dB over the rest",
-            e["kind"]
-        );
-        assert!(
-            lo >= e["freq_low_hz"].as_f64().unwrap() - 1.0
-                && hi <= e["freq_high_hz"].as_f64().unwrap() + 1.0
+        assert_eq!(
+            first as u64 + ann.sample_start,
+            e["start_sample"].as_u64().unwrap(),
+            "{id}: the annotation starts where the alert does"
         );
     }
     let overview = out.join("overview-demo-incidents.png");

@@ -172,8 +172,17 @@ fn config(fft_size: usize, overlap: f64, integration_s: f64) -> PsdConfig {
 fn engine_matches_the_plain_loop_for_any_fft_size_overlap_and_block_size() {
     let x = signal(300_000, 1);
     // (FFT size, integration): batches of many small FFTs, a size that is not
-    // a power of two, the default, and segments too large to batch.
-    for (fft_size, integration_s) in [(16, 0.001), (100, 0.0123), (1024, 0.05), (16384, 0.1)] {
+    // a power of two, the default, the largest size batched by 8 (16384), and
+    // segments too large to batch (one per pass: 32768, 65536; two frames
+    // each in 300 000 samples).
+    for (fft_size, integration_s) in [
+        (16, 0.001),
+        (100, 0.0123),
+        (1024, 0.05),
+        (16384, 0.1),
+        (32768, 0.1),
+        (65536, 0.15),
+    ] {
         for overlap in [0.0, 0.5, 0.3, 0.75] {
             let cfg = config(fft_size, overlap, integration_s);
             let expected = reference(cfg, 0, 100e6, 0, &x);

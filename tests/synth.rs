@@ -269,8 +269,7 @@ fn the_recordings_directory_stays_small() {
     assert!(total <= 6_000_000, "recordings/ holds {total} bytes");
 }
 
-/// The command line end to end. Ignored until the `synth` subcommand is wired
-/// into `src/cli/mod.rs` (`Command::Synth(synth::SynthArgs)` → `synth::run`).
+/// The command line end to end: `rfsentry synth` writes the recording and says so.
 #[test]
 fn the_command_writes_a_recording_and_reports_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -66,7 +66,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             break;
         }
         let reader = super::common::open_recording(path, &opts)?;
-        let source = Box::new(FileSource::new(reader));
+        let mut source = FileSource::new(reader);
+        if !args.evidence.no_evidence {
+            // IQ evidence reads an alert's pre-trigger samples back from the
+            // recording instead of holding the last seconds in memory.
+            source = source.with_reread(super::common::open_recording(path, &opts)?);
+        }
+        let source = Box::new(source);
         let info = crate::source::Source::info(source.as_ref());
         // A recording that does not say when it was made (raw samples, a
         // SigMF without core:datetime, a WAV without auxi) is dated from its

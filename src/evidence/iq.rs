@@ -4,7 +4,12 @@
 //! [`IqEvidenceRecorder`] is fed every [`IqBlock`] in sample order and every
 //! alert event in the same stream order. It keeps a pre-trigger ring of
 //! recent blocks (bounded by seconds and bytes; evicted buffers go back to
-//! the caller for reuse). On `raised` it opens `iq/<id>.sigmf-meta` (cf32_le)
+//! the caller for reuse). When the stream can be read again (a recording,
+//! [`IqEvidenceRecorder::with_reread`]) the ring holds only where each block
+//! lies and hands every buffer back at once: the samples an alert needs are
+//! read back from the recording, so a run without alerts keeps no IQ in memory
+//! and the pipeline's buffers stay few and in cache. On `raised` it opens
+//! `iq/<id>.sigmf-meta` (cf32_le)
 //! and writes the ring from `pre_trigger_s` before the alert's start; it then
 //! appends blocks as they come; on `cleared` it goes on for `post_trigger_s`
 //! after the alert's end and finishes the file with one annotation describing
@@ -17,7 +22,7 @@ use crate::atomic_file::part_path;
 use crate::iq::annotation::{EXCESS_KEY, KIND_KEY};
 use crate::iq::datatype::Scalar;
 use crate::iq::sigmf_writer::sigmf_paths;
-use crate::iq::{Annotation, Datatype, Sample, SigmfWriter};
+use crate::iq::{Annotation, Datatype, IqReader, Sample, SigmfWriter};
 use crate::source::IqBlock;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -283,13 +288,34 @@ impl Snippet {
     }
 }
 
+/// A block of the pre-trigger ring: its samples, or only where it lies
+/// (`block.samples` empty) when they can be read again from the recording.
+struct Held {
+    block: IqBlock,
+    /// Samples of the block (`block.samples.len()` unless hollow).
+    len: u64,
+    /// The samples were handed back: read them again when needed.
+    hollow: bool,
+}
+
+impl Held {
+    fn end_sample(&self) -> u64 {
+        self.block.start_sample + self.len
+    }
+}
+
 /// Records IQ evidence snippets around alerts.
 pub struct IqEvidenceRecorder {
     alert_dir: PathBuf,
     stream: IqStream,
     limits: EvidenceLimits,
-    ring: VecDeque<IqBlock>,
+    ring: VecDeque<Held>,
     ring_bytes: u64,
+    /// The stream's samples again, by stream sample index (a recording):
+    /// then the ring is hollow.
+    reread: Option<Box<dyn IqReader>>,
+    /// Buffer for samples read back.
+    scratch: Vec<Sample>,
     open: BTreeMap<String, Snippet>,
     /// Alerts whose snippet was started: id → path relative to the alert directory.
     started: BTreeMap<String, String>,
@@ -312,6 +338,8 @@ impl IqEvidenceRecorder {
             limits,
             ring: VecDeque::new(),
             ring_bytes: 0,
+            reread: None,
+            scratch: Vec::new(),
             open: BTreeMap::new(),
             started: BTreeMap::new(),
             dropped: BTreeMap::new(),
@@ -321,12 +349,28 @@ impl IqEvidenceRecorder {
         }
     }
 
+    /// Read pre-trigger samples back from `reader` instead of keeping them:
+    /// it must give the stream's own samples, sample `i` of the reader being
+    /// the block sample with `start_sample` `i` (a file source's recording,
+    /// opened again). Blocks are then handed back to the caller as soon as
+    /// open snippets have taken them.
+    pub fn with_reread(mut self, reader: Box<dyn IqReader>) -> Self {
+        self.reread = Some(reader);
+        self
+    }
+
     /// Feed the next block (in sample order). Blocks evicted from the
-    /// pre-trigger ring are handed to `recycle`.
-    pub fn push_block(&mut self, block: IqBlock, mut recycle: impl FnMut(Vec<Sample>)) {
+    /// pre-trigger ring (at once, when it is hollow) are handed to `recycle`.
+    pub fn push_block(&mut self, mut block: IqBlock, mut recycle: impl FnMut(Vec<Sample>)) {
         self.write_to_open(&block, None);
-        self.ring_bytes += block.samples.len() as u64 * RING_SAMPLE_BYTES;
-        self.ring.push_back(block);
+        let len = block.samples.len() as u64;
+        let hollow = self.reread.is_some();
+        if hollow {
+            recycle(std::mem::take(&mut block.samples));
+        } else {
+            self.ring_bytes += len * RING_SAMPLE_BYTES;
+        }
+        self.ring.push_back(Held { block, len, hollow });
         self.evict(&mut recycle);
     }
 
@@ -396,8 +440,8 @@ impl IqEvidenceRecorder {
         for id in ids {
             self.finish(&id);
         }
-        for block in self.ring.drain(..) {
-            recycle(block.samples);
+        for held in self.ring.drain(..).filter(|h| !h.hollow) {
+            recycle(held.block.samples);
         }
         self.ring_bytes = 0;
         self.stats
@@ -457,7 +501,7 @@ impl IqEvidenceRecorder {
     fn evict(&mut self, recycle: &mut impl FnMut(Vec<Sample>)) {
         let keep = (self.limits.ring_s.max(self.limits.pre_trigger_s).max(0.0)
             * self.stream.sample_rate) as u64;
-        let newest_end = self.ring.back().map_or(0, IqBlock::end_sample);
+        let newest_end = self.ring.back().map_or(0, Held::end_sample);
         while self.ring.len() > 1 {
             let front = &self.ring[0];
             let too_old = newest_end.saturating_sub(front.end_sample()) >= keep;
@@ -475,9 +519,11 @@ impl IqEvidenceRecorder {
                     self.stream.sample_rate
                 );
             }
-            let block = self.ring.pop_front().expect("len > 1");
-            self.ring_bytes -= block.samples.len() as u64 * RING_SAMPLE_BYTES;
-            recycle(block.samples);
+            let held = self.ring.pop_front().expect("len > 1");
+            if !held.hollow {
+                self.ring_bytes -= held.len * RING_SAMPLE_BYTES;
+                recycle(held.block.samples);
+            }
         }
     }
 
@@ -513,7 +559,10 @@ impl IqEvidenceRecorder {
         }
         let rel = iq_rel_path(&event.id);
         let base = self.alert_dir.join(IQ_DIR).join(file_stem(&event.id));
-        let center_hz = self.ring.back().map_or(event.center_hz, |b| b.center_hz);
+        let center_hz = self
+            .ring
+            .back()
+            .map_or(event.center_hz, |h| h.block.center_hz);
         let mut writer = match SigmfWriter::create(
             &base,
             snippet_datatype(self.stream.datatype),
@@ -547,14 +596,55 @@ impl IqEvidenceRecorder {
         );
         let pre = (self.limits.pre_trigger_s.max(0.0) * self.stream.sample_rate) as u64;
         let from = event.start_sample.saturating_sub(pre);
-        let blocks = std::mem::take(&mut self.ring);
-        for block in blocks.iter().filter(|b| b.end_sample() > from) {
+        let mut blocks = std::mem::take(&mut self.ring);
+        for held in blocks.iter_mut().filter(|h| h.end_sample() > from) {
             if !self.open.contains_key(&event.id) {
                 break;
             }
-            self.write_to_open(block, Some((&event.id, from)));
+            if !held.hollow {
+                self.write_to_open(&held.block, Some((&event.id, from)));
+                continue;
+            }
+            // Read the block's samples back (only from `from` on).
+            let skip = from.saturating_sub(held.block.start_sample).min(held.len);
+            let mut block = IqBlock {
+                start_sample: held.block.start_sample + skip,
+                samples: std::mem::take(&mut self.scratch),
+                ..held.block
+            };
+            match self.read_back(&mut block.samples, block.start_sample, held.len - skip) {
+                Ok(()) => self.write_to_open(&block, Some((&event.id, from))),
+                Err(e) => {
+                    tracing::warn!("IQ evidence for alert {} abandoned: {e}", event.id);
+                    self.abandon(&event.id, &format!("could not be read back: {e}"));
+                }
+            }
+            self.scratch = block.samples;
         }
         self.ring = blocks;
+    }
+
+    /// Fill `out` with the `len` stream samples from `start`, read again.
+    fn read_back(&mut self, out: &mut Vec<Sample>, start: u64, len: u64) -> crate::Result<()> {
+        let reader = self.reread.as_mut().expect("a hollow ring has a reader");
+        out.clear();
+        out.resize(len as usize, Sample::new(0.0, 0.0));
+        reader.seek(start)?;
+        let mut filled = 0;
+        while filled < out.len() {
+            let got = reader.read(&mut out[filled..])?.samples;
+            if got == 0 {
+                return Err(crate::Error::io(
+                    Path::new(&self.stream.recording),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!("the recording ended at sample {}", start + filled as u64),
+                    ),
+                ));
+            }
+            filled += got;
+        }
+        Ok(())
     }
 
     /// The recording-wide metadata of a snippet.
@@ -705,5 +795,91 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2024-05-01T12:00:01.500+00:00");
         assert_eq!(time_of_sample(start, 1, 0.0), None);
         assert_eq!(time_of_sample(start, u64::MAX, 1e-9), None);
+    }
+
+    /// Runs one alert through a recorder (with or without a second reader
+    /// of `samples`) and returns the snippet's data and metadata files.
+    fn record(samples: &[Sample], reread: Option<Vec<Sample>>) -> (Vec<u8>, String, EvidenceStats) {
+        let dir = tempfile::tempdir().unwrap();
+        let rate = 100_000.0;
+        let stream = IqStream {
+            site: "s".into(),
+            recording: "r.sigmf-meta".into(),
+            sample_rate: rate,
+            start_time: Some("2024-05-01T12:00:00Z".parse().unwrap()),
+            datatype: Datatype::CF32_LE,
+        };
+        let mut rec = IqEvidenceRecorder::new(dir.path(), stream, EvidenceLimits::default());
+        if let Some(again) = reread {
+            let reader = crate::iq::memory::MemoryReader::new("r", again, rate, 1e6);
+            rec = rec.with_reread(Box::new(reader));
+        }
+        let mut recycled = 0usize;
+        let event = |e: EventType| AlertEvent {
+            start_sample: 150_000,
+            end_sample: 180_000,
+            freq_low_hz: 1e6,
+            freq_high_hz: 1.01e6,
+            center_hz: 1.005e6,
+            ..crate::alert::test_event("a1", e)
+        };
+        for (i, chunk) in samples.chunks(4096).enumerate() {
+            let block = IqBlock {
+                start_sample: i as u64 * 4096,
+                samples: chunk.to_vec(),
+                segment: 0,
+                center_hz: 1e6,
+                nonfinite: 0,
+            };
+            let end = block.end_sample();
+            rec.push_block(block, |_| recycled += 1);
+            // Raised 0.4 s after the alert's start (the ring covers it), cleared later.
+            if (end..end + 4096).contains(&190_000) {
+                rec.on_alert(&event(EventType::Raised));
+            }
+            if (end..end + 4096).contains(&220_000) {
+                rec.on_alert(&event(EventType::Cleared));
+            }
+        }
+        let stats = rec.finish_all(|_| recycled += 1);
+        assert_eq!(
+            recycled,
+            samples.len().div_ceil(4096),
+            "every buffer comes back"
+        );
+        let data = std::fs::read(dir.path().join("iq/a1.sigmf-data")).unwrap_or_default();
+        let meta = std::fs::read_to_string(dir.path().join("iq/a1.sigmf-meta")).unwrap_or_default();
+        (data, meta, stats)
+    }
+
+    #[test]
+    fn a_hollow_ring_read_back_writes_the_same_snippet_as_a_ring_in_memory() {
+        let samples: Vec<Sample> = (0..400_000)
+            .map(|i| Sample::from_polar(0.5, i as f32 * 0.37))
+            .collect();
+        let (held, held_meta, held_stats) = record(&samples, None);
+        let (read, read_meta, read_stats) = record(&samples, Some(samples.clone()));
+        // 1 s before the start (150 000 - 100 000) to 1 s after the end (280 000).
+        assert_eq!(held.len(), 230_000 * 8);
+        assert_eq!(&held[..8], bytemuck_sample(samples[50_000]).as_slice());
+        assert!(held == read, "snippet data differ");
+        assert_eq!(held_meta, read_meta);
+        assert_eq!(held_stats, read_stats);
+        assert_eq!(read_stats.snippets_written, 1);
+    }
+
+    #[test]
+    fn a_recording_that_cannot_be_read_back_drops_the_snippet_not_the_alert() {
+        let samples: Vec<Sample> = (0..300_000)
+            .map(|i| Sample::from_polar(0.5, i as f32 * 0.37))
+            .collect();
+        // The second reader ends before the pre-trigger samples.
+        let (data, _, stats) = record(&samples, Some(samples[..20_000].to_vec()));
+        assert!(data.is_empty());
+        assert_eq!((stats.snippets_written, stats.write_failures), (0, 1));
+    }
+
+    fn bytemuck_sample(s: Sample) -> Vec<u8> {
+        [s.re.to_le_bytes(), s.im.to_le_bytes()].concat()
     }
 }

@@ -20,6 +20,7 @@
 //! ```text
 //! start:   spectro = SpectrogramRecorder::new(CaptureLimits)        one per stream
 //!          iq      = IqEvidenceRecorder::new(alert_dir, IqStream, EvidenceLimits)
+//!                    .with_reread(reader)        a recording: no IQ ring in memory
 //!          overview = Overview::default()                          one per recording
 //! frame:   spectro.push_frame(&frame); overview.push_frame(&frame)
 //! block:   iq.push_block(block, |buf| pool.put(buf))               evicted buffers come back

@@ -231,7 +231,7 @@ pub struct OverviewLayout {
 pub fn render_overview_png(path: &Path, picture: &OverviewPicture) -> Result<OverviewLayout> {
     let mut canvas = Canvas::new(WIDTH, HEIGHT);
     let layout = draw_overview(&canvas.area(), picture).map_err(|e| e.at(path))?;
-    canvas.write_png(path)?;
+    canvas.write_png(path, super::chart::PngEncoding::Fast)?;
     Ok(layout)
 }
 

@@ -83,7 +83,7 @@ pub struct AlertPictureLayout {
 pub fn render_alert_png(path: &Path, picture: &AlertPicture) -> Result<AlertPictureLayout> {
     let mut canvas = Canvas::new(WIDTH, HEIGHT);
     let layout = draw_alert(&canvas.area(), picture).map_err(|e| e.at(path))?;
-    canvas.write_png(path)?;
+    canvas.write_png(path, super::chart::PngEncoding::Small)?;
     Ok(layout)
 }
 

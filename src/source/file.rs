@@ -16,6 +16,8 @@ pub struct FileSource {
     limit: Option<u64>,
     /// Index of the first sample read.
     start: u64,
+    /// The same recording opened again, for evidence (see [`Source::take_reread`]).
+    reread: Option<Box<dyn IqReader>>,
 }
 
 impl FileSource {
@@ -25,7 +27,16 @@ impl FileSource {
             realtime: false,
             limit: None,
             start: 0,
+            reread: None,
         }
+    }
+
+    /// Offer `reader`, the same recording opened again, to the evidence
+    /// writer, which then reads an alert's pre-trigger samples back from it
+    /// instead of holding the recent samples in memory.
+    pub fn with_reread(mut self, reader: Box<dyn IqReader>) -> Self {
+        self.reread = Some(reader);
+        self
     }
 
     /// Pace the replay at the recording's sample rate.
@@ -59,6 +70,10 @@ impl FileSource {
 }
 
 impl Source for FileSource {
+    fn take_reread(&mut self) -> Option<Box<dyn IqReader>> {
+        self.reread.take()
+    }
+
     fn info(&self) -> SourceInfo {
         let info = self.reader.info();
         SourceInfo {

@@ -125,6 +125,13 @@ pub struct SourceContext {
 /// A producer of IQ blocks, run on its own thread.
 pub trait Source: Send {
     fn info(&self) -> SourceInfo;
+    /// A second reader of the stream's own samples (sample `i` of the reader
+    /// is the block sample with `start_sample` `i`), for IQ evidence: with it
+    /// the sink need not keep recent samples in memory. Taken once, before
+    /// [`run`](Self::run); `None` for a live source.
+    fn take_reread(&mut self) -> Option<Box<dyn crate::iq::IqReader>> {
+        None
+    }
     /// Produce blocks until the stream ends or `ctx.stop` is set.
     fn run(self: Box<Self>, ctx: SourceContext) -> crate::Result<()>;
 }

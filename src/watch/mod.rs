@@ -41,12 +41,13 @@ pub struct WatchConfig {
 
 /// Run `source` through the detectors until it ends or `stop` is set.
 pub fn watch(
-    source: Box<dyn Source>,
+    mut source: Box<dyn Source>,
     config: WatchConfig,
     stop: Arc<AtomicBool>,
     status: Option<StatusFn>,
 ) -> Result<WatchSummary> {
     let info = source.info();
+    let reread = source.take_reread();
     for &f in &info.tunings {
         config
             .profile
@@ -80,6 +81,7 @@ pub fn watch(
         start_time,
         running.pool().clone(),
         status,
+        reread,
     );
     // If the sink failed, stop the source so the other threads wind down.
     if sink_result.is_err() {

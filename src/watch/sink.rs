@@ -83,6 +83,11 @@ const MAX_HELD_EVENTS: usize = 10_000;
 const LOG_FIRST: &str =
     "dropped to leave the disk to the alert log, which could not be written (disk full?)";
 
+/// Seconds of signal between two `debug` lines of the noise floor (for
+/// operators' logs and the soak test: timed by the stream, not the clock, so
+/// a fast replay logs as many as a live run).
+const FLOOR_LOG_EVERY_S: f64 = 5.0;
+
 /// How often a failing alert log is tried again.
 const LOG_RETRY_EVERY: Duration = Duration::from_secs(5);
 
@@ -101,6 +106,7 @@ pub fn run(
     start_time: DateTime<Utc>,
     pool: BufferPool,
     mut status: Option<StatusFn>,
+    reread: Option<Box<dyn crate::iq::IqReader>>,
 ) -> Result<WatchSummary> {
     let started = Instant::now();
     let out = &config.out_dir;
@@ -108,16 +114,19 @@ pub fn run(
     let log_path = out.join("alerts.jsonl");
     let mut log = open_log(&log_path, config.sink.truncate_log);
     let mut evidence = config.sink.evidence.then(|| Evidence {
-        iq: IqEvidenceRecorder::new(
-            out,
-            IqStream {
-                site: site.to_string(),
-                recording: info.name.clone(),
-                sample_rate: info.sample_rate,
-                start_time: Some(start_time),
-                datatype: info.datatype,
-            },
-            config.sink.iq_limits,
+        iq: with_reread(
+            IqEvidenceRecorder::new(
+                out,
+                IqStream {
+                    site: site.to_string(),
+                    recording: info.name.clone(),
+                    sample_rate: info.sample_rate,
+                    start_time: Some(start_time),
+                    datatype: info.datatype,
+                },
+                config.sink.iq_limits,
+            ),
+            reread,
         ),
         spectro: SpectrogramRecorder::new(config.sink.capture_limits),
         overview: Overview::default(),
@@ -126,6 +135,7 @@ pub fn run(
     let mut live = Status::default();
     let mut last_status = Instant::now();
     let mut active = std::collections::BTreeSet::new();
+    let mut next_floor_log = 0.0;
     for item in items {
         // Events held while the log failed go in as soon as it takes them,
         // whether or not new alerts come.
@@ -161,6 +171,14 @@ pub fn run(
                 summary.frames += 1;
                 live.noise_floor_dbfs = crate::profile::learn::median(&f.mean_dbfs);
                 live.seconds = f.end_sample() as f64 / info.sample_rate;
+                if live.seconds >= next_floor_log {
+                    next_floor_log = live.seconds + FLOOR_LOG_EVERY_S;
+                    tracing::debug!(
+                        "signal t={:.1}s floor {:.1} dBFS",
+                        live.seconds,
+                        live.noise_floor_dbfs
+                    );
+                }
                 if let Some(ev) = evidence.as_mut() {
                     ev.spectro.push_frame(&f);
                     ev.overview.push_frame(&f);
@@ -247,6 +265,17 @@ pub fn run(
     summary.elapsed_s = started.elapsed().as_secs_f64();
     summary.log_failed = finish_log(log.as_mut());
     Ok(summary)
+}
+
+/// A recorder that reads pre-trigger samples back from `reread`, when there is one.
+fn with_reread(
+    iq: IqEvidenceRecorder,
+    reread: Option<Box<dyn crate::iq::IqReader>>,
+) -> IqEvidenceRecorder {
+    match reread {
+        Some(reader) => iq.with_reread(reader),
+        None => iq,
+    }
 }
 
 /// Open the run's alert log: a fresh one, or the existing one to append to
