@@ -37,6 +37,7 @@ pub fn check(profile: Profile) {
         max_dbfs: max,
         fft_power_dbfs: powers,
         clipped: 0,
+        probe: Vec::new(),
     };
     let quiet = seg.floor_dbfs.clone();
     let mut tone = quiet.clone();
