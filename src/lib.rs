@@ -10,6 +10,7 @@
 
 pub mod alert;
 pub mod atomic_file;
+pub mod config_keys;
 pub mod cli;
 pub mod detect;
 pub mod dsp;
