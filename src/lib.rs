@@ -6,24 +6,19 @@
 //! emitters, receiver health against the baseline) → [`alert`] sinks and
 //! [`evidence`] (spectrogram PNGs, SigMF IQ snippets, an HTML report).
 //!
-//! The binary (`src/main.rs`) is a thin command line over this library.
+//! The library lives in the workspace's crates and this crate re-exports them
+//! under one name:
+//! - `crates/core` (`rfsentry-core`): readers and writers, DSP, baselines,
+//!   detectors, the tracker and alert log, evidence, the pipeline; it depends
+//!   on nothing above it.
+//! - `crates/lab` (`rfsentry-lab`): the labelled-recording generator
+//!   ([`synth`]) and the scorer ([`score`]), over the core.
+//!
+//! The binary (`src/main.rs`) keeps its command line (`src/cli/`) private: it
+//! parses arguments and calls these libraries.
 
-pub mod alert;
-pub mod atomic_file;
-pub mod cli;
-pub mod detect;
-pub mod dsp;
-pub mod error;
-pub mod evidence;
-pub mod iq;
-pub mod pipeline;
-pub mod profile;
-pub mod score;
-pub mod source;
-pub mod synth;
-pub mod watch;
-
-pub use error::{Error, Result};
-
-/// The version string written into profiles and evidence.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use rfsentry_core::{
+    alert, atomic_file, config_keys, detect, dsp, error, evidence, iq, pipeline, profile, source,
+    watch, Error, Result, VERSION,
+};
+pub use rfsentry_lab::{score, synth};

@@ -1,8 +1,17 @@
-//! The `rfsentry` command: a thin shell over the library's `cli` module.
+//! The `rfsentry` command: a private command line (`cli`) over the library.
+
+mod cli;
+
+// The library modules the command line calls, bound at the crate root so the
+// `cli` files name them as `crate::iq::…`, `crate::watch::…`.
+use rfsentry::{
+    alert, dsp, evidence, iq, pipeline, profile, score, source, synth, watch, Error, Result,
+    VERSION,
+};
 
 fn main() {
     restore_sigpipe();
-    std::process::exit(rfsentry::cli::main());
+    std::process::exit(cli::main());
 }
 
 /// Die quietly on a closed pipe (`rfsentry score … | head`) like other Unix

@@ -10,7 +10,7 @@
 #[path = "support/soapy_replay.rs"]
 mod soapy_replay;
 
-use rfsentry::cli::devices as devices_cli;
+use rfsentry::source::devices;
 use rfsentry::Result;
 
 use rfsentry::iq::{Datatype, Sample};
@@ -298,11 +298,10 @@ fn lists_and_probes_the_replay_device() {
 fn devices_command_lists_and_probes() {
     setup();
     let (_dir, file) = ramp_file(1000);
-    devices_cli::run(&devices_cli::DevicesArgs { probe: None }).unwrap();
-    let probe = Some(device_args("cli", &file, &[]));
-    devices_cli::run(&devices_cli::DevicesArgs { probe }).unwrap();
-    let bad = Some("driver=rfsentry_no_such_driver".to_string());
-    let err: Result<()> = devices_cli::run(&devices_cli::DevicesArgs { probe: bad });
+    devices::report(None).unwrap();
+    let probe = device_args("cli", &file, &[]);
+    devices::report(Some(&probe)).unwrap();
+    let err: Result<String> = devices::report(Some("driver=rfsentry_no_such_driver"));
     assert!(matches!(err, Err(Error::Device(_))));
 }
 

@@ -58,10 +58,7 @@ pub use report::{write_report, Report, ReportRecording};
 pub use spectrogram::{render_alert_png, AlertPicture, AlertPictureLayout, Baseline};
 pub use waterfall::{HistoryLimits, RowAccumulator, SpectrumRow, WaterfallHistory};
 
-/// Directory (under the alert directory) of spectrogram PNGs.
-pub const SPECTROGRAM_DIR: &str = "spectrograms";
-/// Directory (under the alert directory) of IQ evidence recordings.
-pub const IQ_DIR: &str = "iq";
+pub use crate::alert::out_dir::{IQ_DIR, SPECTROGRAM_DIR};
 
 /// A file-name-safe form of an alert id: ASCII letters, digits, `-`, `_`
 /// and `.` are kept, anything else becomes `_`; never empty, never hidden.

@@ -6,6 +6,7 @@
 //! device source never blocks the driver: when the channel is full it drops
 //! whole blocks and reports the hole as a [`Gap`].
 
+pub mod devices;
 pub mod file;
 pub mod pool;
 #[cfg(feature = "soapy")]

@@ -3,7 +3,7 @@
 //! for each tuning (segment), known emitters, protected bands and per-site
 //! detector thresholds. [`learn`] builds and merges them.
 
-mod keys;
+use crate::config_keys as keys;
 pub mod learn;
 mod rounded;
 pub mod thresholds;

@@ -13,6 +13,7 @@ pub mod raw;
 pub mod sha512;
 pub mod sigmf;
 pub mod sigmf_writer;
+pub mod stem;
 pub mod wav;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ pub use annotation::Annotation;
 pub use datatype::Datatype;
 pub use open::{open, OpenOptions};
 pub use sigmf_writer::SigmfWriter;
+pub use stem::recording_stem;
 
 /// One IQ sample, full scale ±1.0.
 pub type Sample = Complex32;

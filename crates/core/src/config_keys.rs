@@ -1,4 +1,4 @@
-//! Unknown keys in a profile are errors, and the error helps: it names the
+//! Unknown keys in a profile (or a site config's `[device]` table) are errors, and the error helps: it names the
 //! key, the table it sits in, and the nearest known key ("did you mean").
 //!
 //! Every profile table denies unknown fields (serde); [`explain`] turns

@@ -4,8 +4,8 @@
 //! ([`super::generate()`]) is one such consumer.
 //!
 //! ```
-//! use rfsentry::iq::Sample;
-//! use rfsentry::synth::{Scenario, Stream, BLOCK_SAMPLES};
+//! use rfsentry_core::iq::Sample;
+//! use rfsentry_lab::synth::{Scenario, Stream, BLOCK_SAMPLES};
 //!
 //! let scenario = Scenario::new(250e3, 433.92e6, 2.0, -30.0, 1);
 //! let mut stream = Stream::new(&scenario)?;
@@ -19,7 +19,7 @@
 //!     total += n; // feed &block[..n] to the engine
 //! }
 //! assert_eq!(total as u64, scenario.total_samples());
-//! # Ok::<(), rfsentry::Error>(())
+//! # Ok::<(), rfsentry_core::Error>(())
 //! ```
 //!
 //! The samples do not depend on the sizes of the blocks asked for.

@@ -84,7 +84,7 @@ impl DeviceConfig {
                 .map_err(|e: toml::de::Error| {
                     Error::config(format!(
                         "the profile's [device] table: {}",
-                        crate::profile::explain_unknown_key(e.message(), "[device]")
+                        crate::config_keys::explain(e.message(), "[device]")
                             .unwrap_or_else(|| e.message().to_string())
                     ))
                 })?;

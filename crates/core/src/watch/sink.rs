@@ -248,7 +248,7 @@ pub fn run(
         }
         let stats = ev.iq.finish_all(|buf| pool.put(buf));
         summary.evidence_dropped = (stats.alerts_without_evidence + stats.write_failures) as u64;
-        let stem = crate::evidence::file_stem(&crate::score::recording_stem(&info.name));
+        let stem = crate::evidence::file_stem(&crate::iq::recording_stem(&info.name));
         let rel = format!("overview-{stem}.png");
         let picture = OverviewPicture {
             site,

@@ -131,11 +131,16 @@ fn command_line() -> String {
         .join(" ")
 }
 
+/// Directory (under the alert directory) of spectrogram PNGs.
+pub const SPECTROGRAM_DIR: &str = "spectrograms";
+/// Directory (under the alert directory) of IQ evidence recordings.
+pub const IQ_DIR: &str = "iq";
+
 /// The files and directories a run writes into its output directory.
 fn is_run_output(name: &str) -> bool {
     matches!(
         name,
-        "alerts.jsonl" | "report.html" | crate::evidence::IQ_DIR | crate::evidence::SPECTROGRAM_DIR
+        "alerts.jsonl" | "report.html" | IQ_DIR | SPECTROGRAM_DIR
     ) || (name.starts_with("overview-") && name.ends_with(".png"))
 }
 
