@@ -35,6 +35,9 @@
 #      still written;
 #   8. prints Markdown tables with the ratios analyze/bare and analyze/scipy.
 #
+# Every analyze run here passes --no-verify (the synthetic SigMF recordings
+# carry core:sha512, and the bare kernel and scipy hash nothing), except one
+# row of step 7 that shows what the SHA-512 check costs.
 # The bare kernel and scipy read cf32 only; cu8 rows are compared with the
 # cf32 figures (the same signal, quantised to 8 bits).
 #
@@ -132,25 +135,26 @@ for ov in 0 0.5; do
     S[$ov]=$(scipy_welch "$(awk -v o="$ov" -v n=$FFT 'BEGIN { print int(o * n) }')")
     for rec in rec26-cf32 rec26-cu8; do
         echo "== overlap $ov: rfsentry analyze --no-evidence $rec" >&2
-        A[$ov,$rec]=$(analyze "$ov" "$rec" --no-evidence)
+        A[$ov,$rec]=$(analyze "$ov" "$rec" --no-evidence --no-verify)
     done
 done
 echo "== length scaling: rfsentry analyze --no-evidence rec24-cf32" >&2
-A[0,rec24-cf32]=$(analyze 0 rec24-cf32 --no-evidence)
+A[0,rec24-cf32]=$(analyze 0 rec24-cf32 --no-evidence --no-verify)
 declare -A E
 for rec in rec26-cf32 rec26-cu8; do
     echo "== with evidence (the default): rfsentry analyze $rec" >&2
     rm -rf "$WORK/alerts"
-    E[$rec]=$(analyze 0 "$rec")
+    E[$rec]=$(analyze 0 "$rec" --no-verify)
     E[$rec,mb]=$(du -sm "$WORK/alerts/iq" | cut -f1)
 done
 
-echo "== quiet recording (no alert): bare kernel, analyze (default, evidence on), analyze --no-evidence" >&2
+echo "== quiet recording (no alert): bare kernel, analyze (evidence on, with and without the SHA-512 check), analyze --no-evidence" >&2
 QB=$(bare 0 quiet26-cf32)
 rm -rf "$WORK/alerts"
-QE=$(analyze 0 quiet26-cf32)
+QE=$(analyze 0 quiet26-cf32 --no-verify)
 [ -f "$WORK/alerts/overview-quiet26-cf32.png" ] || die "the default analyze wrote no overview picture"
-QN=$(analyze 0 quiet26-cf32 --no-evidence)
+QV=$(analyze 0 quiet26-cf32)
+QN=$(analyze 0 quiet26-cf32 --no-evidence --no-verify)
 
 n26=$(samples rec26-cf32)
 n24=$(samples rec24-cf32)
@@ -201,11 +205,12 @@ echo "alert (benches/data/wideband-2p26-quiet.toml, cf32, overlap 0), against th
 echo
 echo "| analyze | MS/s | CPU s | peak RSS MB | bare kernel MS/s | analyze / bare |"
 echo "|---|---|---|---|---|---|"
-for v in default no-evidence; do
-    line=$QE
-    [ "$v" = no-evidence ] && line=$QN
+for v in default verify no-evidence; do
+    case $v in
+    default) line=$QE name='`analyze --no-verify` (evidence on)' ;;
+    verify) line=$QV name='`analyze` (evidence on, core:sha512 checked)' ;;
+    no-evidence) line=$QN name='`analyze --no-evidence --no-verify`' ;;
+    esac
     read -r msps cpu rss _ <<<"$line"
-    name='`analyze` (default)'
-    [ "$v" = no-evidence ] && name='`analyze --no-evidence`'
     echo "| $name | $msps | $cpu | $rss | $QB | $(ratio "$msps" "$QB") |"
 done

@@ -951,6 +951,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "SigMF core:sha512 that does not match the data, with --no-verify",
+        setup: |fx, dir| {
+            let wrong = "ab".repeat(64);
+            sigmf(dir, &demo_meta_with(fx, "core:sha512", Some(wrong.into())), &fx.data);
+            analyze(fx, &["--no-verify", "x.sigmf-meta"])
+        },
+        exit: Exit::Warning,
+        says: &["x.sigmf-meta: global.core:sha512 not verified (--no-verify)"],
+    },
+    Case {
         name: "SigMF core:sha512 that is not a hash",
         setup: |fx, dir| {
             sigmf(dir, &demo_meta_with(fx, "core:sha512", Some("abc".into())), &fx.data);

@@ -19,6 +19,7 @@ use std::path::Path;
 const FLAGS: OpenOptions = OpenOptions {
     sample_rate: Some(250e3),
     center_hz: Some(433.92e6),
+    skip_checksum: false,
 };
 
 /// Read a reader positioned at sample `from` to its end in blocks of

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 const URH_FLAGS: OpenOptions = OpenOptions {
     sample_rate: Some(1e6),
     center_hz: Some(433.92e6),
+    skip_checksum: false,
 };
 
 /// The URH captures, their encodings and sample counts (from CATALOG.md).

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         OpenOptions {
             sample_rate: Some(1e6),
             center_hz: Some(433.92e6),
+            skip_checksum: false,
         },
     ] {
         if let Ok(meta) = Metadata::parse(path, data, &opts) {

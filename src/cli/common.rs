@@ -22,6 +22,10 @@ pub struct RecordingArgs {
     /// Centre frequency of raw recordings, Hz (e.g. 433.92M).
     #[arg(long, value_parser = parse_hz)]
     pub freq: Option<f64>,
+    /// Do not verify a SigMF recording's core:sha512 against its data (the
+    /// check is SHA-512 over every byte, slower than the analysis on cf32).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 impl RecordingArgs {
@@ -29,6 +33,7 @@ impl RecordingArgs {
         OpenOptions {
             sample_rate: self.rate,
             center_hz: self.freq,
+            skip_checksum: self.no_verify,
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct OpenOptions {
     pub sample_rate: Option<f64>,
     /// `--freq`: centre frequency in Hz (overrides the file name; SigMF/WAV metadata wins).
     pub center_hz: Option<f64>,
+    /// `--no-verify`: do not check a SigMF `core:sha512` against the data
+    /// (SHA-512 on one core is slower than the PSD engine on cf32).
+    pub skip_checksum: bool,
 }
 
 impl OpenOptions {
@@ -212,6 +215,7 @@ mod tests {
             let opts = OpenOptions {
                 sample_rate: Some(rate),
                 center_hz: None,
+                ..OpenOptions::default()
             };
             let msg = opts.validate().unwrap_err().to_string();
             assert!(msg.contains("--rate"), "{msg}");
@@ -219,11 +223,13 @@ mod tests {
         let opts = OpenOptions {
             sample_rate: Some(2.4e6),
             center_hz: Some(-5.0),
+            ..OpenOptions::default()
         };
         assert!(opts.validate().unwrap_err().to_string().contains("--freq"));
         let good = OpenOptions {
             sample_rate: Some(2.4e6),
             center_hz: Some(433.92e6),
+            ..OpenOptions::default()
         };
         assert!(good.validate().is_ok());
     }

@@ -783,6 +783,7 @@ pub(crate) mod tests {
         let flags = OpenOptions {
             sample_rate: Some(2.4e6),
             center_hz: Some(100e6),
+            ..OpenOptions::default()
         };
         let r = open_raw(&named, Datatype::CU8, &flags).unwrap();
         assert_eq!(r.info().sample_rate, 2.4e6);
@@ -801,6 +802,7 @@ pub(crate) mod tests {
         let rate_only = OpenOptions {
             sample_rate: Some(1e6),
             center_hz: None,
+            ..OpenOptions::default()
         };
         let msg = open_raw(&bare, Datatype::CI8, &rate_only)
             .err()

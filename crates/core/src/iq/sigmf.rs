@@ -63,7 +63,14 @@ impl Metadata {
         let datatype = parse_datatype(meta_path, global)?;
         let sample_rate = parse_sample_rate(meta_path, global)?;
         check_num_channels(meta_path, global)?;
-        let sha512 = parse_sha512(meta_path, global)?;
+        let mut sha512 = parse_sha512(meta_path, global)?;
+        if sha512.is_some() && opts.skip_checksum {
+            tracing::warn!(
+                "{}: global.core:sha512 not verified (--no-verify): the data is not checked against its hash",
+                meta_path.display()
+            );
+            sha512 = None;
+        }
         if let Some(flag) = opts.sample_rate.filter(|&r| r != sample_rate) {
             tracing::warn!(
                 "{}: ignoring --rate {flag}: the metadata's core:sample_rate is {sample_rate}",
@@ -634,6 +641,7 @@ mod tests {
     const FLAGS_NONE: OpenOptions = OpenOptions {
         sample_rate: None,
         center_hz: None,
+        skip_checksum: false,
     };
 
     fn write_pair(dir: &Path, name: &str, meta: &Value, data: &[u8]) -> std::path::PathBuf {
@@ -749,6 +757,7 @@ mod tests {
         let flag = OpenOptions {
             sample_rate: Some(5e6),
             center_hz: Some(915e6),
+            ..OpenOptions::default()
         };
         let (reader, logs) = capture_logs(|| open_pair(&path, &flag).unwrap());
         assert_eq!(reader.info().center_hz(), 915e6);

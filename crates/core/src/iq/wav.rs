@@ -392,6 +392,7 @@ mod tests {
     const FLAGS_NONE: OpenOptions = OpenOptions {
         sample_rate: None,
         center_hz: None,
+        skip_checksum: false,
     };
 
     /// A `fmt ` chunk body.
@@ -534,6 +535,7 @@ mod tests {
         let flags = OpenOptions {
             sample_rate: None,
             center_hz: Some(868.3e6),
+            ..OpenOptions::default()
         };
         let mut r = open_wav(&path, &flags).unwrap();
         assert_eq!(r.info().center_hz(), 868.3e6);
@@ -743,6 +745,7 @@ mod tests {
         let flags = OpenOptions {
             sample_rate: None,
             center_hz: Some(1e6),
+            ..OpenOptions::default()
         };
         for (bytes, expected) in cases {
             let path = write(dir.path(), "bad.wav", &bytes);
