@@ -132,7 +132,7 @@ fn soak_replay_keeps_memory_flat_floor_steady_and_finds_every_event() {
     let mut child = rfsentry(dir, &args)
         .env(
             "RUST_LOG",
-            "warn,rfsentry::cli::monitor=debug,rfsentry::watch::sink=debug",
+            "warn,rfsentry::cli::monitor=debug,rfsentry_core::watch::sink=debug",
         )
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
