@@ -46,7 +46,7 @@
 //! Without `--bench` (e.g. `cargo test --benches`), one short run at 1 MS/s
 //! checks that the harness works.
 
-#[path = "../tests/support/soapy_replay.rs"]
+#[path = "../tests/util/soapy_replay.rs"]
 mod soapy_replay;
 
 use rand::SeedableRng;

@@ -31,4 +31,4 @@ fi
 export RFSENTRY_LOSS_FRAMES="${RFSENTRY_LOSS_FRAMES:-1000000}"
 
 echo "soak: ${minutes} min of signal, release build" >&2
-exec cargo test --release --test soak -- --nocapture --test-threads 1
+exec cargo test --release --test tests -- soak:: --nocapture --test-threads 1

@@ -3,8 +3,8 @@
 //! a non-zero exit and no panic — or, for input that is damaged but usable
 //! (a partial sample at the end, NaN/Inf samples), exit 0 with a warning.
 //!
-//! [`CASES`] is the table the issue asks for; `cargo test --test bad_input
-//! -- --nocapture` prints it with what rfsentry actually says:
+//! [`CASES`] is the table the issue asks for; `cargo test --test tests -- bad_input::
+//! --nocapture` prints it with what rfsentry actually says:
 //!
 //! | case | command | rfsentry says (key parts) |
 //! |---|---|---|
@@ -56,10 +56,8 @@
 //! | scenario bursts longer than their period | synth | `s.toml: emitters[0].burst_s: expected bursts shorter than 90 % of period_s (0.009 s) …` |
 //! | scenario base missing / cyclic | synth | `s.toml: base: expected a readable scenario file to inherit from; …/nowhere.toml: No such file…` / `… without cycles …` |
 
-#[path = "support/long_run.rs"]
-mod long_run;
-#[path = "support/wav_file.rs"]
-mod wav_file;
+use crate::util::long_run;
+use crate::util::wav_file;
 
 use long_run::{repo, rfsentry_output};
 use std::ffi::OsString;

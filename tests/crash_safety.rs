@@ -12,8 +12,7 @@
 //!   the path, analysis/monitoring goes on, alerts reach the terminal, and
 //!   the command exits non-zero at the end.
 
-#[path = "support/long_run.rs"]
-mod long_run;
+use crate::util::long_run;
 
 use long_run::{
     check_outputs, on_demo_site, raised_and_cleared, rfsentry, rfsentry_ok, rfsentry_output,

@@ -6,8 +6,7 @@
 //! recording, and scored with `rfsentry score --json`. The assertions are the
 //! issue's targets; quiet recordings at other seeds must raise nothing.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::util::cli;
 
 use serde_json::Value;
 use std::path::Path;

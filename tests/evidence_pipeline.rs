@@ -8,8 +8,7 @@
 //! recording and the incident: it holds the incident's start, and the
 //! incident's true band stands out in it.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::util::cli;
 
 use rfsentry::iq::{open, OpenOptions, Sample};
 use rustfft::FftPlanner;

@@ -4,8 +4,7 @@
 //! same statistics (within quantisation), learning again merges, and a
 //! recording that does not fit the profile is a clear error.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::util::cli;
 
 use rfsentry::profile::{EmitterSource, Profile};
 use std::path::Path;

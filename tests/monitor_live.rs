@@ -1,7 +1,7 @@
 //! End-to-end live tests: the built `rfsentry` binary learns a profile from,
 //! and monitors, a SoapySDR receiver through the real SoapySDR runtime. The
 //! receiver is the test-only `rfsentry_replay` module (built by
-//! `support/soapy_replay.rs`, found through `SOAPY_SDR_PLUGIN_PATH` in the
+//! `util/soapy_replay.rs`, found through `SOAPY_SDR_PLUGIN_PATH` in the
 //! child's environment), replaying recordings made here with `rfsentry synth`
 //! at real time and injecting overflows, stalls and disconnects.
 //!
@@ -13,8 +13,7 @@
 //! depends on timing beyond generous "did not hang" bounds.
 #![cfg(feature = "soapy")]
 
-#[path = "support/soapy_replay.rs"]
-mod soapy_replay;
+use crate::util::soapy_replay;
 
 use rfsentry::profile::Profile;
 use serde_json::Value;

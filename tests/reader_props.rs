@@ -8,8 +8,7 @@
 //! Inputs the fuzzers (`fuzz/`) found to crash become regression tests at
 //! the end of this file.
 
-#[path = "support/wav_file.rs"]
-mod wav_file;
+use crate::util::wav_file;
 
 use proptest::prelude::*;
 use rfsentry::iq::{open, IqReader, OpenOptions, Sample};

@@ -3,8 +3,7 @@
 //! copied) and round trips through rfsentry's own SigMF writer, raw files,
 //! WAV files and SigMF archives.
 
-#[path = "support/wav_file.rs"]
-mod wav_file;
+use crate::util::wav_file;
 
 use rfsentry::iq::{open, Annotation, Datatype, IqReader, OpenOptions, Sample, SigmfWriter};
 use std::path::{Path, PathBuf};

@@ -8,8 +8,7 @@
 //! temporary file. The recordings are read in place, never copied into the
 //! repository.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::util::cli;
 
 use num_complex::Complex32;
 use rustfft::FftPlanner;

@@ -7,13 +7,12 @@
 //! rise, 6 dB tones and emitters) and strong, every jammer's time shape, a
 //! bursting rogue, a hopper, a creeping jammer, a moved known emitter.
 //!
-//! Built with optimisations (`cargo test --release --test real_site`) it
+//! Built with optimisations (`cargo test --release --test tests -- real_site::`) it
 //! runs the full matrix of 30 seeds and an hour of busy quiet; a debug build
 //! runs two seeds and two minutes, so that `cargo test` stays quick. Both
 //! print the table the README quotes.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::util::cli;
 
 use rfsentry::detect::{DetectionEngine, Tracker};
 use rfsentry::dsp::PsdEngine;

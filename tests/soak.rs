@@ -22,8 +22,7 @@
 //! - `RFSENTRY_SOAK_DIR`: where to put the recording (default: a temporary
 //!   directory, deleted afterwards; 30 minutes are ~900 MB).
 
-#[path = "support/long_run.rs"]
-mod long_run;
+use crate::util::long_run;
 
 use long_run::{check_outputs, on_demo_site, raised_and_cleared, rfsentry, rfsentry_ok};
 use std::io::Read;

@@ -1,14 +1,13 @@
 //! The SoapySDR device source, tested through the real SoapySDR runtime and
 //! the `soapysdr` crate: a test-only SoapySDR module (`rfsentry_replay`,
-//! built by `support/soapy_replay.rs`) replays sample files as a receiver
+//! built by `util/soapy_replay.rs`) replays sample files as a receiver
 //! and injects overflows, stalls and disconnects. Each test uses its own
 //! `tag=` so that SoapySDR does not share one device between tests.
 //!
 //! No assertion depends on timing beyond generous "did not hang" bounds.
 #![cfg(feature = "soapy")]
 
-#[path = "support/soapy_replay.rs"]
-mod soapy_replay;
+use crate::util::soapy_replay;
 
 use rfsentry::source::devices;
 use rfsentry::Result;

@@ -4,7 +4,7 @@
 //! is newer), points SoapySDR at it through the process environment before
 //! any SoapySDR call, and writes cf32 sample files for it to replay.
 //!
-//! Include with `#[path = "support/soapy_replay.rs"] mod soapy_replay;` and
+//! Use with `use crate::util::soapy_replay;` (benches: `#[path]` to this file) and
 //! call [`setup`] first in every test that touches SoapySDR.
 
 #![allow(dead_code)]

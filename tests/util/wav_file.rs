@@ -1,7 +1,7 @@
 //! WAV files built byte by byte for the reader tests: the RIFF/WAVE
 //! container and its `fmt ` chunk.
 //!
-//! Include with `#[path = "support/wav_file.rs"] mod wav_file;`.
+//! Use with `use crate::util::wav_file;`.
 
 #![allow(dead_code)]
 
