@@ -47,11 +47,7 @@ pub fn run(end: TapEnd, shared: Arc<Shared>, mut terminal: Terminal, notifier: &
                 Err(_) => break,
             },
             recv(rows) -> row => match row {
-                Ok(row) => {
-                    if shared.has_listeners() {
-                        shared.publish("spectrum", row_json(&row));
-                    }
-                }
+                Ok(row) => shared.spectrum(row_json(&row)),
                 Err(_) => rows = never(),
             },
         }

@@ -83,7 +83,13 @@ pub struct Shared {
     pub missed: AtomicU64,
     /// `/api/baseline`.
     pub baseline: String,
+    /// The latest spectrum rows (JSON), oldest first: a page opened now
+    /// starts with the last [`WATERFALL_ROWS`] rows of waterfall.
+    pub history: Mutex<std::collections::VecDeque<Arc<str>>>,
 }
+
+/// Spectrum rows kept for a page that opens later (30 s at 10 rows/s).
+pub const WATERFALL_ROWS: usize = 300;
 
 impl Shared {
     /// Send a message to every event-stream client (none waits).
@@ -105,8 +111,37 @@ impl Shared {
             .map(|tx| tx.subscribe())
     }
 
-    pub fn has_listeners(&self) -> bool {
-        self.clients.load(Ordering::Relaxed) > 0
+    /// Keep a spectrum row for later pages and send it to the clients.
+    pub fn spectrum(&self, row_json: String) {
+        let row: Arc<str> = row_json.into();
+        {
+            let mut h = self.history.lock().expect("history");
+            if h.len() == WATERFALL_ROWS {
+                h.pop_front();
+            }
+            h.push_back(row.clone());
+        }
+        if let Some(tx) = self.stream.lock().expect("stream").as_ref() {
+            let _ = tx.send(Msg {
+                name: "spectrum",
+                data: row,
+            });
+        }
+    }
+
+    /// `/api/waterfall`: the rows kept, oldest first, as a JSON array.
+    pub fn waterfall_json(&self) -> String {
+        let h = self.history.lock().expect("history");
+        let mut s = String::with_capacity(2 + h.iter().map(|r| r.len() + 1).sum::<usize>());
+        s.push('[');
+        for (i, r) in h.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(r);
+        }
+        s.push(']');
+        s
     }
 
     /// `/api/status` for `board`.
@@ -182,6 +217,7 @@ impl Console {
             clients: AtomicUsize::new(0),
             missed: AtomicU64::new(0),
             baseline: run::baseline_json(profile).to_string(),
+            history: Mutex::new(std::collections::VecDeque::with_capacity(WATERFALL_ROWS)),
         });
         let s = shared.clone();
         let outcome: notify::OutcomeFn = Arc::new(move |channel, outcome| {

@@ -9,6 +9,7 @@
 //! | `GET /api/alerts`, `GET /api/alerts/{id}` | every alert of the run with its latest state |
 //! | `POST /api/alerts/{id}/ack` | acknowledge: `{"by": "…", "note": "…"}`; needs the token |
 //! | `GET /api/baseline` | the profile's floor and p99, emitters, protected bands |
+//! | `GET /api/waterfall` | the last spectrum rows (30 s), for a page that opens now |
 //! | `GET /api/events` | Server-Sent Events: `alert`, `status`, `spectrum` (`?spectrum=0` leaves rows out) |
 //! | `GET /metrics` | Prometheus (OpenMetrics text) |
 //! | `GET /evidence/{path}` | `spectrograms/…`, `iq/…` and overview pictures of the output directory |
@@ -119,6 +120,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/alerts/{id}", get(alert))
         .route("/api/alerts/{id}/ack", post(ack))
         .route("/api/baseline", get(baseline))
+        .route("/api/waterfall", get(waterfall))
         .route("/api/events", get(events))
         .route("/metrics", get(metrics_text))
         .route("/evidence/{*path}", get(evidence_file))
@@ -166,7 +168,11 @@ async fn guard(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respon
     }
     if access.everything {
         if let Some(token) = login_token(&req) {
-            return login(access, token);
+            let snapshot = req
+                .uri()
+                .query()
+                .is_some_and(|q| q.split('&').any(|kv| kv == "snapshot=1"));
+            return login(access, token, snapshot);
         }
         if !carries_token(access, req.headers()) {
             let message = match req.uri().path() {
@@ -215,15 +221,19 @@ fn login_token(req: &Request) -> Option<String> {
         .map(percent_decode)
 }
 
-/// Set the cookie and send the browser to `/` (so the token leaves the address bar).
-fn login(access: &Access, token: String) -> Response {
+/// Set the cookie and send the browser to `/` (so the token leaves the
+/// address bar), keeping `snapshot=1` if asked.
+fn login(access: &Access, token: String, snapshot: bool) -> Response {
     if !access.is_token(&token) {
         return error(StatusCode::UNAUTHORIZED, "wrong access token");
     }
     let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
     Response::builder()
         .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, "/")
+        .header(
+            header::LOCATION,
+            if snapshot { "/?snapshot=1" } else { "/" },
+        )
         .header(header::SET_COOKIE, cookie)
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::empty())
@@ -288,6 +298,10 @@ async fn alert(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response
 
 async fn baseline(State(s): State<Arc<Shared>>) -> Response {
     json_response(s.baseline.clone())
+}
+
+async fn waterfall(State(s): State<Arc<Shared>>) -> Response {
+    json_response(s.waterfall_json())
 }
 
 async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
