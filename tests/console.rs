@@ -434,7 +434,8 @@ fn the_console_follows_a_replay_and_records_acknowledgements() {
     let good =
         br#"{"by":"night shift (A. Operator)","note":"walked the hall: a visitor's key fob"}"#;
     let huge = format!(r#"{{"by":"x","note":"{}"}}"#, "n".repeat(100_000));
-    let cases: Vec<(&str, Vec<(&str, &str)>, &[u8], u16)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [u8], u16);
+    let cases: Vec<Case> = vec![
         ("no token", vec![json], good, 401),
         ("a wrong token", vec![json, wrong], good, 401),
         ("not JSON", vec![json, BEARER], b"by=me", 400),

@@ -97,10 +97,10 @@ mod tests {
             sample_rate: 250e3,
             end_sample: 12500,
             bins_per_column: 1,
-            columns: vec![-60.04, f32::NEG_INFINITY, -3.14],
+            columns: vec![-60.04, f32::NEG_INFINITY, -3.04],
         };
         let v: serde_json::Value = serde_json::from_str(&row_json(&row)).unwrap();
-        assert_eq!(v["db"], serde_json::json!([-60.0, -200, -3.1]));
+        assert_eq!(v["db"], serde_json::json!([-60.0, -200, -3.0]));
         assert_eq!(v["center_hz"], 433.92e6);
     }
 }

@@ -56,7 +56,7 @@ pub struct SpectrumRow {
 #[derive(Debug, Clone)]
 pub enum Observed {
     /// An alert event as handed to the alert log (an `acknowledged` one too).
-    Alert(AlertEvent),
+    Alert(Box<AlertEvent>),
     /// The run's live status.
     Health(Status),
 }
@@ -163,7 +163,7 @@ impl Tap {
 
     /// An alert event went to the log (or was held for it).
     pub fn alert(&self, event: &AlertEvent) {
-        self.send(Observed::Alert(event.clone()));
+        self.send(Observed::Alert(Box::new(event.clone())));
     }
 
     /// The live status.
