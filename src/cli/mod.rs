@@ -7,6 +7,7 @@ pub mod devices;
 pub mod learn;
 pub mod live;
 pub mod monitor;
+pub mod operator;
 pub mod score;
 pub mod synth;
 

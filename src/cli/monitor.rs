@@ -1,7 +1,9 @@
 //! `rfsentry monitor`: the field mode. Watches a live SoapySDR receiver
 //! (`--device`), or replays a recording at real time so the screen is the one
-//! a field user sees; writes alerts and evidence as they happen, shows a live
-//! status line, and ends cleanly on `--duration`, Ctrl-C or SIGTERM.
+//! a field user sees; writes alerts and evidence as they happen, and ends
+//! cleanly on `--duration`, Ctrl-C or SIGTERM. What the operator sees — the
+//! terminal screen, the web console, notifications — is the console crate's,
+//! fed by the run's tap.
 
 use super::common::{parse_duration, run_stop_flag, EvidenceArgs, RecordingArgs, SiteArgs};
 use crate::pipeline::PipelineSettings;
@@ -11,7 +13,6 @@ use crate::source::Source;
 use crate::watch::{watch, SinkOptions, WatchConfig};
 use crate::{Error, Result};
 use clap::Args;
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ pub struct MonitorArgs {
     pub fast: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
+    #[command(flatten)]
+    pub operator: super::operator::OperatorArgs,
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
@@ -92,6 +95,11 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     // A run restarted within the same second appends to the same log: go on
     // numbering after it rather than reuse its ids.
     let first_id = crate::alert::log::next_free_number(&out_dir.join("alerts.jsonl"), &id_prefix);
+    let (tap, tap_end) = crate::watch::tap();
+    let run_info = rfsentry_console::RunInfo::new(&profile, &info, &out_dir);
+    let console =
+        rfsentry_console::Console::start(&args.operator.options(), run_info, &profile, tap_end)
+            .map_err(|e| Error::config(e.to_string()))?;
     let config = WatchConfig {
         out_dir: out_dir.clone(),
         id_prefix,
@@ -99,8 +107,10 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         fallback_start: now,
         sink: SinkOptions {
             truncate_log: false,
-            echo_alerts: true,
+            // The console's terminal screen shows them.
+            echo_alerts: false,
             evidence: !args.evidence.no_evidence,
+            tap: Some(tap),
             ..Default::default()
         },
         pipeline: PipelineSettings::new(profile.capture.psd),
@@ -113,34 +123,31 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         info.sample_rate,
         out_dir.join("alerts.jsonl").display()
     );
-    let terminal = std::io::stderr().is_terminal();
-    let summary = watch(
-        source,
-        config,
-        stop,
-        Some(Box::new(move |s| {
-            let line = format!(
-                "t={:8.1}s  rate {:6.2} MS/s  floor {:6.1} dBFS  gaps {} (lost {:.2} s)  active {}  total {}",
-                s.seconds,
-                s.rate_sps / 1e6,
-                s.noise_floor_dbfs,
-                s.gaps,
-                s.lost_samples as f64 / info.sample_rate,
-                s.active_alerts,
-                s.total_alerts
-            );
-            if terminal {
-                eprint!("\r\x1b[K{line}");
-                let _ = std::io::stderr().flush();
-            } else {
-                tracing::debug!("{line}");
-            }
-        })),
-    )?;
-    if terminal {
-        eprintln!();
+    if let Some(addr) = console.local_addr() {
+        let ack = match args.operator.token_file.as_ref() {
+            Some(_) => "open /?token=TOKEN once in a browser".to_string(),
+            None => format!(
+                "acknowledging needs the token in {}",
+                out_dir.join(".console-token").display()
+            ),
+        };
+        eprintln!("console: http://{addr}/ ({ack})");
     }
+    let summary = watch(source, config, stop, None);
+    // The last events reach the screen and the notifiers before the summary.
+    let mut console = console;
+    console.end_of_run(Duration::from_secs(10));
+    let summary = summary?;
     super::analyze::print_summary(&info.name, &summary);
+    if console.serving() && !super::common::stop_requested() {
+        // The input ended (a replay): the console stays up for the operator
+        // to look back, until Ctrl-C, SIGTERM or --duration.
+        eprintln!("input ended; the console stays up until Ctrl-C (or --duration)");
+        while !super::common::stop_requested() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    console.stop();
     if summary.log_failed {
         // Monitoring went on and every alert reached the terminal, but the
         // record on disk is incomplete: say so, and exit non-zero.

@@ -95,7 +95,9 @@ impl AlertLog {
             let Ok(event) = serde_json::from_slice::<AlertEvent>(&line) else {
                 continue; // not a whole event: a torn line is repaired on open
             };
-            if event.event == EventType::Cleared {
+            if event.event == EventType::Acknowledged {
+                continue; // a person's note, not a change of the alert's state
+            } else if event.event == EventType::Cleared {
                 open.remove(&event.id);
             } else {
                 let first = open.get(&event.id).map_or(seq, |(first, _)| *first);

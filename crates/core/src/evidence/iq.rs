@@ -397,6 +397,8 @@ impl IqEvidenceRecorder {
                     }
                 }
             }
+            // A person's note changes nothing about the samples to keep.
+            EventType::Acknowledged => {}
         }
         self.evidence_path(&event.id)
     }

@@ -2,7 +2,8 @@
 //! pre-trigger ring, spectrogram PNGs when an alert clears), writes every
 //! event to the alert log (and, when asked, echoes it to the terminal), keeps
 //! the run's summary and its overview spectrogram, calls the live status
-//! callback, and recycles IQ buffers.
+//! callback, feeds the live [`Tap`] (spectrum rows, alert events, health;
+//! acknowledgements written to the log), and recycles IQ buffers.
 //!
 //! Output failures (a full disk, an unwritable directory) are reported once,
 //! clearly, and do not stop monitoring: alerts keep reaching the terminal and
@@ -12,6 +13,7 @@
 
 use super::detect_stage::SinkItem;
 use super::summary::WatchSummary;
+use super::tap::{AckReply, AckRequest, Tap};
 use super::WatchConfig;
 use crate::alert::log::AlertLog;
 use crate::alert::retrying_log::{LogOutcome, RetryingLog};
@@ -62,6 +64,8 @@ pub struct SinkOptions {
     /// (e.g. a raw file dated from its modification time); written into
     /// every alert event's `details.time_basis`. `None`: the time is the source's.
     pub time_basis: Option<String>,
+    /// Live consumers (an operator console): see [`super::tap`].
+    pub tap: Option<Tap>,
 }
 
 impl Default for SinkOptions {
@@ -73,6 +77,7 @@ impl Default for SinkOptions {
             iq_limits: EvidenceLimits::default(),
             capture_limits: CaptureLimits::default(),
             time_basis: None,
+            tap: None,
         }
     }
 }
@@ -87,6 +92,9 @@ const LOG_FIRST: &str =
 /// operators' logs and the soak test: timed by the stream, not the clock, so
 /// a fast replay logs as many as a live run).
 const FLOOR_LOG_EVERY_S: f64 = 5.0;
+
+/// How often the tap gets the live status (also while no samples arrive).
+const HEALTH_EVERY: Duration = Duration::from_millis(500);
 
 /// How often a failing alert log is tried again.
 const LOG_RETRY_EVERY: Duration = Duration::from_secs(5);
@@ -136,7 +144,25 @@ pub fn run(
     let mut last_status = Instant::now();
     let mut active = std::collections::BTreeSet::new();
     let mut next_floor_log = 0.0;
-    for item in items {
+    let mut tap = config.sink.tap.clone();
+    let mut acks = tap.as_ref().map(|t| t.acks().clone());
+    loop {
+        let item = match next(&items, &mut acks) {
+            Next::Item(item) => item,
+            Next::End => break,
+            Next::Ack(request) => {
+                acknowledge(request, log.as_mut(), &summary, tap.as_ref());
+                continue;
+            }
+            Next::Idle => {
+                // No samples for a while (a stalled receiver): the tap still
+                // hears how things stand, with the sample count standing still.
+                if let Some(t) = tap.as_ref() {
+                    t.health(&live);
+                }
+                continue;
+            }
+        };
         // Events held while the log failed go in as soon as it takes them,
         // whether or not new alerts come.
         if let Some(outcome) = log.as_mut().and_then(|l| l.retry(Instant::now())) {
@@ -183,6 +209,9 @@ pub fn run(
                     ev.spectro.push_frame(&f);
                     ev.overview.push_frame(&f);
                 }
+                if let Some(t) = tap.as_mut() {
+                    t.frame(&f);
+                }
             }
             SinkItem::Gap(g) => {
                 summary.gaps += 1;
@@ -196,7 +225,7 @@ pub fn run(
                     EventType::Cleared => {
                         active.remove(&e.id);
                     }
-                    EventType::Updated => {}
+                    EventType::Updated | EventType::Acknowledged => {}
                 }
                 // A monitoring gap has no samples to keep, and recording the
                 // stream around it would add disk and drawing work just when
@@ -224,19 +253,25 @@ pub fn run(
                     let outcome = l.write(&e, Instant::now());
                     say_log_outcome(l.path(), outcome);
                 }
+                if let Some(t) = tap.as_ref() {
+                    t.alert(&e);
+                }
                 summary.record(&e);
             }
         }
-        if let Some(cb) = status.as_mut() {
-            if last_status.elapsed() >= Duration::from_millis(500) {
-                last_status = Instant::now();
-                live.samples = summary.samples;
-                live.rate_sps = summary.samples as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                live.gaps = summary.gaps;
-                live.lost_samples = summary.lost_samples;
-                live.active_alerts = active.len();
-                live.total_alerts = summary.total_alerts();
+        if (status.is_some() || tap.is_some()) && last_status.elapsed() >= HEALTH_EVERY {
+            last_status = Instant::now();
+            live.samples = summary.samples;
+            live.rate_sps = summary.samples as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            live.gaps = summary.gaps;
+            live.lost_samples = summary.lost_samples;
+            live.active_alerts = active.len();
+            live.total_alerts = summary.total_alerts();
+            if let Some(cb) = status.as_mut() {
                 cb(&live);
+            }
+            if let Some(t) = tap.as_ref() {
+                t.health(&live);
             }
         }
     }
@@ -265,6 +300,67 @@ pub fn run(
     summary.elapsed_s = started.elapsed().as_secs_f64();
     summary.log_failed = finish_log(log.as_mut());
     Ok(summary)
+}
+
+/// What the sink does next.
+enum Next {
+    Item(SinkItem),
+    Ack(AckRequest),
+    /// Nothing arrived for [`HEALTH_EVERY`].
+    Idle,
+    /// The detect thread has ended.
+    End,
+}
+
+/// The next stream item; with a tap (`acks`), also acknowledgements and
+/// idle ticks. Without one, a plain receive (offline analysis pays nothing
+/// for the tap). Once the consumer has gone, `acks` is never ready again.
+fn next(items: &Receiver<SinkItem>, acks: &mut Option<Receiver<AckRequest>>) -> Next {
+    let Some(ack_rx) = acks.as_ref() else {
+        return items.recv().map_or(Next::End, Next::Item);
+    };
+    crossbeam_channel::select! {
+        recv(items) -> item => item.map_or(Next::End, Next::Item),
+        recv(ack_rx) -> ack => match ack {
+            Ok(request) => Next::Ack(request),
+            Err(_) => {
+                *acks = Some(crossbeam_channel::never());
+                Next::Idle
+            }
+        },
+        default(HEALTH_EVERY) => Next::Idle,
+    }
+}
+
+/// Write an operator's acknowledgement to the alert log, through the same
+/// writer as every other event, and answer the request. Only alerts of this
+/// run can be acknowledged; their latest state is copied into the event.
+fn acknowledge(
+    request: AckRequest,
+    log: Option<&mut RetryingLog<AlertLog>>,
+    summary: &WatchSummary,
+    tap: Option<&Tap>,
+) {
+    let AckRequest { id, ack, reply } = request;
+    let answer = match (summary.latest(&id), log) {
+        (None, _) => AckReply::UnknownAlert,
+        (Some(_), None) => AckReply::NoLog,
+        (Some(latest), Some(l)) => {
+            let event = ack.to_event(latest);
+            let outcome = l.write(&event, Instant::now());
+            let written = matches!(outcome, LogOutcome::Written | LogOutcome::Recovered { .. });
+            say_log_outcome(l.path(), outcome);
+            tracing::info!(id = %event.id, by = %ack.by, "alert acknowledged");
+            if let Some(t) = tap {
+                t.alert(&event);
+            }
+            match written {
+                true => AckReply::Written(event),
+                false => AckReply::Held(event),
+            }
+        }
+    };
+    let _ = reply.try_send(answer);
 }
 
 /// A recorder that reads pre-trigger samples back from `reread`, when there is one.
