@@ -204,7 +204,10 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
     let accuracy = classified as f64 / detected as f64;
     assert!(accuracy >= 0.95, "classification {accuracy:.3} < 0.95");
     let per_incident = alerts as f64 / detected as f64;
-    assert!(per_incident <= 1.05, "alerts per incident {per_incident:.3}");
+    assert!(
+        per_incident <= 1.05,
+        "alerts per incident {per_incident:.3}"
+    );
     assert!(
         pct(&mut weak, 0.95) <= 2.0,
         "weak events confirmed too late"

@@ -35,6 +35,9 @@ pub struct MonitorArgs {
     pub fast: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
+    /// Publishing to the command centre's broker (`--publish`, rfsentry-fleet).
+    #[command(flatten)]
+    pub fleet: rfsentry_fleet::cli::PublishArgs,
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
@@ -54,6 +57,20 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     // race it on evidence files.
     let _lock = crate::alert::out_dir::OutputLock::acquire(&out_dir)?;
     let stop = run_stop_flag();
+    // The publisher tails the log on its own thread; the pipeline never waits for it.
+    let coverage = profile
+        .segments
+        .iter()
+        .map(|s| {
+            let half = profile.capture.sample_rate / 2.0;
+            [s.center_hz - half, s.center_hz + half]
+        })
+        .collect();
+    let publisher = args
+        .fleet
+        .start(&profile.site.name, &out_dir, coverage)
+        .map_err(|e| Error::config(e.to_string()))?;
+    let health = publisher.as_ref().map(|p| p.health());
     let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
         (Some(_), []) => {
             let plan: Vec<(f64, f64)> = profile
@@ -119,6 +136,17 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         config,
         stop,
         Some(Box::new(move |s| {
+            if let Some(h) = &health {
+                h.set(rfsentry_fleet::topics::Health {
+                    seconds: s.seconds,
+                    rate_sps: s.rate_sps,
+                    noise_floor_dbfs: f64::from(s.noise_floor_dbfs),
+                    gaps: s.gaps,
+                    lost_samples: s.lost_samples,
+                    active_alerts: s.active_alerts as u64,
+                    total_alerts: s.total_alerts,
+                });
+            }
             let line = format!(
                 "t={:8.1}s  rate {:6.2} MS/s  floor {:6.1} dBFS  gaps {} (lost {:.2} s)  active {}  total {}",
                 s.seconds,
@@ -141,6 +169,16 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         eprintln!();
     }
     super::analyze::print_summary(&info.name, &summary);
+    if let Some(p) = publisher {
+        let r = p.finish();
+        eprintln!(
+            "published to {}: the broker has acknowledged events up to #{}; {} bytes of the log left for the next run{}",
+            args.fleet.publish.as_deref().unwrap_or(""),
+            r.acked_seq,
+            r.pending_bytes,
+            r.cursor_error.map(|e| format!(" (cursor not saved: {e})")).unwrap_or_default()
+        );
+    }
     if summary.log_failed {
         // Monitoring went on and every alert reached the terminal, but the
         // record on disk is incomplete: say so, and exit non-zero.

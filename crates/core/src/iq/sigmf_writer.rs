@@ -48,7 +48,6 @@ pub struct SigmfWriter {
     samples_written: u64,
 }
 
-
 impl SigmfWriter {
     /// Start a recording at `path` (either file name or the base name).
     pub fn create(
