@@ -235,7 +235,7 @@ impl BrokerSettings {
                 })?;
                 builder.with_client_auth_cert(chain, key_der).map_err(|e| {
                     FleetError::config(format!(
-                        "{} / {}: the client certificate and key do not fit: {e}",
+                        "{} / {}: cannot use this client certificate and key: {e}",
                         cert.display(),
                         key.display()
                     ))

@@ -133,6 +133,13 @@ pub struct HubArgs {
     /// MQTT client id: the broker keeps this session's subscription and queue while the hub is away.
     #[arg(long, default_value = "rfsentry-hub")]
     pub client_id: String,
+    /// Messages per second one sensor may send on average; beyond its burst
+    /// allowance, its messages are dropped and counted (a flooding sensor).
+    #[arg(long, default_value_t = crate::hub::ingest::FLOOD_RATE)]
+    pub flood_rate: f64,
+    /// Messages one sensor may send in a burst before --flood-rate applies.
+    #[arg(long, default_value_t = crate::hub::ingest::FLOOD_BURST)]
+    pub flood_burst: f64,
     /// Instead of running: write the database's alerts (latest state each) as jsonl or csv.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub export: Option<Format>,
@@ -210,6 +217,15 @@ pub fn run_hub(args: &HubArgs, stop: Arc<AtomicBool>) -> Result<()> {
         listen: args.listen,
         token,
         client_id: args.client_id.clone(),
+        flood: crate::hub::ingest::FloodLimit {
+            rate: args.flood_rate,
+            burst: args.flood_burst,
+        },
     };
+    if !(config.flood.rate > 0.0 && config.flood.burst >= 1.0) {
+        return Err(FleetError::config(
+            "--flood-rate must be above 0 and --flood-burst at least 1",
+        ));
+    }
     crate::hub::run(config, stop)
 }

@@ -29,11 +29,29 @@ use std::time::{Duration, Instant};
 pub const MAX_JSON_BYTES: usize = 64 << 10;
 /// Largest evidence picture.
 pub const MAX_PNG_BYTES: usize = crate::evidence::MAX_PNG_BYTES as usize;
-/// A site may send this many messages per second on average…
+/// By default a site may send this many messages per second on average…
 pub const FLOOD_RATE: f64 = 1000.0;
 /// …in bursts of at most this many; beyond, its messages are dropped (and
 /// what was an alert event is asked for again once the flood is over).
 pub const FLOOD_BURST: f64 = 20_000.0;
+
+/// The per-site limit on messages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloodLimit {
+    /// Messages per second, on average.
+    pub rate: f64,
+    /// Messages in one burst.
+    pub burst: f64,
+}
+
+impl Default for FloodLimit {
+    fn default() -> Self {
+        FloodLimit {
+            rate: FLOOD_RATE,
+            burst: FLOOD_BURST,
+        }
+    }
+}
 /// Messages stored per transaction at most.
 const BATCH: usize = 1000;
 /// Replay requests to one site at most this often.
@@ -76,6 +94,7 @@ pub fn start(
     client_id: &str,
     db: PathBuf,
     stats: SharedStats,
+    flood: FloodLimit,
     stop: Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>> {
     let mut options = broker.options(client_id, Duration::from_secs(10))?;
@@ -134,6 +153,7 @@ pub fn start(
             let mut intake = Intake {
                 client,
                 stats,
+                flood,
                 buckets: HashMap::new(),
                 replayed: HashMap::new(),
                 logged: HashMap::new(),
@@ -160,6 +180,7 @@ struct Bucket {
 struct Intake {
     client: AsyncClient,
     stats: SharedStats,
+    flood: FloodLimit,
     buckets: HashMap<String, Bucket>,
     replayed: HashMap<String, Instant>,
     logged: HashMap<&'static str, u64>,
@@ -243,12 +264,12 @@ impl Intake {
 
     fn allowed(&mut self, site: &str) -> bool {
         let now = Instant::now();
+        let FloodLimit { rate, burst } = self.flood;
         let b = self.buckets.entry(site.to_string()).or_insert(Bucket {
-            tokens: FLOOD_BURST,
+            tokens: burst,
             at: now,
         });
-        b.tokens =
-            (b.tokens + now.duration_since(b.at).as_secs_f64() * FLOOD_RATE).min(FLOOD_BURST);
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
         b.at = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
@@ -498,7 +519,11 @@ impl Intake {
                 let n = s.flood_dropped.entry(site.clone()).or_default();
                 *n += 1;
                 if *n == 1 || n.is_power_of_two() {
-                    tracing::warn!("hub: {site} sends more than {FLOOD_RATE} messages/s (bursts of {FLOOD_BURST}); {n} dropped so far");
+                    tracing::warn!(
+                        "hub: {site} sends more than {} messages/s (bursts of {}); {n} dropped so far",
+                        self.flood.rate,
+                        self.flood.burst
+                    );
                 }
             }
             Outcome::Rejected {

@@ -26,6 +26,8 @@ pub struct HubConfig {
     pub token: Option<String>,
     /// The hub's MQTT client id: its persistent session at the broker.
     pub client_id: String,
+    /// The per-site message limit.
+    pub flood: ingest::FloodLimit,
 }
 
 /// Run the hub until `stop` is set.
@@ -53,6 +55,7 @@ pub fn run(config: HubConfig, stop: Arc<AtomicBool>) -> Result<()> {
         &config.client_id,
         config.db.clone(),
         stats.clone(),
+        config.flood,
         stop.clone(),
     )?;
     eprintln!(
