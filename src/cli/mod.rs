@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod common;
 pub mod devices;
+pub mod hub;
 pub mod learn;
 pub mod live;
 pub mod monitor;
@@ -38,6 +39,8 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// List SoapySDR receivers, or probe one's ranges.
     Devices(devices::DevicesArgs),
+    /// The command centre: every venue's alerts through an MQTT broker, stored and served.
+    Hub(hub::HubArgs),
 }
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
@@ -54,6 +57,7 @@ pub fn main() -> i32 {
         Command::Monitor(a) => monitor::run(a),
         Command::Score(a) => score::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Hub(a) => hub::run(a),
     };
     match result {
         Ok(()) => 0,

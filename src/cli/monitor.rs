@@ -38,6 +38,9 @@ pub struct MonitorArgs {
     pub evidence: EvidenceArgs,
     #[command(flatten)]
     pub operator: super::operator::OperatorArgs,
+    /// Publishing to the command centre's broker (`--publish`, rfsentry-fleet).
+    #[command(flatten)]
+    pub fleet: rfsentry_fleet::cli::PublishArgs,
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
@@ -57,6 +60,20 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     // race it on evidence files.
     let _lock = crate::alert::out_dir::OutputLock::acquire(&out_dir)?;
     let stop = run_stop_flag();
+    // The publisher tails the log on its own thread; the pipeline never waits for it.
+    let coverage = profile
+        .segments
+        .iter()
+        .map(|s| {
+            let half = profile.capture.sample_rate / 2.0;
+            [s.center_hz - half, s.center_hz + half]
+        })
+        .collect();
+    let publisher = args
+        .fleet
+        .start(&profile.site.name, &out_dir, coverage)
+        .map_err(|e| Error::config(e.to_string()))?;
+    let health = publisher.as_ref().map(|p| p.health());
     let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
         (Some(_), []) => {
             let plan: Vec<(f64, f64)> = profile
@@ -133,12 +150,41 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         };
         eprintln!("console: http://{addr}/ ({ack})");
     }
-    let summary = watch(source, config, stop, None);
+    // The console shows the status on the screen; the fleet's heartbeat
+    // carries it to the command centre.
+    let summary = watch(
+        source,
+        config,
+        stop,
+        health.map(|h| -> crate::watch::StatusFn {
+            Box::new(move |s: &crate::watch::Status| {
+                h.set(rfsentry_fleet::topics::Health {
+                    seconds: s.seconds,
+                    rate_sps: s.rate_sps,
+                    noise_floor_dbfs: f64::from(s.noise_floor_dbfs),
+                    gaps: s.gaps,
+                    lost_samples: s.lost_samples,
+                    active_alerts: s.active_alerts as u64,
+                    total_alerts: s.total_alerts,
+                })
+            })
+        }),
+    );
     // The last events reach the screen and the notifiers before the summary.
     let mut console = console;
     console.end_of_run(Duration::from_secs(10));
     let summary = summary?;
     super::analyze::print_summary(&info.name, &summary);
+    if let Some(p) = publisher {
+        let r = p.finish();
+        eprintln!(
+            "published to {}: the broker has acknowledged events up to #{}; {} bytes of the log left for the next run{}",
+            args.fleet.publish.as_deref().unwrap_or(""),
+            r.acked_seq,
+            r.pending_bytes,
+            r.cursor_error.map(|e| format!(" (cursor not saved: {e})")).unwrap_or_default()
+        );
+    }
     if console.serving() && !super::common::stop_requested() {
         // The input ended (a replay): the console stays up for the operator
         // to look back, until Ctrl-C, SIGTERM or --duration.
