@@ -4,11 +4,13 @@
 pub mod analyze;
 pub mod common;
 pub mod devices;
+pub mod keygen;
 pub mod learn;
 pub mod live;
 pub mod monitor;
 pub mod score;
 pub mod synth;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +39,10 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// List SoapySDR receivers, or probe one's ranges.
     Devices(devices::DevicesArgs),
+    /// Make a sensor's Ed25519 key pair (signs its alert logs and profiles).
+    Keygen(keygen::KeygenArgs),
+    /// Check an output directory's chain of custody: every line, signature and evidence file.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
@@ -53,6 +59,8 @@ pub fn main() -> i32 {
         Command::Monitor(a) => monitor::run(a),
         Command::Score(a) => score::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Verify(a) => return verify::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -3,7 +3,10 @@
 //! a field user sees; writes alerts and evidence as they happen, shows a live
 //! status line, and ends cleanly on `--duration`, Ctrl-C or SIGTERM.
 
-use super::common::{parse_duration, run_stop_flag, EvidenceArgs, RecordingArgs, SiteArgs};
+use super::common::{
+    parse_duration, run_stop_flag, stop_reason_for_log, EvidenceArgs, KeyArgs, RecordingArgs,
+    SiteArgs,
+};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -35,6 +38,8 @@ pub struct MonitorArgs {
     pub fast: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
@@ -45,6 +50,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         ));
     }
     let profile = Profile::load(&args.site.profile_path())?;
+    let key = args.key.load(Some((&profile, &args.site.profile_path())))?;
     let out_dir = args
         .out
         .clone()
@@ -101,6 +107,10 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
             truncate_log: false,
             echo_alerts: true,
             evidence: !args.evidence.no_evidence,
+            key,
+            command: "monitor".into(),
+            profile_path: Some(args.site.profile_path()),
+            stop_reason: Some(stop_reason_for_log()),
             ..Default::default()
         },
         pipeline: PipelineSettings::new(profile.capture.psd),

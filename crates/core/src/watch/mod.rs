@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-pub use sink::{SinkOptions, StatusFn};
+pub use sink::{SinkOptions, StatusFn, StopReason};
 pub use summary::WatchSummary;
 
 /// What a watch run needs besides its source.
