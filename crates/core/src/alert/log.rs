@@ -488,12 +488,77 @@ mod tests {
         let mut log = AlertLog::append(&path).unwrap();
         log.write(&event("a-1", EventType::Cleared)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 2, "{text}");
+        // genesis, raised, the restart's start record, cleared: all whole JSON.
+        assert_eq!(text.lines().count(), 4, "{text}");
         for line in text.lines() {
-            serde_json::from_str::<AlertEvent>(line).unwrap();
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
         }
         let events = read_alert_log(&path).unwrap();
+        assert_eq!(events.len(), 2);
         assert_eq!(events[1].event, EventType::Cleared);
+        // The removal is on the record.
+        let start: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+        assert_eq!(start["event"], "custody.start");
+        assert_eq!(
+            start["repair"]["removed_text"],
+            r#"{"id":"a-1","event":"clea"#
+        );
+        assert_eq!(start["previous_run"]["closed"], false);
+    }
+
+    #[test]
+    fn a_signed_run_killed_with_a_torn_line_and_restarted_verifies() {
+        use crate::custody::{verify_dir, SensorKey, VerifyOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        let key = std::sync::Arc::new(SensorKey::from_seed(&[3; 32]));
+        let ctx = RunContext {
+            key: Some(key.clone()),
+            site: "s".into(),
+            source: "r".into(),
+            command: "monitor".into(),
+            profile: None,
+        };
+        let opts = VerifyOptions {
+            pubkey: Some(key.public()),
+            allow_incomplete: false,
+        };
+        let mut log = AlertLog::open(&path, &ctx, false).unwrap();
+        log.write(&event("k-1", EventType::Raised)).unwrap();
+        log.write(&event("k-1", EventType::Cleared)).unwrap();
+        log.write(&event("k-2", EventType::Raised)).unwrap();
+        drop(log); // SIGKILL: no closing record
+        let incomplete = verify_dir(dir.path(), &opts);
+        assert_eq!(
+            incomplete.failure.as_ref().map(|f| f.problem),
+            Some(crate::custody::Problem::Incomplete),
+            "{}",
+            incomplete.to_text()
+        );
+        let allowed = verify_dir(
+            dir.path(),
+            &VerifyOptions {
+                allow_incomplete: true,
+                ..opts.clone()
+            },
+        );
+        assert!(allowed.verified, "{}", allowed.to_text());
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"id":"k-2","ev"#).unwrap();
+        drop(f);
+
+        let mut log = AlertLog::open(&path, &ctx, false).unwrap();
+        assert_eq!(log.close_left_open().unwrap(), ["k-2"]);
+        log.close("end of the recording").unwrap();
+        let v = verify_dir(dir.path(), &opts);
+        assert!(v.verified, "{}", v.to_text());
+        assert_eq!(v.runs, 2);
+        let notes = v.notes.join("\n");
+        assert!(
+            notes.contains("removed an incomplete last line (15 bytes"),
+            "{notes}"
+        );
+        assert!(notes.contains("without its closing record"), "{notes}");
     }
 
     #[test]
@@ -544,6 +609,11 @@ mod tests {
         assert_eq!(
             k2.evidence.spectrogram.as_deref(),
             Some("spectrograms/k-2.png")
+        );
+        // Bound into the chain as the restart found it.
+        assert_eq!(
+            k2.evidence.spectrogram_sha256.as_deref(),
+            Some(crate::custody::chain::to_hex(&crate::custody::chain::sha256(b"png")).as_str())
         );
         assert_eq!(
             (events[6].id.as_str(), events[6].event),

@@ -141,6 +141,27 @@ pub fn parse(line: &[u8]) -> Option<Sealed<'_>> {
     })
 }
 
+/// The events of a log as they were before sealing (each line's body, its
+/// chain fields removed), leaving out the chain's own `custody.*` records
+/// and lines that are not sealed: what two runs over the same input must
+/// write alike, whatever their chains (run times, keys) say.
+pub fn event_bodies(log: &[u8]) -> Vec<Vec<u8>> {
+    #[derive(serde::Deserialize)]
+    struct EventOnly {
+        event: Option<String>,
+    }
+    log.split(|&b| b == b'\n')
+        .filter_map(parse)
+        .filter(|s| {
+            serde_json::from_slice::<EventOnly>(&s.body)
+                .ok()
+                .and_then(|e| e.event)
+                .is_some_and(|e| !super::record::is_custody_event(&e))
+        })
+        .map(|s| s.body.into_owned())
+        .collect()
+}
+
 /// The writer's side of the chain: the next line's `seq` and `prev`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chain {
