@@ -71,6 +71,7 @@ fn frame(i: u64, bins: usize) -> PsdFrame {
         max_dbfs: vec![-60.0; bins],
         fft_power_dbfs: vec![-40.0; count as usize / bins],
         clipped: 0,
+        probe: Vec::new(),
     }
 }
 

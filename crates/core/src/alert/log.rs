@@ -30,6 +30,9 @@ use std::time::Instant;
 
 /// One line for the log: an alert event, or any other event (an evidence
 /// record, an acknowledgement) as a JSON object with an `event` field.
+// Alert events are nearly every line: boxing them would cost an allocation
+// per event for a smaller rare variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogEntry {
     Alert(AlertEvent),

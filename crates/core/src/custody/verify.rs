@@ -355,6 +355,8 @@ struct Walk<'a> {
     unsigned_runs: Vec<usize>,
     /// Evidence files bound so far.
     bound: BTreeSet<String>,
+    /// Files bound, to check once the whole chain holds: (file, line).
+    pending: Vec<(FileHash, usize)>,
 }
 
 impl<'a> Walk<'a> {
@@ -369,6 +371,7 @@ impl<'a> Walk<'a> {
             closed_at: None,
             unsigned_runs: Vec::new(),
             bound: BTreeSet::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -386,6 +389,10 @@ impl<'a> Walk<'a> {
         for i in g..lines.len() {
             self.line(&lines, i, g)?;
         }
+        // Files are judged once the lines binding them are known authentic.
+        for (file, n) in std::mem::take(&mut self.pending) {
+            self.check_file(&file, n)?;
+        }
         self.end(&lines, torn)?;
         self.unbound_files()
     }
@@ -399,6 +406,11 @@ impl<'a> Walk<'a> {
         };
         let Some(g) = lines.iter().position(is_genesis) else {
             return Err(match lines.iter().position(|l| chain::parse(l).is_some()) {
+                Some(i) if i > 0 => Failure::line(
+                    Problem::Edited,
+                    i,
+                    format!("line {i} does not read as a sealed line, and the chain after it has no genesis: it was the genesis, edited (or the genesis was deleted and line {i} added)"),
+                ),
                 Some(i) => Failure::line(
                     Problem::Missing,
                     i + 1,
@@ -486,8 +498,11 @@ impl<'a> Walk<'a> {
         let n = i + 1;
         let line = lines[i];
         let Some(sealed) = chain::parse(line) else {
+            let chain_like = line
+                .windows(6)
+                .any(|w| w == b"\"prev\"" || w == b"\"seq\":");
             return Err(match serde_json::from_slice::<serde_json::Value>(line) {
-                Ok(serde_json::Value::Object(_)) => Failure::line(
+                Ok(serde_json::Value::Object(_)) if !chain_like => Failure::line(
                     Problem::Forged,
                     n,
                     format!("line {n} has no chain fields: it was added outside rfsentry's writer (inserted or appended by hand)"),
@@ -521,11 +536,30 @@ impl<'a> Walk<'a> {
             return Err(seq_failure(lines, i, sealed.seq, expected));
         }
         if i > g && sealed.prev != sha256(lines[i - 1]) {
-            return Err(Failure::line(
-                Problem::Edited,
-                n - 1,
-                format!("line {} was edited: its bytes no longer hash to the prev that line {n} records", n - 1),
-            ));
+            // Line i-1 changed, or line i's own `prev`: line i is intact if
+            // the line after it still records its hash (or, last, its
+            // signature still holds).
+            let this_edited = match lines.get(i + 1).and_then(|l| chain::parse(l)) {
+                Some(next) => next.prev != sha256(line),
+                None => sealed.sig.is_some_and(|sig| {
+                    !self
+                        .trusted
+                        .or(self.run_key)
+                        .is_some_and(|k| k.verifies(&sealed.signed, &sig))
+                }),
+            };
+            return Err(match this_edited {
+                true => Failure::line(
+                    Problem::Edited,
+                    n,
+                    format!("line {n} was edited: its prev no longer matches line {}, nor does its hash match what line {} records", n - 1, n + 1),
+                ),
+                false => Failure::line(
+                    Problem::Edited,
+                    n - 1,
+                    format!("line {} was edited: its bytes no longer hash to the prev that line {n} records", n - 1),
+                ),
+            });
         }
         if let Some(c) = self
             .closed_at
@@ -712,7 +746,7 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    /// Check a file bound at line `n` against its recorded hash.
+    /// Record a file bound at line `n` (checked against its hash later).
     fn bind(&mut self, f: &FileHash, n: usize) -> Result<(), Failure> {
         let rel = Path::new(&f.path);
         let inside =
@@ -752,6 +786,22 @@ impl<'a> Walk<'a> {
                 format!("line {n} binds {} without a hash: edited", f.path),
             ));
         }
+        self.bound.insert(f.path.clone());
+        self.pending.push((f.clone(), n));
+        Ok(())
+    }
+
+    /// Check a file bound at line `n` against its recorded hash.
+    fn check_file(&mut self, f: &FileHash, n: usize) -> Result<(), Failure> {
+        let rel = Path::new(&f.path);
+        let want256 = f
+            .sha256
+            .as_deref()
+            .and_then(|h| from_hex::<32>(h.as_bytes()));
+        let want512 = f
+            .sha512
+            .as_deref()
+            .and_then(|h| from_hex::<64>(h.as_bytes()));
         let (got256, got512) = hash_file(&self.dir.join(rel), want256.is_some(), want512.is_some())
             .map_err(|e| {
                 Failure::file(
@@ -783,9 +833,7 @@ impl<'a> Walk<'a> {
                 return Err(changed("sha512", &w, &got));
             }
         }
-        if self.bound.insert(f.path.clone()) {
-            self.v.evidence_files += 1;
-        }
+        self.v.evidence_files += 1;
         Ok(())
     }
 
