@@ -823,3 +823,44 @@ proptest! {
         prop_assert!(!v.verified, "{:?} went undetected:\n{}", edit, v.to_text());
     }
 }
+
+/// The key files and signatures are standard Ed25519 that other tools
+/// check: OpenSSL derives the same public key from the private key file,
+/// and verifies a signed line of the log with the `.pub` file alone.
+#[test]
+fn openssl_reads_the_keys_and_verifies_the_signatures() {
+    let p = pristine();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl is installed (.ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let derived = run(&["pkey", "-in", cli::s(&p.key), "-pubout"]);
+    assert_eq!(derived, std::fs::read_to_string(&p.public).unwrap());
+    let lines = log_lines(&p.run);
+    let close = chain::parse(lines.last().unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (msg, sig) = (dir.path().join("msg"), dir.path().join("sig"));
+    std::fs::write(&msg, &close.signed).unwrap();
+    std::fs::write(&sig, close.sig.unwrap()).unwrap();
+    let out = run(&[
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        cli::s(&p.public),
+        "-rawin",
+        "-in",
+        cli::s(&msg),
+        "-sigfile",
+        cli::s(&sig),
+    ]);
+    assert!(out.contains("Signature Verified Successfully"), "{out}");
+}

@@ -105,8 +105,12 @@ impl SensorKey {
                 "a new file: one exists there already, and replacing a sensor's key would orphan every log it signed; move it away first or choose another --out",
             ));
         }
-        let pem = self
-            .signing
+        // PKCS#8 v1 (the seed alone): what OpenSSL and other tools read.
+        let v1 = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.signing.to_bytes(),
+            public_key: None,
+        };
+        let pem = v1
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| Error::config(format!("cannot encode the private key: {e}")))?;
         write_new_private(path, pem.as_bytes())?;

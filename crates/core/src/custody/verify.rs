@@ -197,21 +197,26 @@ impl Verdict {
                 )
             }
         };
-        let status = if self.complete {
-            "closed".to_string()
+        if self.failure.is_some() {
+            out.push_str(&format!(
+                "  stopped at the first failure: nothing after it is trusted ({} signed line(s) verified before it)\n",
+                self.signed_lines
+            ));
         } else {
-            "not closed".to_string()
-        };
-        out.push_str(&format!(
-            "  {} line(s), {} run(s), {status}; {} signed line(s){}; {} evidence file(s) match\n",
-            self.lines,
-            self.runs,
-            self.signed_lines,
-            self.last_signed_line
+            let status = if self.complete {
+                "closed"
+            } else {
+                "not closed"
+            };
+            let last = self
+                .last_signed_line
                 .map(|l| format!(", the last at line {l}"))
-                .unwrap_or_default(),
-            self.evidence_files
-        ));
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {} line(s), {} run(s), {status}; {} signed line(s){last}; {} evidence file(s) match\n",
+                self.lines, self.runs, self.signed_lines, self.evidence_files
+            ));
+        }
         if let Some(key) = &self.key {
             out.push_str(&format!("  key: {key} ({})\n", self.key_source));
         }
