@@ -10,6 +10,7 @@
 mod mosquitto;
 
 use mosquitto::{get_json, http_get, program, wait_until, Broker, BrokerSetup, HubProcess, TestCa};
+use rfsentry::custody::chain;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,6 +52,19 @@ fn finish(mut child: Child, log: &Path) -> String {
     text
 }
 
+/// The alert events of a log line (not the chain of custody's records).
+fn is_alert_line(line: &str) -> bool {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    !v["event"].as_str().unwrap().starts_with("custody.")
+}
+
+fn alert_lines(out: &Path) -> Vec<String> {
+    log_lines(out)
+        .into_iter()
+        .filter(|l| is_alert_line(l))
+        .collect()
+}
+
 fn log_lines(out: &Path) -> Vec<String> {
     std::fs::read_to_string(out.join("alerts.jsonl"))
         .unwrap_or_default()
@@ -84,7 +98,8 @@ fn stored_seq(hub: &HubProcess, site: &str) -> u64 {
 }
 
 /// The hub holds exactly the sensor's log: line k as event #k, byte for
-/// byte, each once, and every alert in its final state.
+/// byte, each once, every alert in its final state, and every signed line
+/// of the chain of custody as a head.
 fn assert_hub_holds_the_log(hub: &HubProcess, out: &Path) {
     let lines = log_lines(out);
     assert!(!lines.is_empty(), "the sensor logged nothing");
@@ -104,8 +119,31 @@ fn assert_hub_holds_the_log(hub: &HubProcess, out: &Path) {
     for ((seq, stored), line) in events.iter().zip(&lines) {
         assert_eq!(stored, line, "event #{seq} differs from the log's line");
     }
+    let signed: Vec<(u64, String)> = lines
+        .iter()
+        .filter_map(|l| {
+            chain::parse(l.as_bytes())
+                .filter(|s| s.sig.is_some())
+                .map(|s| (s.seq, chain::to_hex(&chain::sha256(l.as_bytes()))))
+        })
+        .collect();
+    let heads: Vec<(u64, String)> = get_json(hub.port, &format!("/api/heads?site={SITE}"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["chain_seq"].as_u64().unwrap(),
+                h["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        heads, signed,
+        "the hub keeps every signed line of the chain as a head"
+    );
     let mut last = std::collections::BTreeMap::new();
-    for l in &lines {
+    for l in lines.iter().filter(|l| is_alert_line(l)) {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         last.insert(
             v["id"].as_str().unwrap().to_string(),
@@ -215,7 +253,7 @@ fn broker_killed_mid_incident_every_event_arrives_once_in_order() {
     assert!(text.contains("retrying"), "the outage was seen:\n{text}");
     assert_hub_holds_the_log(&hub, &out);
     assert_eq!(
-        log_lines(&out).len(),
+        alert_lines(&out).len(),
         7,
         "the demo's 3 alerts: raised, cleared, and the rogue's update"
     );
@@ -727,5 +765,112 @@ fn the_page_api_export_and_access_rule() {
     assert_eq!(
         http_get(public.port, "/api/sensors", &[("Authorization", &bearer)]).0,
         200
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The chain heads the hub received check the sensor's log: a log whose
+/// closing record was cut (which `verify --allow-incomplete` alone accepts,
+/// as it would a crashed run) fails against them, naming the missing line.
+#[test]
+fn the_hubs_chain_heads_catch_a_log_cut_after_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(&dir.path().join("broker"), &BrokerSetup::default());
+    let hub = HubProcess::start(
+        &bin(),
+        &dir.path().join("hub"),
+        &["--broker", &broker.url()],
+    );
+    let key = dir.path().join("sensor.key");
+    let ok = Command::new(bin())
+        .args(["keygen", "--out", s(&key)])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let pubkey = dir.path().join("sensor.key.pub");
+    let out = dir.path().join("out");
+    let log = dir.path().join("monitor.log");
+    finish(
+        monitor(
+            &out,
+            &log,
+            &["--publish", &broker.url(), "--fast", "--key", s(&key)],
+        ),
+        &log,
+    );
+    assert_hub_holds_the_log(&hub, &out);
+    let heads = dir.path().join("heads.jsonl");
+    let export = Command::new(bin())
+        .args([
+            "hub",
+            "--db",
+            s(&hub.db),
+            "--export",
+            "heads",
+            "--site",
+            SITE,
+            "-o",
+            s(&heads),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let exported = std::fs::read_to_string(&heads).unwrap();
+    assert!(
+        exported.lines().count() >= 3,
+        "genesis, heads after each cleared, close:\n{exported}"
+    );
+    let verify = |dir: &Path, extra: &[&str]| {
+        let o = Command::new(bin())
+            .args(["verify", s(dir), "--pubkey", s(&pubkey)])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (good, text) = verify(&out, &["--heads", s(&heads)]);
+    assert!(good, "{text}");
+    assert!(text.contains("received by the hub match"), "{text}");
+    // Cut the log's closing record: it now reads like a run that crashed.
+    let lines = log_lines(&out);
+    assert!(lines.last().unwrap().contains("custody.close"));
+    let cut = dir.path().join("cut");
+    copy_dir(&out, &cut);
+    let kept: String = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(cut.join("alerts.jsonl"), kept).unwrap();
+    let (alone, text) = verify(&cut, &["--allow-incomplete"]);
+    assert!(
+        alone,
+        "without the heads, the cut log reads as a crashed run:\n{text}"
+    );
+    let (with_heads, text) = verify(&cut, &["--allow-incomplete", "--heads", s(&heads)]);
+    assert!(!with_heads, "{text}");
+    assert!(
+        text.contains("FAILED")
+            && text.contains("missing")
+            && text.contains("that the hub received"),
+        "{text}"
     );
 }

@@ -30,6 +30,9 @@ fn alerts(out: &Path) -> Vec<Value> {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &serde_json::Value| {
+            matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
+        })
         .collect()
 }
 

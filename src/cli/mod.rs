@@ -5,12 +5,14 @@ pub mod analyze;
 pub mod common;
 pub mod devices;
 pub mod hub;
+pub mod keygen;
 pub mod learn;
 pub mod live;
 pub mod monitor;
 pub mod operator;
 pub mod score;
 pub mod synth;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +43,10 @@ pub enum Command {
     Devices(devices::DevicesArgs),
     /// The command centre: every venue's alerts through an MQTT broker, stored and served.
     Hub(hub::HubArgs),
+    /// Make a sensor's Ed25519 key pair (signs its alert logs and profiles).
+    Keygen(keygen::KeygenArgs),
+    /// Check an output directory's chain of custody: every line, signature and evidence file.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
@@ -58,6 +64,8 @@ pub fn main() -> i32 {
         Command::Score(a) => score::run(a),
         Command::Devices(a) => devices::run(a),
         Command::Hub(a) => hub::run(a),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Verify(a) => return verify::run(a),
     };
     match result {
         Ok(()) => 0,

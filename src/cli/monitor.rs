@@ -5,7 +5,10 @@
 //! terminal screen, the web console, notifications — is the console crate's,
 //! fed by the run's tap.
 
-use super::common::{parse_duration, run_stop_flag, EvidenceArgs, RecordingArgs, SiteArgs};
+use super::common::{
+    parse_duration, run_stop_flag, stop_reason_for_log, EvidenceArgs, KeyArgs, RecordingArgs,
+    SiteArgs,
+};
 use crate::pipeline::PipelineSettings;
 use crate::profile::Profile;
 use crate::source::file::FileSource;
@@ -41,6 +44,8 @@ pub struct MonitorArgs {
     /// Publishing to the command centre's broker (`--publish`, rfsentry-fleet).
     #[command(flatten)]
     pub fleet: rfsentry_fleet::cli::PublishArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 pub fn run(args: &MonitorArgs) -> Result<()> {
@@ -51,6 +56,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         ));
     }
     let profile = Profile::load(&args.site.profile_path())?;
+    let key = args.key.load(Some((&profile, &args.site.profile_path())))?;
     let out_dir = args
         .out
         .clone()
@@ -128,6 +134,10 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
             echo_alerts: false,
             evidence: !args.evidence.no_evidence,
             tap: Some(tap),
+            key,
+            command: "monitor".into(),
+            profile_path: Some(args.site.profile_path()),
+            stop_reason: Some(stop_reason_for_log()),
             ..Default::default()
         },
         pipeline: PipelineSettings::new(profile.capture.psd),

@@ -140,7 +140,9 @@ pub struct HubArgs {
     /// Messages one sensor may send in a burst before --flood-rate applies.
     #[arg(long, default_value_t = crate::hub::ingest::FLOOD_BURST)]
     pub flood_burst: f64,
-    /// Instead of running: write the database's alerts (latest state each) as jsonl or csv.
+    /// Instead of running: write the database's alerts (latest state each)
+    /// as jsonl or csv, or the sensors' chain-of-custody heads received
+    /// (heads: for rfsentry verify --heads).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub export: Option<Format>,
     /// With --export: the file to write (default: standard output).
@@ -203,7 +205,11 @@ pub fn run_hub(args: &HubArgs, stop: Arc<AtomicBool>) -> Result<()> {
                 )?
             }
         };
-        eprintln!("hub: exported {n} alert(s) from {}", args.db.display());
+        let what = match format {
+            Format::Heads => "chain head(s)",
+            _ => "alert(s)",
+        };
+        eprintln!("hub: exported {n} {what} from {}", args.db.display());
         return Ok(());
     }
     let url = args

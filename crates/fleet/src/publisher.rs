@@ -647,7 +647,7 @@ fn publish_line(site: &str, out_dir: &Path, spool: &mut Spool, s: &mut Session, 
             line.start
         );
         serde_json::to_vec(&serde_json::json!({
-            "schema": SCHEMA, "seq": line.seq, "skipped": "not a JSON object in the alert log"
+            "schema": SCHEMA, "fleet_seq": line.seq, "skipped": "not a JSON object in the alert log"
         }))
         .expect("serialises")
     });

@@ -3,7 +3,7 @@
 //!
 //! | topic | payload | QoS, retained |
 //! |---|---|---|
-//! | `rfsentry/v1/<site>/alert` | the alert log's line with `"schema":1,"seq":N,` spliced in after its `{` | 1 |
+//! | `rfsentry/v1/<site>/alert` | the alert log's line with `"schema":1,"fleet_seq":N,` spliced in after its `{` (not `seq`: the chain of custody's own field) | 1 |
 //! | `rfsentry/v1/<site>/status` | [`StatusMessage`]: heartbeat (`online`) or Last Will / goodbye (`offline`) | 1, retained |
 //! | `rfsentry/v1/<site>/evidence/<id>` | the alert's spectrogram PNG | 1 |
 //! | `rfsentry/v1/<site>/evidence/<id>/iq` | [`IqAnnouncement`]: the IQ snippet's size and SHA-512 (the samples stay on the sensor) | 1 |
@@ -75,11 +75,11 @@ pub fn valid_name(s: &str) -> bool {
 
 /// The splice that starts an alert payload.
 fn splice(seq: u64) -> String {
-    format!("{{\"schema\":{SCHEMA},\"seq\":{seq},")
+    format!("{{\"schema\":{SCHEMA},\"fleet_seq\":{seq},")
 }
 
 /// The alert payload for a log line (without its newline): the line's JSON
-/// object with `"schema":1,"seq":SEQ,` inserted after its `{`. `None` when
+/// object with `"schema":1,"fleet_seq":SEQ,` inserted after its `{`. `None` when
 /// the line is not a non-empty JSON object.
 pub fn alert_payload(seq: u64, line: &[u8]) -> Option<Vec<u8>> {
     let inner = line.strip_prefix(b"{")?;
@@ -229,7 +229,11 @@ mod tests {
         let p = alert_payload(7, line).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
         assert_eq!(
-            (v["seq"].as_u64(), v["schema"].as_u64(), v["id"].as_str()),
+            (
+                v["fleet_seq"].as_u64(),
+                v["schema"].as_u64(),
+                v["id"].as_str()
+            ),
             (Some(7), Some(1), Some("s-1"))
         );
         assert_eq!(original_line(&p, 7).unwrap(), line.to_vec());

@@ -107,6 +107,10 @@ pub enum EventType {
 pub struct EvidencePaths {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spectrogram: Option<String>,
+    /// SHA-256 of the spectrogram PNG, binding it into the log's chain of
+    /// custody on the line that names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectrogram_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iq: Option<String>,
 }

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-pub use sink::{SinkOptions, Status, StatusFn};
+pub use sink::{SinkOptions, Status, StatusFn, StopReason};
 pub use summary::WatchSummary;
 pub use tap::{tap, AckReply, AckRequest, Observed, SpectrumRow, Tap, TapEnd};
 

@@ -1,6 +1,8 @@
 //! `rfsentry hub --export`: each alert's latest state from the hub's
 //! database, as JSON Lines (the API's objects, with the sensor's own last
-//! event line) or CSV (one row per alert, for the incident report).
+//! event line) or CSV (one row per alert, for the incident report); or the
+//! sensors' chain heads the hub received, as JSON Lines, which `rfsentry
+//! verify OUTDIR --heads FILE` checks a sensor's log against.
 
 use super::store::{AlertFilter, AlertRow, Store};
 use crate::error::{FleetError, Result};
@@ -12,6 +14,8 @@ use std::path::Path;
 pub enum Format {
     Jsonl,
     Csv,
+    /// The signed lines of the sensors' chains of custody received.
+    Heads,
 }
 
 const CSV_COLUMNS: [&str; 14] = [
@@ -31,7 +35,8 @@ const CSV_COLUMNS: [&str; 14] = [
     "picture",
 ];
 
-/// Write the alerts `filter` selects from `db` to `out`; returns how many.
+/// Write the alerts `filter` selects from `db` to `out` (with `Heads`, the
+/// chain heads of `filter.site`, or of every site); returns how many.
 pub fn export(
     db: &Path,
     format: Format,
@@ -40,28 +45,47 @@ pub fn export(
     out_name: &Path,
 ) -> Result<usize> {
     let store = Store::open_existing(db)?;
-    let mut filter = filter.clone();
-    filter.limit = Some(filter.limit.unwrap_or(u64::MAX >> 1));
-    let mut alerts = store.alerts(&filter)?;
-    // Oldest first in a report.
-    alerts.reverse();
     let io = |e| FleetError::io(out_name, e);
-    match format {
+    let n = match format {
         Format::Jsonl => {
+            let alerts = oldest_first(&store, filter)?;
             for a in &alerts {
-                serde_json::to_writer(&mut *out, a).map_err(|e| io(e.into()))?;
-                out.write_all(b"\n").map_err(io)?;
+                write_json_line(out, a).map_err(io)?;
             }
+            alerts.len()
         }
         Format::Csv => {
+            let alerts = oldest_first(&store, filter)?;
             writeln!(out, "{}", CSV_COLUMNS.join(",")).map_err(io)?;
             for a in &alerts {
                 writeln!(out, "{}", csv_row(a)).map_err(io)?;
             }
+            alerts.len()
         }
-    }
+        Format::Heads => {
+            let heads = store.chain_heads(filter.site.as_deref())?;
+            for h in &heads {
+                write_json_line(out, h).map_err(io)?;
+            }
+            heads.len()
+        }
+    };
     out.flush().map_err(io)?;
-    Ok(alerts.len())
+    Ok(n)
+}
+
+/// Every alert `filter` selects, oldest first (as a report reads).
+fn oldest_first(store: &Store, filter: &AlertFilter) -> Result<Vec<AlertRow>> {
+    let mut filter = filter.clone();
+    filter.limit = Some(filter.limit.unwrap_or(u64::MAX >> 1));
+    let mut alerts = store.alerts(&filter)?;
+    alerts.reverse();
+    Ok(alerts)
+}
+
+fn write_json_line(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
 }
 
 fn csv_row(a: &AlertRow) -> String {

@@ -11,12 +11,13 @@
 //! broker restart lost its queue), the hub asks the sensor to publish them
 //! again (`replay`).
 
-use super::store::{AlertFields, EventRow, Store, Stored, Tx};
+use super::store::{AlertFields, CustodyFields, EventRow, Store, Stored, Tx};
 use crate::broker::BrokerSettings;
 use crate::error::Result;
 use crate::topics::{
     self, parse_topic, IqAnnouncement, ReplayRequest, StatusMessage, Topic, SCHEMA,
 };
+use rfsentry_core::custody::record::is_custody_event;
 use rumqttc::{AsyncClient, Event, Packet, Publish, QoS};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -437,10 +438,14 @@ impl Intake {
                 ))
             }
         }
-        let Some(seq) = v.get("seq").and_then(|s| s.as_u64()).filter(|&s| s > 0) else {
+        let Some(seq) = v
+            .get("fleet_seq")
+            .and_then(|s| s.as_u64())
+            .filter(|&s| s > 0)
+        else {
             return Ok(reject(
                 "missing field",
-                "alert without a positive seq".into(),
+                "alert without a positive fleet_seq".into(),
             ));
         };
         let text = |k: &str| v.get(k).and_then(|x| x.as_str());
@@ -451,6 +456,36 @@ impl Intake {
                 site,
                 seq,
                 alert: None,
+                custody: None,
+                line: &line,
+                received_us,
+            };
+            return Ok(Outcome::Event(tx.store_event(&row)?));
+        }
+        if let Some(event) = text("event").filter(|e| is_custody_event(e) && e.len() <= 64) {
+            // A line of the sensor's chain of custody: kept with its hash;
+            // a signed one is a head the sensor's log can be checked against.
+            let line_bytes =
+                topics::original_line(payload, seq).unwrap_or_else(|| payload.to_vec());
+            let Some(sealed) = rfsentry_core::custody::chain::parse(&line_bytes) else {
+                return Ok(reject(
+                    "missing field",
+                    format!("custody line #{seq} is not sealed"),
+                ));
+            };
+            let line = String::from_utf8_lossy(&line_bytes);
+            let row = EventRow {
+                site,
+                seq,
+                alert: None,
+                custody: Some(CustodyFields {
+                    event,
+                    chain_seq: sealed.seq,
+                    signed: sealed.sig.is_some(),
+                    at: text("at"),
+                    key_id: text("key_id"),
+                    sha256: crate::cursor::sha256_hex(&line_bytes),
+                }),
                 line: &line,
                 received_us,
             };
@@ -491,6 +526,7 @@ impl Intake {
                 peak_dbfs: num("peak_dbfs"),
                 excess_db: num("excess_db"),
             }),
+            custody: None,
             line: &line,
             received_us,
         };

@@ -3,6 +3,11 @@
 //! redelivers), each alert's latest state, and evidence. One writer (the
 //! ingest thread) and any number of readers (the web server, the export),
 //! in WAL mode; a commit is synced before the broker is acknowledged.
+//!
+//! The sensors' chain-of-custody lines arrive as events too; the signed ones
+//! (the chain's heads) are also kept apart, with each line's SHA-256, so a
+//! sensor's log can later be checked against what the centre received
+//! (`rfsentry hub --export heads`, then `rfsentry verify --heads`).
 
 use crate::error::{FleetError, Result};
 use crate::topics::{IqAnnouncement, StatusMessage};
@@ -54,6 +59,17 @@ CREATE TABLE IF NOT EXISTS alerts(
   PRIMARY KEY(site, id)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_end ON alerts(end_time);
+CREATE TABLE IF NOT EXISTS chain_heads(
+  site TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  chain_seq INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  at TEXT,
+  key_id TEXT,
+  sha256 TEXT NOT NULL,
+  received_us INTEGER NOT NULL,
+  PRIMARY KEY(site, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS evidence(
   site TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -76,8 +92,11 @@ pub fn state_of(event: &str) -> &str {
 pub struct EventRow<'a> {
     pub site: &'a str,
     pub seq: u64,
-    /// `None` for a line the sensor could not publish (skipped).
+    /// `None` for a chain-of-custody line or a line the sensor could not
+    /// publish (skipped).
     pub alert: Option<AlertFields<'a>>,
+    /// A chain-of-custody line (`custody.*`).
+    pub custody: Option<CustodyFields<'a>>,
     /// The log line (or what stands for it).
     pub line: &'a str,
     pub received_us: i64,
@@ -96,6 +115,38 @@ pub struct AlertFields<'a> {
     pub freq_high_hz: Option<f64>,
     pub peak_dbfs: Option<f64>,
     pub excess_db: Option<f64>,
+}
+
+/// What the hub keeps of a sensor's chain-of-custody line.
+#[derive(Debug, Clone)]
+pub struct CustodyFields<'a> {
+    /// `custody.genesis`, `custody.head`, `custody.close`…
+    pub event: &'a str,
+    /// The line's place in the sensor's chain (its `seq`).
+    pub chain_seq: u64,
+    /// The line carries a signature: a head of the chain.
+    pub signed: bool,
+    pub at: Option<&'a str>,
+    /// The key the line names (genesis and start records).
+    pub key_id: Option<&'a str>,
+    /// SHA-256 of the line's exact bytes, hex.
+    pub sha256: String,
+}
+
+/// A signed line of a sensor's chain as the hub received it: what
+/// `rfsentry verify --heads` checks the sensor's log against.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ChainHead {
+    pub site: String,
+    /// The fleet's sequence number of the line.
+    pub seq: u64,
+    /// The line's `seq` in the sensor's chain.
+    pub chain_seq: u64,
+    pub event: String,
+    pub at: Option<String>,
+    pub key_id: Option<String>,
+    /// SHA-256 of the line's exact bytes, hex.
+    pub sha256: String,
 }
 
 /// What storing an event did.
@@ -124,6 +175,8 @@ pub struct SensorRow {
     pub status: Option<serde_json::Value>,
     pub open_alerts: u64,
     pub last_alert: Option<serde_json::Value>,
+    /// The latest signed line of the sensor's chain of custody received.
+    pub chain_head: Option<serde_json::Value>,
 }
 
 /// An alert's latest state.
@@ -256,12 +309,15 @@ impl Store {
                     s.acked_seq, s.first_seq, s.contiguous_seq, s.max_seq, s.status_json,
                     (SELECT COUNT(*) FROM alerts a WHERE a.site = s.site AND a.state = 'open'),
                     (SELECT json_object('id', a.id, 'kind', a.kind, 'state', a.state, 'start', a.start, 'end', a.end_time)
-                       FROM alerts a WHERE a.site = s.site ORDER BY a.first_seq DESC LIMIT 1)
+                       FROM alerts a WHERE a.site = s.site ORDER BY a.first_seq DESC LIMIT 1),
+                    (SELECT json_object('seq', h.seq, 'chain_seq', h.chain_seq, 'event', h.event, 'at', h.at, 'sha256', h.sha256)
+                       FROM chain_heads h WHERE h.site = s.site ORDER BY h.seq DESC LIMIT 1)
              FROM sensors s ORDER BY s.site",
         ))?;
         let rows = st.query_map([], |r| {
             let status: Option<String> = r.get(10)?;
             let last: Option<String> = r.get(12)?;
+            let head: Option<String> = r.get(13)?;
             Ok(SensorRow {
                 site: r.get(0)?,
                 state: r.get(1)?,
@@ -276,6 +332,7 @@ impl Store {
                 status: status.and_then(|s| serde_json::from_str(&s).ok()),
                 open_alerts: r.get::<_, i64>(11)? as u64,
                 last_alert: last.and_then(|s| serde_json::from_str(&s).ok()),
+                chain_head: head.and_then(|s| serde_json::from_str(&s).ok()),
             })
         });
         let rows = self.db(rows)?;
@@ -359,6 +416,27 @@ impl Store {
         Ok(png.flatten())
     }
 
+    /// The signed lines of the sensors' chains received, by site and in
+    /// order (`site`: only that one).
+    pub fn chain_heads(&self, site: Option<&str>) -> Result<Vec<ChainHead>> {
+        let mut st = self.db(self.conn.prepare(
+            "SELECT site, seq, chain_seq, event, at, key_id, sha256 FROM chain_heads
+             WHERE ?1 IS NULL OR site = ?1 ORDER BY site, seq",
+        ))?;
+        let rows = self.db(st.query_map([site], |r| {
+            Ok(ChainHead {
+                site: r.get(0)?,
+                seq: r.get::<_, i64>(1)? as u64,
+                chain_seq: r.get::<_, i64>(2)? as u64,
+                event: r.get(3)?,
+                at: r.get(4)?,
+                key_id: r.get(5)?,
+                sha256: r.get(6)?,
+            })
+        }))?;
+        self.db(rows.collect())
+    }
+
     /// Events stored per site with their sequence numbers (for checks and benches).
     pub fn event_seqs(&self, site: &str) -> Result<Vec<u64>> {
         let mut st = self.db(self
@@ -417,9 +495,10 @@ impl Tx<'_> {
     /// site's contiguous sequence number.
     pub fn store_event(&self, e: &EventRow) -> Result<Stored> {
         self.ensure_sensor(e.site)?;
-        let (id, event) = match &e.alert {
-            Some(a) => (Some(a.id), a.event),
-            None => (None, "skipped"),
+        let (id, event) = match (&e.alert, &e.custody) {
+            (Some(a), _) => (Some(a.id), a.event),
+            (None, Some(c)) => (None, c.event),
+            (None, None) => (None, "skipped"),
         };
         let inserted = self.db(self.tx.execute(
             "INSERT OR IGNORE INTO events(site, seq, id, event, received_us, line) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -462,6 +541,13 @@ impl Tx<'_> {
                     e.site, a.id, a.kind, a.event, state_of(a.event), e.seq as i64, a.start, a.end,
                     a.center_hz, a.freq_low_hz, a.freq_high_hz, a.peak_dbfs, a.excess_db, e.line, e.received_us
                 ],
+            ))?;
+        }
+        if let Some(c) = e.custody.as_ref().filter(|c| c.signed) {
+            self.db(self.tx.execute(
+                "INSERT OR IGNORE INTO chain_heads(site, seq, chain_seq, event, at, key_id, sha256, received_us)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![e.site, e.seq as i64, c.chain_seq as i64, c.event, c.at, c.key_id, c.sha256, e.received_us],
             ))?;
         }
         self.advance_contiguous(e.site, e.seq)?;
@@ -586,6 +672,7 @@ mod tests {
                 peak_dbfs: None,
                 excess_db: None,
             }),
+            custody: None,
             line,
             received_us: 1,
         }

@@ -74,6 +74,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/api/alerts", get(alerts))
         .route("/api/alerts/{site}/{id}", get(alert_detail))
         .route("/api/alerts/{site}/{id}/picture.png", get(picture))
+        .route("/api/heads", get(heads))
         .route("/api/stats", get(stats))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
@@ -140,6 +141,17 @@ pub fn sensor_views(rows: Vec<SensorRow>, now_us: i64) -> Vec<SensorView> {
 async fn sensors(State(state): State<Arc<WebState>>) -> Response {
     match state.read(|s| s.sensors()).await {
         Ok(rows) => Json(sensor_views(rows, chrono::Utc::now().timestamp_micros())).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The signed lines of the sensors' chains received (`?site=`: one sensor's).
+async fn heads(State(state): State<Arc<WebState>>, Query(filter): Query<AlertFilter>) -> Response {
+    match state
+        .read(move |s| s.chain_heads(filter.site.as_deref()))
+        .await
+    {
+        Ok(rows) => Json(rows).into_response(),
         Err(r) => r,
     }
 }
