@@ -88,7 +88,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn opts(public: &Path) -> VerifyOptions {
     VerifyOptions {
         pubkey: Some(PublicKey::load(public).unwrap()),
-        allow_incomplete: false,
+        ..Default::default()
     }
 }
 
@@ -812,7 +812,7 @@ proptest! {
             let (log, public) = library_log(dir.path());
             (dir, log, public)
         });
-        let opts = VerifyOptions { pubkey: Some(*public), allow_incomplete: false };
+        let opts = VerifyOptions { pubkey: Some(*public), ..Default::default() };
         let work = tempfile::tempdir().unwrap();
         std::fs::write(work.path().join("alerts.jsonl"), log).unwrap();
         prop_assert!(verify_dir(work.path(), &opts).verified, "the untouched log verifies");
