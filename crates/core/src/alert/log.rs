@@ -526,7 +526,7 @@ mod tests {
         };
         let opts = VerifyOptions {
             pubkey: Some(key.public()),
-            allow_incomplete: false,
+            ..Default::default()
         };
         let mut log = AlertLog::open(&path, &ctx, false).unwrap();
         log.write(&event("k-1", EventType::Raised)).unwrap();
