@@ -204,11 +204,17 @@ fn token_file(dir: &Path) -> PathBuf {
 }
 
 /// Lines of the alert log, parsed.
+/// The alert events of the run's log (not the chain of custody's records).
 fn log(out: &Path) -> Vec<Value> {
     std::fs::read_to_string(out.join("alerts.jsonl"))
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| {
+            e["event"]
+                .as_str()
+                .is_some_and(|e| !e.starts_with("custody."))
+        })
         .collect()
 }
 

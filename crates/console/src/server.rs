@@ -48,6 +48,8 @@ pub const MAX_CLIENTS: usize = 16;
 pub const MAX_BODY: usize = 16 * 1024;
 /// How long an acknowledgement may wait for the sink to write it.
 const ACK_WAIT: Duration = Duration::from_secs(10);
+/// How long an acknowledgement's answer waits for the board to show it.
+const ACK_SHOWN_WAIT: Duration = Duration::from_secs(2);
 
 const PAGE: &str = include_str!("page.html");
 
@@ -375,6 +377,31 @@ async fn ack(
         .await
         .ok()
         .flatten();
+    if let Some(AckReply::Written(e) | AckReply::Held(e)) = &answer {
+        // Read your writes: the event reaches the board through the tap
+        // (sent before this reply); answer once the board shows it, so a
+        // request after this answer sees the acknowledgement.
+        let at = e.details["acknowledged"]["at"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let (shared, id) = (s.clone(), e.id.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + ACK_SHOWN_WAIT;
+            while std::time::Instant::now() < deadline {
+                let board = shared.board.lock().expect("board");
+                if board
+                    .alert(&id)
+                    .is_some_and(|a| a.acks.iter().any(|k| k.at == at))
+                {
+                    return;
+                }
+                drop(board);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+        .await;
+    }
     let body = |e| json!({ "acknowledged": e }).to_string();
     match answer {
         Some(AckReply::Written(e)) => (StatusCode::CREATED, json_response(body(e))).into_response(),
