@@ -492,6 +492,12 @@ fn final_events(log: &Path) -> Vec<Value> {
     let mut last: BTreeMap<String, Value> = BTreeMap::new();
     for line in text.lines() {
         let e: Value = serde_json::from_str(line).expect("alert log line");
+        if e["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("custody."))
+        {
+            continue; // the chain of custody's own lines
+        }
         last.insert(e["id"].as_str().unwrap_or("").to_string(), e);
     }
     last.into_values().collect()

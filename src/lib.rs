@@ -18,7 +18,7 @@
 //! parses arguments and calls these libraries.
 
 pub use rfsentry_core::{
-    alert, atomic_file, config_keys, detect, dsp, error, evidence, iq, pipeline, profile, source,
-    watch, Error, Result, VERSION,
+    alert, atomic_file, config_keys, custody, detect, dsp, error, evidence, iq, layout, pipeline,
+    profile, source, watch, Error, Result, VERSION,
 };
 pub use rfsentry_lab::{score, synth};

@@ -172,6 +172,9 @@ fn every_alert_of_the_demo_has_pictures_iq_and_a_report_entry() {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &serde_json::Value| {
+            matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
+        })
         .collect();
     let cleared: Vec<&Value> = events.iter().filter(|e| e["event"] == "cleared").collect();
     let (rate, truth) = demo_truth();
@@ -374,6 +377,9 @@ fn a_calibrated_profile_puts_peaks_in_dbm() {
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|e: &serde_json::Value| {
+                matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
+            })
             .collect()
     };
     let events = analyze(&profiles, &dir.path().join("cal"));

@@ -15,12 +15,15 @@ use std::path::{Path, PathBuf};
 /// layer and the layers below it.
 const CORE_LAYERS: &[&[&str]] = &[
     // Foundation: the error type, crash-safe files, the unknown-key helper,
-    // and what `lib.rs` itself holds (`VERSION`).
-    &["lib", "error", "atomic_file", "config_keys"],
+    // what `lib.rs` itself holds (`VERSION`), and the names of a run's
+    // output files.
+    &["lib", "error", "atomic_file", "config_keys", "layout"],
     // Readers and writers of IQ recordings.
     &["iq"],
     // The Welch PSD engine and windows.
     &["dsp"],
+    // The chain of custody: hash chain, Ed25519 keys, verification.
+    &["custody"],
     // The alert vocabulary (kinds, events), the alert log, the output directory.
     &["alert"],
     // Pipeline sources: files, SoapySDR devices, the buffer pool.

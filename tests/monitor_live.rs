@@ -374,8 +374,8 @@ impl Drop for Proc {
 // ---------------------------------------------------------------------------
 // Reading the alert log
 
-/// Every event of `out/alerts.jsonl` (none if there is no log); every line
-/// must be complete JSON.
+/// Every alert event of `out/alerts.jsonl` (none if there is no log; the
+/// chain of custody's lines left out); every line must be complete JSON.
 fn alerts(out: &Path) -> Vec<Value> {
     let path = out.join("alerts.jsonl");
     let Ok(text) = std::fs::read_to_string(&path) else {
@@ -388,6 +388,7 @@ fn alerts(out: &Path) -> Vec<Value> {
     );
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|e: &Value| matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared")))
         .collect()
 }
 

@@ -10,10 +10,13 @@
 //! | module | what it covers |
 //! |---|---|
 //! | [`bad_input`] | every bad input through the real binary: a clear error naming file, field and what was expected |
+//! | [`console`] | the operator console: page in headless chromium, API, SSE, metrics, acknowledgements, notifications, access rule, the terminal screen |
 //! | [`crash_safety`] | nothing lost on disk when rfsentry is killed, stopped or cannot write |
+//! | [`custody`] | the chain of custody: the tamper matrix through `rfsentry verify`, a killed and restarted monitor, signed profiles, OpenSSL reads the keys, random edits (proptest) |
 //! | [`detection`] | detection quality on the scenario matrix (release mode for the full figures) |
 //! | [`evidence`] | evidence components on synthetic inputs: PNGs decoded back, IQ snippets, the overview |
 //! | [`evidence_pipeline`] | evidence through `rfsentry analyze` on the bundled demo |
+//! | [`fleet`] | `monitor --publish` and `rfsentry hub` through a real Mosquitto: outages, kills, restarts, ACL, TLS, floods, the page, export, chain heads |
 //! | [`layers`] | the architecture: imports only from the own layer or below, no cycles |
 //! | [`learn`] | learning a baseline through the built binary, for several datatypes |
 //! | [`monitor_live`] | live `learn`/`monitor` from a SoapySDR receiver (feature `soapy`) |
@@ -33,10 +36,13 @@
 //! at all — [`index_names_every_test_file`] fails when one is missing.
 
 mod bad_input;
+mod console;
 mod crash_safety;
+mod custody;
 mod detection;
 mod evidence;
 mod evidence_pipeline;
+mod fleet;
 mod layers;
 mod learn;
 mod monitor_live;

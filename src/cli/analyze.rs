@@ -6,8 +6,8 @@
 //! found up to there — or when the alert log could not be written.
 
 use super::common::{
-    install_stop_handler, progress_bar, run_stop_flag, stop_requested, EvidenceArgs, RecordingArgs,
-    SiteArgs,
+    install_stop_handler, progress_bar, run_stop_flag, stop_reason_for_log, stop_requested,
+    EvidenceArgs, KeyArgs, RecordingArgs, SiteArgs,
 };
 use crate::alert::out_dir::{archive_earlier_run, next_number_in, OutputLock};
 use crate::evidence::{write_report, Report, ReportRecording};
@@ -31,6 +31,8 @@ pub struct AnalyzeArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
@@ -39,6 +41,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     }
     refuse_duplicates(&args.input.recordings)?;
     let profile = Profile::load(&args.site.profile_path())?;
+    let key = args.key.load(Some((&profile, &args.site.profile_path())))?;
     let out_dir = args
         .out
         .clone()
@@ -101,6 +104,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
                 echo_alerts: false,
                 evidence: !args.evidence.no_evidence,
                 time_basis: time_basis.clone(),
+                key: key.clone(),
+                command: "analyze".into(),
+                profile_path: Some(args.site.profile_path()),
+                stop_reason: Some(stop_reason_for_log()),
                 ..Default::default()
             },
             pipeline: PipelineSettings::new(profile.capture.psd),

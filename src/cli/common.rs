@@ -159,6 +159,8 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// make the user's first Ctrl-C count as a second one.
 struct Stops {
     requested: AtomicBool,
+    /// Why the first stop was requested (for the log's closing record).
+    reason: OnceLock<String>,
     /// Recordings or devices being opened now ([`while_opening`]): an open
     /// can block for ever (a FIFO without a writer, a stuck driver), and
     /// nothing is in flight yet.
@@ -180,12 +182,13 @@ fn stops() -> &'static Stops {
                 eprintln!("rfsentry: stopped while opening a recording or device");
                 std::process::exit(130);
             }
-            request_stop();
+            request_stop("interrupted (Ctrl-C or SIGTERM)");
         }) {
             tracing::warn!("cannot install the Ctrl-C handler: {e}");
         }
         Stops {
             requested: AtomicBool::new(false),
+            reason: OnceLock::new(),
             opening: std::sync::atomic::AtomicUsize::new(0),
             runs: Mutex::new(Vec::new()),
         }
@@ -228,9 +231,11 @@ pub fn install_stop_handler() {
     let _ = stops();
 }
 
-/// Ask every run to stop (what Ctrl-C, SIGTERM and `--duration` do).
-pub fn request_stop() {
+/// Ask every run to stop (what Ctrl-C, SIGTERM and `--duration` do),
+/// saying why.
+pub fn request_stop(reason: &str) {
     let s = stops();
+    let _ = s.reason.set(reason.to_string());
     s.requested.store(true, Ordering::SeqCst);
     let runs = s.runs.lock().unwrap_or_else(|e| e.into_inner());
     for run in runs.iter().filter_map(Weak::upgrade) {
@@ -242,6 +247,16 @@ pub fn request_stop() {
 /// to a run ending by itself.
 pub fn stop_requested() -> bool {
     stops().requested.load(Ordering::SeqCst)
+}
+
+/// Why the first stop was requested, if one was.
+pub fn stop_reason() -> Option<String> {
+    stops().reason.get().cloned()
+}
+
+/// The run's stop reason, for the log's closing record.
+pub fn stop_reason_for_log() -> crate::watch::StopReason {
+    crate::watch::StopReason(Arc::new(stop_reason))
 }
 
 /// A stop flag for one pipeline run: set by [`request_stop`] (already set
@@ -262,7 +277,10 @@ pub fn stop_after(duration: std::time::Duration) {
     install_stop_handler();
     std::thread::spawn(move || {
         std::thread::sleep(duration);
-        request_stop();
+        request_stop(&format!(
+            "--duration {} elapsed",
+            humantime::format_duration(duration)
+        ));
     });
 }
 
@@ -337,4 +355,32 @@ pub struct EvidenceArgs {
     /// Write only the alert log: no IQ snippets, pictures or report.
     #[arg(long)]
     pub no_evidence: bool,
+}
+
+/// The sensor key that signs what a command writes.
+#[derive(Debug, Args, Clone)]
+pub struct KeyArgs {
+    /// The sensor's private key (from `rfsentry keygen`): signs the alert
+    /// log's chain of custody (or the profile, for learn). Default: the
+    /// profile's [custody] key, if it names one.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// Load `--key`, else the key the profile at `profile_path` names in
+    /// `[custody]`; `None` when neither is given.
+    pub fn load(
+        &self,
+        profile: Option<(&crate::profile::Profile, &std::path::Path)>,
+    ) -> crate::Result<Option<Arc<crate::custody::SensorKey>>> {
+        let path = self
+            .key
+            .clone()
+            .or_else(|| profile.and_then(|(p, path)| p.custody_key(path)));
+        match path {
+            Some(path) => Ok(Some(Arc::new(crate::custody::SensorKey::load(&path)?))),
+            None => Ok(None),
+        }
+    }
 }

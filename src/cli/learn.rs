@@ -2,8 +2,8 @@
 //! (or, with the `soapy` feature, from a live device).
 
 use super::common::{
-    install_stop_handler, progress_bar, run_stop_flag, stop_requested, PsdArgs, RecordingArgs,
-    SiteArgs,
+    install_stop_handler, progress_bar, run_stop_flag, stop_requested, KeyArgs, PsdArgs,
+    RecordingArgs, SiteArgs,
 };
 use crate::pipeline::{for_each_frame, PipelineSettings};
 use crate::profile::learn::{merge, Learner};
@@ -43,6 +43,8 @@ pub struct LearnArgs {
     pub add_tuning: bool,
     #[command(flatten)]
     pub live: super::live::DeviceArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 /// Tunings of `sources` that `old` does not have: merging them would make
@@ -257,6 +259,7 @@ pub fn run(args: &LearnArgs) -> Result<()> {
         None => learned,
     };
     profile.save(&path)?;
+    super::keygen::sign_profile(&args.key, &profile, &path)?;
     let frames: u64 = profile.segments.iter().map(|s| s.frames).sum();
     println!(
         "profile {}: {} segment(s), {} frames, noise floor {:.1} dBFS/bin, {} known emitter(s)",

@@ -4,11 +4,15 @@
 pub mod analyze;
 pub mod common;
 pub mod devices;
+pub mod hub;
+pub mod keygen;
 pub mod learn;
 pub mod live;
 pub mod monitor;
+pub mod operator;
 pub mod score;
 pub mod synth;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +41,12 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// List SoapySDR receivers, or probe one's ranges.
     Devices(devices::DevicesArgs),
+    /// The command centre: every venue's alerts through an MQTT broker, stored and served.
+    Hub(hub::HubArgs),
+    /// Make a sensor's Ed25519 key pair (signs its alert logs and profiles).
+    Keygen(keygen::KeygenArgs),
+    /// Check an output directory's chain of custody: every line, signature and evidence file.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parse the arguments, run the command, print any error; returns the exit code.
@@ -53,6 +63,9 @@ pub fn main() -> i32 {
         Command::Monitor(a) => monitor::run(a),
         Command::Score(a) => score::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Hub(a) => hub::run(a),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Verify(a) => return verify::run(a),
     };
     match result {
         Ok(()) => 0,

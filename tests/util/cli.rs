@@ -103,5 +103,8 @@ pub fn analyze_site(
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &serde_json::Value| {
+            matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
+        })
         .collect()
 }

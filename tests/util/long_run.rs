@@ -146,7 +146,7 @@ pub fn on_demo_site<'a>(
 /// What a check of an output directory found.
 #[derive(Debug, Default)]
 pub struct OutputCheck {
-    /// Complete lines of alerts.jsonl, parsed.
+    /// Complete alert-event lines of alerts.jsonl, parsed.
     pub events: Vec<serde_json::Value>,
     /// A last line without its newline (allowed only after a crash).
     pub torn_tail: Option<String>,
@@ -157,7 +157,7 @@ pub struct OutputCheck {
 }
 
 /// Check everything under `out`: every complete line of every `.jsonl` is a
-/// JSON object with `id`, `event` and `kind`; no file under its final name is
+/// JSON object with `id`, `event` and `kind` (or a sealed `custody.*` record); no file under its final name is
 /// half written (`.sigmf-meta` parse and their data match size and sha512,
 /// `.png` decode, `.html` end with `</html>`, `.toml` parse). `.part` files
 /// are temporaries and ignored. Panics with the problem found.
@@ -227,6 +227,19 @@ fn check_log(path: &Path, check: &mut OutputCheck) {
                 n + 1
             )
         });
+        // The chain of custody's own lines are sealed and carry no alert.
+        if v["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("custody."))
+        {
+            assert!(
+                v.get("seq").is_some() && v.get("prev").is_some(),
+                "{} line {}: a custody record without chain fields: {line}",
+                path.display(),
+                n + 1
+            );
+            continue;
+        }
         for key in ["id", "event", "kind", "start", "end"] {
             assert!(
                 v.get(key).is_some(),

@@ -9,18 +9,20 @@
 //!
 //! It depends on nothing above it: the lab (`rfsentry-lab`: synth, score)
 //! and the binary's command line build on it. Its top-level modules are
-//! layered (error, atomic_file, config_keys < iq < dsp < alert < source <
-//! profile < detect, evidence, pipeline < watch; `tests/layers.rs` at the
+//! layered (error, atomic_file, config_keys, layout < iq < dsp < custody <
+//! alert < source < profile < detect, evidence, pipeline < watch; `tests/layers.rs` at the
 //! repository root checks it).
 
 pub mod alert;
 pub mod atomic_file;
 pub mod config_keys;
+pub mod custody;
 pub mod detect;
 pub mod dsp;
 pub mod error;
 pub mod evidence;
 pub mod iq;
+pub mod layout;
 pub mod pipeline;
 pub mod profile;
 pub mod source;

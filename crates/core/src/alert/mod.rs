@@ -1,6 +1,7 @@
 //! Alerts: the kinds rfsentry raises, the event record of the alert log (a
 //! stable JSON Lines contract other tools parse), and the sinks that write it.
 
+pub mod ack;
 pub mod log;
 pub mod out_dir;
 pub mod retrying_log;
@@ -88,13 +89,17 @@ impl std::str::FromStr for AlertKind {
     }
 }
 
-/// Where an alert is in its lifecycle.
+/// Where an alert is in its lifecycle, or what a person did about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {
     Raised,
     Updated,
     Cleared,
+    /// An operator acknowledged the alert (who, when and their note in
+    /// `details.acknowledged`, see [`ack`]); it does not change the alert's
+    /// lifecycle: an open alert stays open.
+    Acknowledged,
 }
 
 /// Paths to an alert's evidence, relative to the alert directory.
@@ -102,6 +107,10 @@ pub enum EventType {
 pub struct EvidencePaths {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spectrogram: Option<String>,
+    /// SHA-256 of the spectrogram PNG, binding it into the log's chain of
+    /// custody on the line that names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectrogram_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iq: Option<String>,
 }

@@ -131,25 +131,15 @@ fn command_line() -> String {
         .join(" ")
 }
 
-/// Directory (under the alert directory) of spectrogram PNGs.
-pub const SPECTROGRAM_DIR: &str = "spectrograms";
-/// Directory (under the alert directory) of IQ evidence recordings.
-pub const IQ_DIR: &str = "iq";
-
-/// The files and directories a run writes into its output directory.
-fn is_run_output(name: &str) -> bool {
-    matches!(
-        name,
-        "alerts.jsonl" | "report.html" | IQ_DIR | SPECTROGRAM_DIR
-    ) || (name.starts_with("overview-") && name.ends_with(".png"))
-}
+use crate::layout::{is_run_output, LOG_FILE};
+pub use crate::layout::{IQ_DIR, SPECTROGRAM_DIR};
 
 /// Move an earlier run's outputs out of `dir` into `dir/runs/<stamp>/` when
 /// `dir` holds an alert log with events in it; returns where they went.
 /// Only rfsentry's own outputs move (an `--out .` keeps the user's files).
 /// Call with the directory's [`OutputLock`] held.
 pub fn archive_earlier_run(dir: &Path) -> Result<Option<PathBuf>> {
-    let log = dir.join("alerts.jsonl");
+    let log = dir.join(LOG_FILE);
     let Ok(meta) = std::fs::metadata(&log) else {
         return Ok(None);
     };
@@ -190,9 +180,9 @@ pub fn archive_earlier_run(dir: &Path) -> Result<Option<PathBuf>> {
 /// The first free alert number for ids `{prefix}{n}` across `dir`'s log and
 /// the logs of its archived runs.
 pub fn next_number_in(dir: &Path, prefix: &str) -> u64 {
-    let mut logs = vec![dir.join("alerts.jsonl")];
+    let mut logs = vec![dir.join(LOG_FILE)];
     if let Ok(runs) = std::fs::read_dir(dir.join(RUNS_DIR)) {
-        logs.extend(runs.flatten().map(|r| r.path().join("alerts.jsonl")));
+        logs.extend(runs.flatten().map(|r| r.path().join(LOG_FILE)));
     }
     logs.iter()
         .map(|l| super::log::next_free_number(l, prefix))

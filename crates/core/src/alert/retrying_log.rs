@@ -6,8 +6,13 @@
 //! in as one batch with one sync, and what is held is bounded: when it is
 //! full, the oldest `updated` events go first (`raised` and `cleared` are
 //! what an alert's record cannot do without).
+//!
+//! Besides events it passes on the chain of custody's timing: a signed head
+//! when one is due ([`RetryingLog::tick`]) and the run's closing record
+//! ([`RetryingLog::close`]), both only once nothing is held (they seal what
+//! is in the log).
 
-use super::log::AlertLog;
+use super::log::{AlertLog, LogEntry};
 use super::{AlertEvent, EventType};
 use crate::Result;
 use std::collections::VecDeque;
@@ -16,20 +21,36 @@ use std::time::{Duration, Instant};
 
 /// Somewhere alert events are written to.
 pub trait EventWriter {
-    /// Write `events` in order, all or nothing: on an error none of them is
+    /// Write `entries` in order, all or nothing: on an error none of them is
     /// in the log (so writing them again never doubles a line).
-    fn write_events(&mut self, events: &[AlertEvent]) -> Result<()>;
+    fn write_entries(&mut self, entries: &[LogEntry]) -> Result<()>;
     /// Where the events go (for messages).
     fn path(&self) -> &Path;
+    /// Write a signed chain head if one is due at `now`.
+    fn sign_head_if_due(&mut self, _now: Instant) -> Result<bool> {
+        Ok(false)
+    }
+    /// End the run with its closing record, saying why.
+    fn close(&mut self, _reason: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl EventWriter for AlertLog {
-    fn write_events(&mut self, events: &[AlertEvent]) -> Result<()> {
-        self.write_all(events)
+    fn write_entries(&mut self, entries: &[LogEntry]) -> Result<()> {
+        AlertLog::write_entries(self, entries)
     }
 
     fn path(&self) -> &Path {
         AlertLog::path(self)
+    }
+
+    fn sign_head_if_due(&mut self, now: Instant) -> Result<bool> {
+        AlertLog::sign_head_if_due(self, now)
+    }
+
+    fn close(&mut self, reason: &str) -> Result<()> {
+        AlertLog::close(self, reason)
     }
 }
 
@@ -51,7 +72,7 @@ pub enum LogOutcome {
 /// Writes alert events through [`EventWriter`] failures (see the module doc).
 pub struct RetryingLog<W> {
     writer: W,
-    held: VecDeque<AlertEvent>,
+    held: VecDeque<LogEntry>,
     max_held: usize,
     retry_every: Duration,
     /// When the next attempt is due while failing; `None` while healthy.
@@ -75,11 +96,41 @@ impl<W: EventWriter> RetryingLog<W> {
 
     /// Write `event` after every event still held; `now` is the time of the call.
     pub fn write(&mut self, event: &AlertEvent, now: Instant) -> LogOutcome {
-        self.hold(event.clone());
+        self.write_entry(LogEntry::Alert(event.clone()), now)
+    }
+
+    /// Write any line (an evidence record, an acknowledgement) after every
+    /// event still held, as [`RetryingLog::write`] does.
+    pub fn write_entry(&mut self, entry: LogEntry, now: Instant) -> LogOutcome {
+        self.hold(entry);
         if self.next_retry.is_some_and(|due| now < due) {
             return LogOutcome::Held;
         }
         self.attempt(now)
+    }
+
+    /// Write a signed chain head if one is due and the log is healthy with
+    /// nothing held (call it often). `Some(Failed)` when the head could not
+    /// be written: the log is then treated as failing.
+    pub fn tick(&mut self, now: Instant) -> Option<LogOutcome> {
+        if self.next_retry.is_some() || !self.held.is_empty() {
+            return None;
+        }
+        match self.writer.sign_head_if_due(now) {
+            Ok(_) => None,
+            Err(e) => {
+                self.next_retry = Some(now + self.retry_every);
+                Some(LogOutcome::Failed(e))
+            }
+        }
+    }
+
+    /// End the run: a last attempt at what is held, then the closing
+    /// record saying why. `Ok` when both went in.
+    pub fn close(&mut self, reason: &str) -> Result<usize> {
+        let written = self.flush()?;
+        self.writer.close(reason)?;
+        Ok(written)
     }
 
     /// Try the held events again if a retry is due (call it often: on every
@@ -120,11 +171,15 @@ impl<W: EventWriter> RetryingLog<W> {
     /// Correct the events still held before they are written (evidence
     /// they name was dropped meanwhile).
     pub fn amend_held(&mut self, mut amend: impl FnMut(&mut AlertEvent)) {
-        self.held.iter_mut().for_each(&mut amend);
+        for entry in self.held.iter_mut() {
+            if let LogEntry::Alert(e) = entry {
+                amend(e);
+            }
+        }
     }
 
-    /// The events still held (not in the log).
-    pub fn held_events(&self) -> impl Iterator<Item = &AlertEvent> {
+    /// The lines still held (not in the log).
+    pub fn held_events(&self) -> impl Iterator<Item = &LogEntry> {
         self.held.iter()
     }
 
@@ -143,12 +198,12 @@ impl<W: EventWriter> RetryingLog<W> {
         self.writer.path()
     }
 
-    fn hold(&mut self, event: AlertEvent) {
+    fn hold(&mut self, event: LogEntry) {
         if self.held.len() >= self.max_held {
             let victim = self
                 .held
                 .iter()
-                .position(|e| e.event == EventType::Updated)
+                .position(|e| e.alert().is_some_and(|e| e.event == EventType::Updated))
                 .unwrap_or(0);
             self.held.remove(victim);
             self.dropped += 1;
@@ -161,7 +216,7 @@ impl<W: EventWriter> RetryingLog<W> {
         if self.held.is_empty() {
             return Ok(0);
         }
-        self.writer.write_events(self.held.make_contiguous())?;
+        self.writer.write_entries(self.held.make_contiguous())?;
         let written = self.held.len();
         self.held.clear();
         Ok(written)
@@ -184,7 +239,7 @@ mod tests {
     }
 
     impl EventWriter for Flaky {
-        fn write_events(&mut self, events: &[AlertEvent]) -> Result<()> {
+        fn write_entries(&mut self, events: &[LogEntry]) -> Result<()> {
             self.attempts += 1;
             if self.broken {
                 return Err(crate::Error::io(
@@ -192,8 +247,12 @@ mod tests {
                     std::io::Error::from_raw_os_error(28), // ENOSPC
                 ));
             }
-            self.taken
-                .extend(events.iter().map(|e| (e.id.clone(), e.event)));
+            self.taken.extend(
+                events
+                    .iter()
+                    .filter_map(LogEntry::alert)
+                    .map(|e| (e.id.clone(), e.event)),
+            );
             Ok(())
         }
 
@@ -298,7 +357,11 @@ mod tests {
             log.write(&event(id, EventType::Raised), t);
         }
         assert_eq!((log.held(), log.dropped()), (2, 1));
-        let held: Vec<&str> = log.held_events().map(|e| e.id.as_str()).collect();
+        let held: Vec<&str> = log
+            .held_events()
+            .filter_map(LogEntry::alert)
+            .map(|e| e.id.as_str())
+            .collect();
         assert_eq!(held, ["b", "c"]);
     }
 

@@ -8,7 +8,7 @@
 //! one alert while it keeps bursting, and its repetition interval is told.
 
 use super::view::FrameView;
-use super::{confidence_from_margin, Detection};
+use super::{confidence_from_margin, Centroid, Detection};
 use crate::alert::AlertKind;
 use crate::profile::learn::runs;
 use serde_json::json;
@@ -56,6 +56,8 @@ struct Burster {
     high_hz: f64,
     peak_dbfs: f32,
     excess_db: f32,
+    /// Power centroid (Hz) of the current burst's max-hold over its frames.
+    centroid: Centroid,
     /// First sample of the frame where the current burst began, if on.
     on_since: Option<u64>,
     /// Whether a frame of the current burst held its energy in a few FFTs.
@@ -144,6 +146,10 @@ impl BurstDetector {
             {
                 continue;
             }
+            // Each bin weighs its max-hold's power over what the baseline's reached.
+            let centroid =
+                Centroid::of_bins(&frame.max_dbfs, lo, hi, |b| frame.max_dbfs[b] - over[b])
+                    .map(|bin| view.position_hz(bin));
             let seen = averaged.iter().any(|&(l, h)| low_hz <= h && high_hz >= l);
             let peak_dbfs = frame.max_dbfs[peak_bin];
             if is_skirt(&frame.max_dbfs, lo, hi, peak_dbfs) {
@@ -165,6 +171,7 @@ impl BurstDetector {
                         b.high_hz = high_hz;
                         b.peak_dbfs = peak_dbfs;
                         b.excess_db = peak;
+                        b.centroid = centroid;
                     } else {
                         b.bursty |= bursty;
                         b.averaged |= seen;
@@ -172,6 +179,7 @@ impl BurstDetector {
                         b.high_hz = b.high_hz.max(high_hz);
                         b.peak_dbfs = b.peak_dbfs.max(peak_dbfs);
                         b.excess_db = b.excess_db.max(peak);
+                        b.centroid.merge(&centroid);
                     }
                     b.last_seen = end;
                 }
@@ -180,6 +188,7 @@ impl BurstDetector {
                     high_hz,
                     peak_dbfs,
                     excess_db: peak,
+                    centroid,
                     on_since: Some(frame.start_sample),
                     bursty,
                     averaged: seen,
@@ -240,6 +249,7 @@ impl BurstDetector {
                 confidence: confidence_from_margin(b.excess_db - PEAK_DB),
                 details,
                 hold_s,
+                centroid_hz: b.centroid.at(),
             });
         }
         self.bursters

@@ -8,6 +8,7 @@
 //! clusters.
 
 use super::view::FrameView;
+use super::Centroid;
 use crate::profile::learn::runs;
 
 /// A grown bin must stand this far above the local floor, dB.
@@ -34,12 +35,20 @@ pub struct Cluster {
     pub snr_db: f32,
     /// Index of the known emitter at the cluster's peak, if any.
     pub known: Option<usize>,
+    /// Power-weighted centre of its bins (positions in bins), each bin's
+    /// power over the local floor: the signal's own frequency.
+    pub centroid: Centroid,
 }
 
 impl Cluster {
     /// Occupied bandwidth in bins.
     pub fn width_bins(&self) -> usize {
         self.hi - self.lo + 1
+    }
+
+    /// The signal's own frequency: its power centroid, else its peak bin.
+    pub fn centroid_hz(&self, view: &FrameView) -> f64 {
+        view.position_hz(self.centroid.at().unwrap_or(self.peak_bin as f64))
     }
 }
 
@@ -91,6 +100,7 @@ pub fn find_clusters(view: &FrameView) -> Vec<Cluster> {
                 excess_db,
                 snr_db: peak_dbfs - local_floor(peak_bin),
                 known: view.masks.known[peak_bin],
+                centroid: Centroid::of_bins(&f.mean_dbfs, lo, hi, local_floor),
             }
         })
         .collect()
@@ -124,6 +134,7 @@ pub fn join_lobes(clusters: Vec<Cluster>) -> Vec<Cluster> {
                 last.hi = last.hi.max(c.hi);
                 last.extent_hi = last.extent_hi.max(c.extent_hi);
                 last.excess_db = last.excess_db.max(c.excess_db);
+                last.centroid.merge(&c.centroid);
                 if stronger {
                     last.peak_bin = c.peak_bin;
                     last.peak_dbfs = c.peak_dbfs;

@@ -117,6 +117,8 @@ pub fn find_comb(view: &FrameView, clusters: &[Cluster]) -> Option<(Detection, V
         confidence: confidence_from_margin(excess - view.thresholds.emitter_margin_db),
         details,
         hold_s: 0.0,
+        // A comb spans its sweep: the band's middle is its centre.
+        centroid_hz: None,
     };
     Some((detection, members))
 }

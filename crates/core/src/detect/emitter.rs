@@ -45,6 +45,7 @@ pub fn classify(view: &FrameView, c: &Cluster) -> Option<Detection> {
                 confidence: confidence_from_margin(c.excess_db - t.emitter_margin_db),
                 details,
                 hold_s: 0.0,
+                centroid_hz: Some(c.centroid_hz(view)),
             })
         }
         Some(i) => {
@@ -71,6 +72,7 @@ pub fn classify(view: &FrameView, c: &Cluster) -> Option<Detection> {
                 confidence: confidence_from_margin(stronger - t.anomalous_margin_db),
                 details,
                 hold_s: 0.0,
+                centroid_hz: Some(c.centroid_hz(view)),
             })
         }
     }

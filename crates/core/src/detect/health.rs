@@ -78,5 +78,6 @@ fn whole_band(
         confidence: confidence_from_margin(excess.abs()),
         details,
         hold_s: 0.0,
+        centroid_hz: None,
     }
 }

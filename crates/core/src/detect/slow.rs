@@ -17,7 +17,7 @@
 use super::clusters::peak_lobe_bins;
 use super::envelope::{judge, share_of_band, EnvelopeProbe, Moments};
 use super::view::FrameView;
-use super::{confidence_from_margin, Detection};
+use super::{confidence_from_margin, Centroid, Detection};
 use crate::alert::AlertKind;
 use crate::iq::Sample;
 use crate::profile::learn::{median, runs};
@@ -238,6 +238,21 @@ impl SlowPath {
             let mut details = serde_json::Map::new();
             details.insert("path".into(), json!("slow"));
             details.insert("averaged_s".into(), json!(SLOW_WINDOW_S));
+            // A wide raise (a jammer) is centred on its band; a narrow
+            // signal on its power, over the raised bins.
+            let centroid_hz = (!wide)
+                .then(|| {
+                    Centroid::of_bins(&long, lo, hi, |b| {
+                        if raised[b] {
+                            base.floor_dbfs[b] + gain
+                        } else {
+                            f32::INFINITY
+                        }
+                    })
+                    .at()
+                })
+                .flatten()
+                .map(|bin| view.position_hz(bin));
             let (kind, excess) = if wide {
                 let level = median(&in_run);
                 if level < WIDE_DB {
@@ -296,6 +311,7 @@ impl SlowPath {
                 confidence: confidence_from_margin(excess - RAISED_DB),
                 details,
                 hold_s: 0.0,
+                centroid_hz,
             });
         }
         out

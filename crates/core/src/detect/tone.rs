@@ -52,5 +52,6 @@ pub fn detection(view: &FrameView, c: &Cluster) -> Detection {
         confidence: confidence_from_margin(c.excess_db - view.thresholds.tone_margin_db),
         details,
         hold_s: 0.0,
+        centroid_hz: Some(c.centroid_hz(view)),
     }
 }

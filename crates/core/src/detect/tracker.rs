@@ -11,7 +11,7 @@
 //! bursts) extend it, with `details.lost_samples` the running total; it is
 //! cleared once samples have flowed for `clear_holdoff_s` without another.
 
-use super::Detection;
+use super::{Centroid, Detection};
 use crate::alert::{AlertEvent, AlertKind, EventType, EvidencePaths};
 use crate::profile::Thresholds;
 use crate::source::Gap;
@@ -91,6 +91,15 @@ struct Track {
     /// per kind a frame (the lines of one comb are not twenty tones).
     voted_frame: u64,
     voted: Vec<AlertKind>,
+    /// Power-weighted centre (Hz) of the detections it absorbed, each
+    /// weighing its peak power: the emitter's own frequency, however far
+    /// splatter or a hopper's channels widen its band.
+    centroid: Centroid,
+}
+
+/// A detection's weight in a track's centroid: its peak power, linear.
+fn weight(d: &Detection) -> f64 {
+    10f64.powf(d.peak_dbfs as f64 / 10.0)
 }
 
 impl Track {
@@ -106,6 +115,7 @@ impl Track {
         }
         self.low_hz = self.low_hz.min(d.low_hz);
         self.high_hz = self.high_hz.max(d.high_hz);
+        self.centroid.add(d.center_hz(), weight(d));
         self.last_sample = frame_end;
         if d.peak_dbfs > self.peak_dbfs {
             self.peak_dbfs = d.peak_dbfs;
@@ -146,6 +156,17 @@ impl Track {
             && width >= 0.5 * self.channel_hz
             && width <= 2.0 * self.channel_hz
             && (d.peak_dbfs - self.peak_dbfs).abs() <= HOP_POWER_DB
+    }
+
+    /// The frequency to report: a wideband jammer's (or the receiver's)
+    /// band is the finding, centred in its middle; an emitter or a tone is
+    /// centred on its power.
+    fn center_hz(&self) -> f64 {
+        let middle = 0.5 * (self.low_hz + self.high_hz);
+        if is_wideband(self.kind) || matches!(self.class, Class::Overload | Class::SignalLoss) {
+            return middle;
+        }
+        self.centroid.at().unwrap_or(middle)
     }
 
     fn overlaps(&self, d: &Detection, tolerance_hz: f64) -> bool {
@@ -337,6 +358,11 @@ impl Tracker {
                     channel_hz: d.high_hz - d.low_hz,
                     voted_frame: frame_end,
                     voted: vec![d.kind],
+                    centroid: {
+                        let mut c = Centroid::default();
+                        c.add(d.center_hz(), weight(d));
+                        c
+                    },
                 }),
             }
         }
@@ -487,6 +513,7 @@ impl Tracker {
             // thing (not a jammer's line voting tone for the jammer).
             if u.class == t.class && is_wideband(u.kind) == is_wideband(t.kind) {
                 u.held_until = u.held_until.max(t.held_until);
+                u.centroid.merge(&t.centroid);
                 for (k, v) in t.votes {
                     *u.votes.entry(k).or_default() += v;
                 }
@@ -564,6 +591,7 @@ impl Tracker {
             channel_hz: 0.0,
             voted_frame: 0,
             voted: Vec::new(),
+            centroid: Centroid::default(),
         };
         events.push(self.event(&track, EventType::Raised));
         self.gap = Some(track);
@@ -603,7 +631,7 @@ impl Tracker {
             end_sample: t.last_sample,
             freq_low_hz: r1(t.low_hz),
             freq_high_hz: r1(t.high_hz),
-            center_hz: r1(0.5 * (t.low_hz + t.high_hz)),
+            center_hz: r1(t.center_hz()),
             peak_dbfs: r2(t.peak_dbfs),
             // A monitoring gap has no signal to give a level to.
             peak_dbm: self
@@ -663,6 +691,7 @@ mod tests {
             confidence: 0.9,
             details: Default::default(),
             hold_s: 0.0,
+            centroid_hz: None,
         }
     }
 
@@ -835,6 +864,63 @@ mod tests {
         let last = events.last().unwrap();
         assert_eq!((last.freq_low_hz, last.freq_high_hz), (100e3, 587.5e3));
         assert_eq!(last.details["hop_channel_hz"], 12.5e3);
+        // Every channel visited three times, at the same power: the hop
+        // set's centre.
+        assert_eq!(last.center_hz, 100e3 + 9.5 * 25e3 + 6.25e3);
+    }
+
+    #[test]
+    fn an_emitter_is_centred_on_its_power_not_on_its_band() {
+        let mut t = tracker();
+        // A carrier at 101 kHz with, every other frame, splatter 10 dB down
+        // beside it (102–132 kHz) that widens the band on one side.
+        let events = feed(&mut t, 40, |i| {
+            let mut carrier = det(AlertKind::EmitterUnknown, 100e3, 102e3);
+            carrier.centroid_hz = Some(101e3);
+            let mut splatter = det(AlertKind::EmitterUnknown, 102e3, 132e3);
+            splatter.peak_dbfs = carrier.peak_dbfs - 10.0;
+            splatter.centroid_hz = Some(110e3);
+            if i % 2 == 0 {
+                vec![carrier, splatter]
+            } else {
+                vec![carrier]
+            }
+        });
+        let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(ids.len(), 1, "{events:#?}");
+        let last = events.last().unwrap();
+        assert_eq!((last.freq_low_hz, last.freq_high_hz), (100e3, 132e3));
+        // Splatter in half the frames at a tenth of the power: 101 kHz + 9 kHz / 21.
+        assert!(
+            (last.center_hz - 101.4e3).abs() < 100.0,
+            "centred at {} Hz",
+            last.center_hz
+        );
+    }
+
+    #[test]
+    fn a_detection_without_a_centroid_counts_at_its_band_middle() {
+        let mut t = tracker();
+        let events = feed(&mut t, 20, |_| {
+            let mut a = det(AlertKind::EmitterUnknown, 100e3, 110e3);
+            a.centroid_hz = Some(108e3);
+            // Same power, no centroid measured: counts at 105 kHz.
+            vec![a, det(AlertKind::EmitterUnknown, 100e3, 110e3)]
+        });
+        assert!((events.last().unwrap().center_hz - 106.5e3).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_wideband_jammer_is_centred_on_its_band() {
+        let mut t = tracker();
+        // A sweep reported over a moving part of the band, then all of it.
+        let events = feed(&mut t, 40, |i| {
+            let low = if i < 20 { 100e3 } else { 0.0 };
+            vec![det(AlertKind::JammingSwept, low, 400e3)]
+        });
+        let last = events.last().unwrap();
+        assert_eq!(last.kind, AlertKind::JammingSwept);
+        assert_eq!(last.center_hz, 200e3);
     }
 
     #[test]

@@ -126,6 +126,11 @@ impl<'a> FrameView<'a> {
         self.frame.bin_hz(b) + 0.5 * self.frame.bin_width_hz()
     }
 
+    /// Absolute frequency of a fractional bin position (a centroid).
+    pub fn position_hz(&self, bin: f64) -> f64 {
+        self.frame.bin_hz(0) + bin * self.frame.bin_width_hz()
+    }
+
     /// The bin holding the mirror frequency of bin `b` about the centre
     /// (where a receiver's IQ imbalance puts the image of a signal in `b`).
     pub fn mirror_bin(&self, b: usize) -> usize {

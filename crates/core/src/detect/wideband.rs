@@ -240,6 +240,7 @@ impl WidebandDetector {
             confidence: confidence_from_margin(excess - t.barrage_rise_db),
             details,
             hold_s,
+            centroid_hz: None,
         })
     }
 

@@ -208,6 +208,8 @@ impl SpectrogramRecorder {
                 let tuning = self.tunings.get(&capture.segment)?;
                 Some(capture.finish(tuning))
             }
+            // A person's note changes nothing about the picture.
+            EventType::Acknowledged => None,
         }
     }
 

@@ -325,6 +325,8 @@ pub struct IqEvidenceRecorder {
     /// Why no snippet may start or go on now (the alert log, which has
     /// priority over evidence, cannot be written).
     suspended: Option<String>,
+    /// Snippets finished since [`IqEvidenceRecorder::take_finished`]: (id, path).
+    finished: Vec<(String, String)>,
     stats: EvidenceStats,
     warned_ring_bytes: bool,
 }
@@ -344,6 +346,7 @@ impl IqEvidenceRecorder {
             started: BTreeMap::new(),
             dropped: BTreeMap::new(),
             suspended: None,
+            finished: Vec::new(),
             stats: EvidenceStats::default(),
             warned_ring_bytes: false,
         }
@@ -397,6 +400,8 @@ impl IqEvidenceRecorder {
                     }
                 }
             }
+            // A person's note changes nothing about the samples to keep.
+            EventType::Acknowledged => {}
         }
         self.evidence_path(&event.id)
     }
@@ -445,6 +450,14 @@ impl IqEvidenceRecorder {
         }
         self.ring_bytes = 0;
         self.stats
+    }
+
+    /// The snippets finished (complete under their final names) since the
+    /// last call: alert id and `.sigmf-meta` path relative to the alert
+    /// directory, in the order they were finished — for binding them into
+    /// the alert log's chain.
+    pub fn take_finished(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.finished)
     }
 
     /// What was done so far.
@@ -741,6 +754,9 @@ impl IqEvidenceRecorder {
             Ok(_) => {
                 self.stats.snippets_written += 1;
                 self.stats.snippets_truncated += truncated as usize;
+                if let Some(rel) = self.started.get(id) {
+                    self.finished.push((id.to_string(), rel.clone()));
+                }
             }
             Err(err) => {
                 self.stats.write_failures += 1;

@@ -222,6 +222,7 @@ impl Learner {
             emitters,
             device: None,
             calibration: None,
+            custody: None,
             segments,
         }
     }

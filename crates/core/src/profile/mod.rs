@@ -45,6 +45,9 @@ pub struct Profile {
     /// Absolute power scale of the site's receiver, when measured: alerts then carry `peak_dbm`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// The sensor's chain-of-custody settings: the key that signs its logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custody: Option<Custody>,
     pub segments: Vec<Segment>,
 }
 
@@ -182,6 +185,25 @@ pub struct Calibration {
     /// How and when it was measured.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+}
+
+/// `[custody]`: how the site's sensor signs what it writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custody {
+    /// The sensor's private key file (from `rfsentry keygen`); a relative
+    /// path is relative to the profile's directory. `--key` overrides it.
+    pub key: PathBuf,
+}
+
+impl Profile {
+    /// The key file `[custody]` names, resolved against the directory of
+    /// the profile at `profile_path`.
+    pub fn custody_key(&self, profile_path: &Path) -> Option<PathBuf> {
+        let key = &self.custody.as_ref()?.key;
+        let dir = profile_path.parent().unwrap_or(Path::new(""));
+        Some(dir.join(key))
+    }
 }
 
 /// A band whose jamming matters most; detectors use tighter thresholds there.
@@ -578,6 +600,7 @@ mod tests {
             }],
             device: None,
             calibration: None,
+            custody: None,
             segments: vec![Segment {
                 center_hz: 433.92e6,
                 dwell_s: 0.0,

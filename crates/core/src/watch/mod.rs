@@ -11,6 +11,7 @@
 pub mod detect_stage;
 pub mod sink;
 pub mod summary;
+pub mod tap;
 
 use crate::pipeline::{self, PipelineSettings};
 use crate::profile::Profile;
@@ -21,8 +22,9 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-pub use sink::{SinkOptions, StatusFn};
+pub use sink::{SinkOptions, Status, StatusFn, StopReason};
 pub use summary::WatchSummary;
+pub use tap::{tap, AckReply, AckRequest, Observed, SpectrumRow, Tap, TapEnd};
 
 /// What a watch run needs besides its source.
 pub struct WatchConfig {

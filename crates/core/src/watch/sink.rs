@@ -2,20 +2,30 @@
 //! pre-trigger ring, spectrogram PNGs when an alert clears), writes every
 //! event to the alert log (and, when asked, echoes it to the terminal), keeps
 //! the run's summary and its overview spectrogram, calls the live status
-//! callback, and recycles IQ buffers.
+//! callback, feeds the live [`Tap`] (spectrum rows, alert events, health;
+//! acknowledgements written to the log), and recycles IQ buffers.
 //!
 //! Output failures (a full disk, an unwritable directory) are reported once,
 //! clearly, and do not stop monitoring: alerts keep reaching the terminal and
 //! the tracing log, and events the log could not take are held and written
 //! once it takes them again ([`RetryingLog`]). Evidence failures never drop
 //! an alert.
+//!
+//! The chain of custody: the log is opened for the run with its key
+//! ([`SinkOptions::key`]); every finished evidence file is bound into it (a
+//! spectrogram's hash on the `cleared` line naming it, an IQ snippet's and
+//! the overview's in a `custody.evidence` record), a signed head is written
+//! when due, and the run ends with its signed closing record, saying why.
 
 use super::detect_stage::SinkItem;
 use super::summary::WatchSummary;
+use super::tap::{AckReply, AckRequest, Tap};
 use super::WatchConfig;
-use crate::alert::log::AlertLog;
+use crate::alert::log::{AlertLog, LogEntry};
 use crate::alert::retrying_log::{LogOutcome, RetryingLog};
 use crate::alert::{AlertEvent, AlertKind, EventType};
+use crate::custody::record::{Evidence as EvidenceRecord, FileHash, Record};
+use crate::custody::{RunContext, SensorKey};
 use crate::evidence::{
     render_alert_png, render_overview_png, spectrogram_rel_path, AlertRows, Baseline,
     CaptureLimits, EvidenceLimits, IqEvidenceRecorder, IqStream, Overview, OverviewPicture,
@@ -26,7 +36,8 @@ use crate::source::{BufferPool, SourceInfo};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use crossbeam_channel::Receiver;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A live status snapshot, for the terminal's status line.
@@ -62,6 +73,27 @@ pub struct SinkOptions {
     /// (e.g. a raw file dated from its modification time); written into
     /// every alert event's `details.time_basis`. `None`: the time is the source's.
     pub time_basis: Option<String>,
+    /// Live consumers (an operator console): see [`super::tap`].
+    pub tap: Option<Tap>,
+    /// The sensor's key: signs the log's chain (its start, heads and close).
+    pub key: Option<Arc<SensorKey>>,
+    /// The command running (`analyze`, `monitor`), as the log's start record names it.
+    pub command: String,
+    /// The profile's file, whose hash the log's start record binds.
+    pub profile_path: Option<PathBuf>,
+    /// Why the stream was stopped, if it was (`--duration`, Ctrl-C), for the
+    /// closing record; a stream that ends by itself closes as such.
+    pub stop_reason: Option<StopReason>,
+}
+
+/// Asked at the end of a run why it was stopped (`None`: it was not).
+#[derive(Clone)]
+pub struct StopReason(pub Arc<dyn Fn() -> Option<String> + Send + Sync>);
+
+impl std::fmt::Debug for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StopReason(..)")
+    }
 }
 
 impl Default for SinkOptions {
@@ -73,6 +105,11 @@ impl Default for SinkOptions {
             iq_limits: EvidenceLimits::default(),
             capture_limits: CaptureLimits::default(),
             time_basis: None,
+            tap: None,
+            key: None,
+            command: String::new(),
+            profile_path: None,
+            stop_reason: None,
         }
     }
 }
@@ -87,6 +124,9 @@ const LOG_FIRST: &str =
 /// operators' logs and the soak test: timed by the stream, not the clock, so
 /// a fast replay logs as many as a live run).
 const FLOOR_LOG_EVERY_S: f64 = 5.0;
+
+/// How often the tap gets the live status (also while no samples arrive).
+const HEALTH_EVERY: Duration = Duration::from_millis(500);
 
 /// How often a failing alert log is tried again.
 const LOG_RETRY_EVERY: Duration = Duration::from_secs(5);
@@ -111,8 +151,12 @@ pub fn run(
     let started = Instant::now();
     let out = &config.out_dir;
     let site = config.profile.site.name.as_str();
-    let log_path = out.join("alerts.jsonl");
-    let mut log = open_log(&log_path, config.sink.truncate_log);
+    let log_path = out.join(crate::layout::LOG_FILE);
+    let mut log = open_log(
+        &log_path,
+        config.sink.truncate_log,
+        &run_context(config, info),
+    );
     let mut evidence = config.sink.evidence.then(|| Evidence {
         iq: with_reread(
             IqEvidenceRecorder::new(
@@ -136,10 +180,31 @@ pub fn run(
     let mut last_status = Instant::now();
     let mut active = std::collections::BTreeSet::new();
     let mut next_floor_log = 0.0;
-    for item in items {
+    let mut tap = config.sink.tap.clone();
+    let mut acks = tap.as_ref().map(|t| t.acks().clone());
+    loop {
+        let item = match next(&items, &mut acks) {
+            Next::Item(item) => item,
+            Next::End => break,
+            Next::Ack(request) => {
+                acknowledge(request, log.as_mut(), &summary, tap.as_ref());
+                continue;
+            }
+            Next::Idle => {
+                // No samples for a while (a stalled receiver): the tap still
+                // hears how things stand, with the sample count standing still.
+                if let Some(t) = tap.as_ref() {
+                    t.health(&live);
+                }
+                continue;
+            }
+        };
         // Events held while the log failed go in as soon as it takes them,
         // whether or not new alerts come.
-        if let Some(outcome) = log.as_mut().and_then(|l| l.retry(Instant::now())) {
+        if let Some(outcome) = log.as_mut().and_then(|l| {
+            let now = Instant::now();
+            l.retry(now).or_else(|| l.tick(now))
+        }) {
             say_log_outcome(&log_path, outcome);
         }
         // The alert log has priority over evidence: while it holds events
@@ -183,6 +248,9 @@ pub fn run(
                     ev.spectro.push_frame(&f);
                     ev.overview.push_frame(&f);
                 }
+                if let Some(t) = tap.as_mut() {
+                    t.frame(&f);
+                }
             }
             SinkItem::Gap(g) => {
                 summary.gaps += 1;
@@ -196,7 +264,7 @@ pub fn run(
                     EventType::Cleared => {
                         active.remove(&e.id);
                     }
-                    EventType::Updated => {}
+                    EventType::Updated | EventType::Acknowledged => {}
                 }
                 // A monitoring gap has no samples to keep, and recording the
                 // stream around it would add disk and drawing work just when
@@ -210,6 +278,13 @@ pub fn run(
                             false => draw_alert(out, site, &config.profile, &rows),
                             true => None,
                         };
+                        // The line that names the picture binds it.
+                        e.evidence.spectrogram_sha256 = e
+                            .evidence
+                            .spectrogram
+                            .as_deref()
+                            .and_then(|rel| hash_evidence(out, rel))
+                            .and_then(|h| h.sha256);
                         if e.evidence.spectrogram.is_none() {
                             let why = match log_behind {
                                 true => LOG_FIRST,
@@ -224,19 +299,28 @@ pub fn run(
                     let outcome = l.write(&e, Instant::now());
                     say_log_outcome(l.path(), outcome);
                 }
+                if let Some(t) = tap.as_ref() {
+                    t.alert(&e);
+                }
                 summary.record(&e);
             }
         }
-        if let Some(cb) = status.as_mut() {
-            if last_status.elapsed() >= Duration::from_millis(500) {
-                last_status = Instant::now();
-                live.samples = summary.samples;
-                live.rate_sps = summary.samples as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                live.gaps = summary.gaps;
-                live.lost_samples = summary.lost_samples;
-                live.active_alerts = active.len();
-                live.total_alerts = summary.total_alerts();
+        if let Some(ev) = evidence.as_mut() {
+            bind_snippets(log.as_mut(), out, &mut ev.iq);
+        }
+        if (status.is_some() || tap.is_some()) && last_status.elapsed() >= HEALTH_EVERY {
+            last_status = Instant::now();
+            live.samples = summary.samples;
+            live.rate_sps = summary.samples as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            live.gaps = summary.gaps;
+            live.lost_samples = summary.lost_samples;
+            live.active_alerts = active.len();
+            live.total_alerts = summary.total_alerts();
+            if let Some(cb) = status.as_mut() {
                 cb(&live);
+            }
+            if let Some(t) = tap.as_ref() {
+                t.health(&live);
             }
         }
     }
@@ -244,9 +328,12 @@ pub fn run(
         // Alerts still open at the end of the stream were cleared by the
         // tracker already; anything the recorder still holds is drawn now.
         for rows in ev.spectro.finish_all() {
-            draw_alert(out, site, &config.profile, &rows);
+            if let Some(rel) = draw_alert(out, site, &config.profile, &rows) {
+                bind(log.as_mut(), Some(&rows.event.id), &[rel]);
+            }
         }
         let stats = ev.iq.finish_all(|buf| pool.put(buf));
+        bind_snippets(log.as_mut(), out, &mut ev.iq);
         summary.evidence_dropped = (stats.alerts_without_evidence + stats.write_failures) as u64;
         let stem = crate::evidence::file_stem(&crate::iq::recording_stem(&info.name));
         let rel = format!("overview-{stem}.png");
@@ -258,13 +345,156 @@ pub fn run(
             start_time: Some(start_time),
         };
         match render_overview_png(&out.join(&rel), &picture) {
-            Ok(_) => summary.overview_png = Some(rel),
+            Ok(_) => {
+                bind(log.as_mut(), None, std::slice::from_ref(&rel));
+                summary.overview_png = Some(rel);
+            }
             Err(e) => tracing::warn!("cannot draw the overview picture: {e}"),
         }
     }
     summary.elapsed_s = started.elapsed().as_secs_f64();
-    summary.log_failed = finish_log(log.as_mut());
+    let reason = end_reason(config, info, summary.samples);
+    summary.log_failed = finish_log(log.as_mut(), &reason);
     Ok(summary)
+}
+
+/// What the sink does next.
+enum Next {
+    Item(SinkItem),
+    Ack(AckRequest),
+    /// Nothing arrived for [`HEALTH_EVERY`].
+    Idle,
+    /// The detect thread has ended.
+    End,
+}
+
+/// The next stream item; with a tap (`acks`), also acknowledgements and
+/// idle ticks. Without one, a plain receive (offline analysis pays nothing
+/// for the tap). Once the consumer has gone, `acks` is never ready again.
+fn next(items: &Receiver<SinkItem>, acks: &mut Option<Receiver<AckRequest>>) -> Next {
+    let Some(ack_rx) = acks.as_ref() else {
+        return items.recv().map_or(Next::End, Next::Item);
+    };
+    crossbeam_channel::select! {
+        recv(items) -> item => item.map_or(Next::End, Next::Item),
+        recv(ack_rx) -> ack => match ack {
+            Ok(request) => Next::Ack(request),
+            Err(_) => {
+                *acks = Some(crossbeam_channel::never());
+                Next::Idle
+            }
+        },
+        default(HEALTH_EVERY) => Next::Idle,
+    }
+}
+
+/// Write an operator's acknowledgement to the alert log, through the same
+/// writer as every other event, and answer the request. Only alerts of this
+/// run can be acknowledged; their latest state is copied into the event.
+fn acknowledge(
+    request: AckRequest,
+    log: Option<&mut RetryingLog<AlertLog>>,
+    summary: &WatchSummary,
+    tap: Option<&Tap>,
+) {
+    let AckRequest { id, ack, reply } = request;
+    let answer = match (summary.latest(&id), log) {
+        (None, _) => AckReply::UnknownAlert,
+        (Some(_), None) => AckReply::NoLog,
+        (Some(latest), Some(l)) => {
+            let event = ack.to_event(latest);
+            let outcome = l.write(&event, Instant::now());
+            let written = matches!(outcome, LogOutcome::Written | LogOutcome::Recovered { .. });
+            say_log_outcome(l.path(), outcome);
+            tracing::info!(id = %event.id, by = %ack.by, "alert acknowledged");
+            if let Some(t) = tap {
+                t.alert(&event);
+            }
+            match written {
+                true => AckReply::Written(event),
+                false => AckReply::Held(event),
+            }
+        }
+    };
+    let _ = reply.try_send(answer);
+}
+
+/// What the run's log start record names.
+fn run_context(config: &WatchConfig, info: &SourceInfo) -> RunContext {
+    let profile = config.sink.profile_path.as_deref().and_then(|p| {
+        let (dir, name) = (p.parent().unwrap_or(Path::new("")), p.file_name()?);
+        let mut hash = crate::custody::evidence::sha256_of(dir, &name.to_string_lossy()).ok()?;
+        hash.path = p.display().to_string();
+        Some(hash)
+    });
+    RunContext {
+        key: config.sink.key.clone(),
+        site: config.profile.site.name.clone(),
+        source: info.name.clone(),
+        command: config.sink.command.clone(),
+        profile,
+    }
+}
+
+/// Why the run ends, for its closing record.
+fn end_reason(config: &WatchConfig, info: &SourceInfo, samples: u64) -> String {
+    if info.total_samples.is_some_and(|n| samples >= n) {
+        return "end of the recording".into();
+    }
+    let asked = config.sink.stop_reason.as_ref().and_then(|r| (r.0)());
+    asked.unwrap_or_else(|| match info.total_samples {
+        Some(_) => "the recording ended early (fewer samples than it announced)".into(),
+        None => "the stream ended".into(),
+    })
+}
+
+/// Hash an evidence file (`rel` to `out`) to bind it; `None`, with a warning, when it cannot be read.
+fn hash_evidence(out: &Path, rel: &str) -> Option<FileHash> {
+    crate::custody::evidence::sha256_of(out, rel)
+        .map_err(|e| {
+            tracing::warn!("{rel}: cannot hash this evidence file to bind it into the log: {e}")
+        })
+        .ok()
+}
+
+/// Bind finished IQ snippets into the log, one `custody.evidence` record each.
+fn bind_snippets(log: Option<&mut RetryingLog<AlertLog>>, out: &Path, iq: &mut IqEvidenceRecorder) {
+    let finished = iq.take_finished();
+    let Some(log) = log else {
+        return;
+    };
+    for (id, rel) in finished {
+        match crate::custody::evidence::sigmf_pair(out, &rel) {
+            Ok(files) => write_evidence(log, Some(&id), files),
+            Err(e) => {
+                tracing::warn!("{rel}: cannot hash this IQ evidence to bind it into the log: {e}")
+            }
+        }
+    }
+}
+
+/// Bind evidence files written after the line naming them (pictures drawn at
+/// the end) into the log.
+fn bind(log: Option<&mut RetryingLog<AlertLog>>, id: Option<&str>, rels: &[String]) {
+    let Some(log) = log else {
+        return;
+    };
+    let out = log.path().parent().unwrap_or(Path::new("")).to_path_buf();
+    let files: Vec<FileHash> = rels.iter().filter_map(|r| hash_evidence(&out, r)).collect();
+    if !files.is_empty() {
+        write_evidence(log, id, files);
+    }
+}
+
+fn write_evidence(log: &mut RetryingLog<AlertLog>, id: Option<&str>, files: Vec<FileHash>) {
+    let record = Record::Evidence(EvidenceRecord {
+        id: id.map(str::to_string),
+        files,
+        bound_at_restart: false,
+    });
+    let entry = LogEntry::other(&record).expect("custody records are JSON objects with an event");
+    let outcome = log.write_entry(entry, Instant::now());
+    say_log_outcome(log.path(), outcome);
 }
 
 /// A recorder that reads pre-trigger samples back from `reread`, when there is one.
@@ -281,12 +511,8 @@ fn with_reread(
 /// Open the run's alert log: a fresh one, or the existing one to append to
 /// (then alerts an earlier run left open are cleared first). `None`, said
 /// clearly, when it cannot be opened: alerts then reach the terminal only.
-fn open_log(log_path: &Path, truncate: bool) -> Option<RetryingLog<AlertLog>> {
-    let opened = if truncate {
-        AlertLog::create(log_path)
-    } else {
-        AlertLog::append(log_path)
-    };
+fn open_log(log_path: &Path, truncate: bool, ctx: &RunContext) -> Option<RetryingLog<AlertLog>> {
+    let opened = AlertLog::open(log_path, ctx, truncate);
     let mut opened_log = match opened {
         Ok(l) => Some(l),
         Err(e) => {
@@ -310,13 +536,14 @@ fn open_log(log_path: &Path, truncate: bool) -> Option<RetryingLog<AlertLog>> {
     opened_log.map(|l| RetryingLog::new(l, MAX_HELD_EVENTS, LOG_RETRY_EVERY))
 }
 
-/// Last attempt at the events the log has not taken; returns whether the
-/// log on disk is incomplete (then the events left are printed to stderr).
-fn finish_log(log: Option<&mut RetryingLog<AlertLog>>) -> bool {
+/// Last attempt at the events the log has not taken, then the run's closing
+/// record (`reason`); returns whether the log on disk is incomplete (then
+/// the events left are printed to stderr).
+fn finish_log(log: Option<&mut RetryingLog<AlertLog>>, reason: &str) -> bool {
     let Some(l) = log else {
         return true;
     };
-    match l.finish() {
+    match l.close(reason) {
         Ok(_) if l.dropped() == 0 => false,
         Ok(_) => {
             eprintln!(
@@ -334,10 +561,7 @@ fn finish_log(log: Option<&mut RetryingLog<AlertLog>>) -> bool {
                 l.held()
             );
             for event in l.held_events() {
-                eprintln!(
-                    "{}",
-                    serde_json::to_string(event).expect("alert events serialise")
-                );
+                eprintln!("{}", event.to_json());
             }
             true
         }

@@ -54,6 +54,11 @@ impl WatchSummary {
         }
     }
 
+    /// The last state recorded for alert `id`, if it is listed.
+    pub fn latest(&self, id: &str) -> Option<&AlertEvent> {
+        self.listed.get(id).map(|&i| &self.alert_list[i])
+    }
+
     pub fn total_alerts(&self) -> u64 {
         self.alerts.values().sum()
     }
