@@ -82,7 +82,7 @@ fn custody(c: &mut Criterion) {
     let event = event();
     let head = head();
     let png: Vec<u8> = (0..250_000u32)
-        .map(|i| (i * 2_654_435_761 >> 24) as u8)
+        .map(|i| ((i * 2_654_435_761) >> 24) as u8)
         .collect();
     let mut group = c.benchmark_group("custody");
     let mut chain = Chain::after(1000, [7; 32]);

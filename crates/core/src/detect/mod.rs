@@ -89,8 +89,8 @@ impl Centroid {
     ) -> Self {
         let lin = |db: f32| 10f64.powf(db as f64 / 10.0);
         let mut c = Centroid::default();
-        for b in lo..=hi {
-            c.add(b as f64, lin(level_dbfs[b]) - lin(floor_dbfs(b)));
+        for (b, &level) in level_dbfs.iter().enumerate().take(hi + 1).skip(lo) {
+            c.add(b as f64, lin(level) - lin(floor_dbfs(b)));
         }
         c
     }

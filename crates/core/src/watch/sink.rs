@@ -359,6 +359,9 @@ pub fn run(
 }
 
 /// What the sink does next.
+// Not boxed: an item passes here for every frame, and moving it is cheaper
+// than allocating for it.
+#[allow(clippy::large_enum_variant)]
 enum Next {
     Item(SinkItem),
     Ack(AckRequest),
