@@ -49,8 +49,6 @@
 #[path = "../tests/util/soapy_replay.rs"]
 mod soapy_replay;
 
-use rand::SeedableRng;
-use rand_distr::{Distribution, Normal};
 use rfsentry::dsp::PsdConfig;
 use rfsentry::iq::{Datatype, Sample};
 use rfsentry::pipeline::{for_each_frame, PipelineSettings};
@@ -106,7 +104,7 @@ fn main() {
     let replay = soapy_replay::setup();
     let dir = tempfile::tempdir().expect("temporary directory");
     let file = dir.path().join("noise.cf32");
-    let samples = Arc::new(signal(FILE_SAMPLES));
+    let samples = Arc::new(soapy_replay::noise_and_carrier(FILE_SAMPLES));
     soapy_replay::write_cf32(&file, &samples);
     let run = |msps: f64, seconds: f64| run_rate(msps * 1e6, seconds, &opts, &file, &samples);
 
@@ -175,20 +173,6 @@ fn main() {
             f.rate / 1e6
         );
     }
-}
-
-/// Complex Gaussian noise (about -30 dBFS) plus a carrier 12.5 % of the
-/// rate above the centre: the same spectrum, bin for bin, at every rate.
-fn signal(n: usize) -> Vec<Sample> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let noise = Normal::new(0.0f32, 0.0224).expect("normal");
-    (0..n)
-        .map(|i| {
-            let phase = 2.0 * std::f32::consts::PI * 0.125 * i as f32;
-            Sample::new(noise.sample(&mut rng), noise.sample(&mut rng))
-                + Sample::from_polar(0.1, phase)
-        })
-        .collect()
 }
 
 /// Replay-device arguments for `file` with a unique tag.

@@ -240,13 +240,21 @@ fn broker_killed_mid_incident_every_event_arrives_once_in_order() {
     let mon = monitor(
         &out,
         &log,
-        &["--publish", &broker.url(), "--heartbeat", "1s"],
+        &[
+            "--publish",
+            &broker.url(),
+            "--heartbeat",
+            "1s",
+            "--publish-drain",
+            "90s",
+        ],
     );
     // The tone jammer is raised about 1 s in and cleared about 2.8 s in, the
-    // rogue raised at 2.6 s: the broker is away for both.
+    // rogue raised at 2.6 s: the broker is away for both, and for 20 s (the
+    // replay ends meanwhile; the monitor goes on delivering at its end).
     std::thread::sleep(Duration::from_millis(1500));
     broker.kill();
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(20));
     broker.restart();
     let text = finish(mon, &log);
     assert!(text.contains("retrying"), "the outage was seen:\n{text}");

@@ -100,6 +100,23 @@ pub fn write_cf32(path: &Path, samples: &[Complex32]) {
     std::fs::write(path, bytes).expect("write cf32 file");
 }
 
+/// Complex Gaussian noise (about -30 dBFS) plus a carrier 12.5 % of the
+/// rate above the centre: the same spectrum, bin for bin, at every rate
+/// (the live benches replay it in a loop).
+pub fn noise_and_carrier(n: usize) -> Vec<Complex32> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let noise = Normal::new(0.0f32, 0.0224).expect("normal");
+    (0..n)
+        .map(|i| {
+            let phase = 2.0 * std::f32::consts::PI * 0.125 * i as f32;
+            Complex32::new(noise.sample(&mut rng), noise.sample(&mut rng))
+                + Complex32::from_polar(0.1, phase)
+        })
+        .collect()
+}
+
 /// `n` samples whose value tells their position: sample `i` is `i - i·j`
 /// (exact in f32 up to 2^24).
 pub fn ramp(n: usize) -> Vec<Complex32> {
