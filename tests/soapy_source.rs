@@ -776,3 +776,38 @@ fn native_integer_words_are_read_as_such_and_converted_exactly() {
         run.stop();
     }
 }
+
+/// SoapySDR's own chatter (drivers log "[INFO] …" on opening) stays behind
+/// rfsentry's messages at the default level, and shows with
+/// `RUST_LOG=soapysdr=info`, through rfsentry's log.
+#[test]
+fn driver_chatter_is_held_back_unless_asked_for() {
+    setup();
+    let (_dir, file) = ramp_file(1000);
+    let probe = device_args("chatter", &file, &[]);
+    let run = |rust_log: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rfsentry"));
+        cmd.args(["devices", "--probe", &probe]);
+        cmd.env_remove("RUST_LOG");
+        if let Some(v) = rust_log {
+            cmd.env("RUST_LOG", v);
+        }
+        let out = cmd.output().expect("run rfsentry devices");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let quiet = run(None);
+    assert!(
+        !quiet.contains("rfsentry_replay: opening"),
+        "the driver's info line reached the user:\n{quiet}"
+    );
+    let asked = run(Some("soapysdr=info"));
+    assert!(
+        asked.contains("rfsentry_replay: opening") && asked.contains("soapysdr"),
+        "RUST_LOG=soapysdr=info shows the driver's log, as rfsentry's:\n{asked}"
+    );
+}

@@ -17,6 +17,7 @@
 #include <SoapySDR/Device.hpp>
 #include <SoapySDR/Errors.h>
 #include <SoapySDR/Formats.h>
+#include <SoapySDR/Logger.hpp>
 #include <SoapySDR/Modules.hpp>
 #include <SoapySDR/Registry.hpp>
 
@@ -91,6 +92,9 @@ public:
           buffer_(count_arg(args, "buffer")), native_(arg(args, "format", SOAPY_SDR_CF32)) {
         const std::string pace = arg(args, "pace", "fast");
         if (pace != "fast" && pace != "realtime") throw std::runtime_error("rfsentry_replay: pace must be fast or realtime");
+        // What real drivers say on opening (rtlsdr: "Found Rafael Micro R820T tuner"):
+        // SoapySDR log chatter that rfsentry keeps behind its own messages.
+        SoapySDR::logf(SOAPY_SDR_INFO, "rfsentry_replay: opening %s", arg(args, "file", "?").c_str());
         bool hang = false;
         {
             std::lock_guard<std::mutex> lock(g_mutex);

@@ -128,6 +128,7 @@ impl Receiver {
     pub fn open(config: &DeviceConfig, sample_rate: f64, centers: &[f64]) -> Result<Receiver> {
         let args = config.args.as_str();
         let err = |what: &'static str| move |e| device_error(args, what, e);
+        super::route_soapy_log();
         let device = Device::new(parse_args(args)?).map_err(err("open"))?;
         let ch = config.channel;
         let channels = device.num_channels(Rx).map_err(err("count RX channels"))?;
