@@ -852,3 +852,73 @@ fn loopback_is_the_default_and_anything_else_needs_a_token() {
     let (status, _) = m.stop();
     assert!(status.success());
 }
+
+/// The console on a live receiver: the replay SoapySDR device plays the demo
+/// incidents in real time. The console says it is live and names the device
+/// and its rate, counts samples as they come, streams the alerts as they are
+/// raised, and its metrics agree.
+#[cfg(feature = "soapy")]
+#[test]
+fn the_console_follows_a_live_receiver() {
+    use crate::util::soapy_replay;
+    soapy_replay::setup();
+    let dir = tempfile::tempdir().unwrap();
+    let meta = dir.path().join("demo.sigmf-meta");
+    cli::ok(&[
+        "synth",
+        "recordings/demo-incidents.toml",
+        "-o",
+        cli::s(&meta),
+        "--datatype",
+        "cf32_le",
+    ]);
+    let device = soapy_replay::device_args(
+        "console-live",
+        &dir.path().join("demo.sigmf-data"),
+        &["pace=realtime"],
+    );
+    let out = dir.path().join("out");
+    let m = Monitor::start(&[
+        "--site",
+        "demo-venue",
+        "--out",
+        cli::s(&out),
+        "--device",
+        &device,
+        "--duration",
+        "6s",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let events = follow_events(m.url("/api/events"));
+    let status = wait_for("samples from the device", || {
+        let s = get(&m.url("/api/status")).json();
+        (s["samples"].as_u64()? > 0).then_some(s)
+    });
+    assert_eq!(status["sensor"]["live"], true, "{status}");
+    assert!(
+        status["sensor"]["source"]
+            .as_str()
+            .is_some_and(|s| s.contains("driver=rfsentry_replay")),
+        "{status}"
+    );
+    assert_eq!(status["sensor"]["sample_rate"].as_f64(), Some(250_000.0));
+    let raised = wait_for("a raised alert on the stream", || {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(name, v)| name == "alert" && v["event"] == "raised")
+            .map(|(_, v)| v.clone())
+    });
+    assert_eq!(raised["kind"], "jamming.tone", "the demo's first incident");
+    let later = wait_for("more samples", || {
+        let s = get(&m.url("/api/status")).json()["samples"].as_u64()?;
+        (s > status["samples"].as_u64().unwrap()).then_some(s)
+    });
+    let series = prometheus(&get(&m.url("/metrics")).text());
+    assert!(metric(&series, "rfsentry_samples_total") >= later as f64);
+    let (exit, _) = m.stop();
+    assert!(exit.success(), "{}", "monitor on the device failed");
+    assert!(log(&out).iter().any(|e| e["id"] == raised["id"]));
+}

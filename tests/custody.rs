@@ -676,7 +676,7 @@ fn learn_signs_its_profile_and_the_profile_can_name_the_key() {
     // keygen never replaces a key.
     let again = cli::run(&["keygen", "--out", cli::s(&p.key)]);
     assert_eq!(again.status.code(), Some(1));
-    // An unsigned run is consistent but not verified.
+    // A run without a key keeps its log plain: nothing to verify.
     let unsigned = dir.path().join("unsigned");
     cli::ok(&[
         "analyze",
@@ -689,7 +689,15 @@ fn learn_signs_its_profile_and_the_profile_can_name_the_key() {
     ]);
     let (code, text) = verify_bin(&[cli::s(&unsigned)]);
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("FAILED at line 1: unsigned"), "{text}");
+    assert!(text.contains("FAILED at line 1: no chain"), "{text}");
+    let plain = std::fs::read_to_string(unsigned.join("alerts.jsonl")).unwrap();
+    assert!(
+        !plain.is_empty()
+            && plain
+                .lines()
+                .all(|l| !l.contains("custody.") && !l.contains("\"prev\":")),
+        "a keyless log is the events alone:\n{plain}"
+    );
 }
 
 /// A signed log made through the library's writer: events, an

@@ -86,6 +86,17 @@ impl LogEntry {
         !matches!(self, LogEntry::Alert(e) if e.event == EventType::Updated)
     }
 
+    /// One of the chain of custody's own records (`custody.*`).
+    fn is_custody_record(&self) -> bool {
+        match self {
+            LogEntry::Alert(_) => false,
+            LogEntry::Other(m) => m
+                .get("event")
+                .and_then(|e| e.as_str())
+                .is_some_and(crate::custody::record::is_custody_event),
+        }
+    }
+
     fn is_cleared(&self) -> bool {
         matches!(self, LogEntry::Alert(e) if e.event == EventType::Cleared)
     }
@@ -185,6 +196,12 @@ impl AlertLog {
             tracing::warn!("cannot write the run's start record yet: {e}");
         }
         Ok(log)
+    }
+
+    /// Whether the log keeps a chain of custody (a run with a key started
+    /// it); a plain log is the events alone.
+    pub fn is_chained(&self) -> bool {
+        !self.sealer.is_plain()
     }
 
     /// Sign heads every `every` instead of every minute (tests).
@@ -336,6 +353,9 @@ impl AlertLog {
             sync = true;
         }
         for entry in entries {
+            if self.sealer.is_plain() && entry.is_custody_record() {
+                continue; // a plain log has no chain to bind into
+            }
             self.body.clear();
             entry.body(&mut self.body);
             self.line.clear();
@@ -483,32 +503,45 @@ mod tests {
     fn append_removes_a_torn_last_line_before_writing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("alerts.jsonl");
-        let mut log = AlertLog::create(&path).unwrap();
-        log.write(&event("a-1", EventType::Raised)).unwrap();
-        drop(log);
-        // A crash in the middle of a line.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"id":"a-1","event":"clea"#).unwrap();
-        drop(f);
-        let mut log = AlertLog::append(&path).unwrap();
-        log.write(&event("a-1", EventType::Cleared)).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        // genesis, raised, the restart's start record, cleared: all whole JSON.
-        assert_eq!(text.lines().count(), 4, "{text}");
-        for line in text.lines() {
-            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        let key = std::sync::Arc::new(crate::custody::SensorKey::from_seed(&[7; 32]));
+        let ctx = RunContext {
+            key: Some(key),
+            ..RunContext::default()
+        };
+        for (signed, ctx) in [(false, RunContext::default()), (true, ctx)] {
+            let mut log = AlertLog::open(&path, &ctx, true).unwrap();
+            log.write(&event("a-1", EventType::Raised)).unwrap();
+            drop(log);
+            // A crash in the middle of a line.
+            let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(br#"{"id":"a-1","event":"clea"#).unwrap();
+            drop(f);
+            let mut log = AlertLog::open(&path, &ctx, false).unwrap();
+            log.write(&event("a-1", EventType::Cleared)).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines() {
+                serde_json::from_str::<serde_json::Value>(line).unwrap();
+            }
+            let events = read_alert_log(&path).unwrap();
+            assert_eq!(events.len(), 2);
+            assert_eq!(events[1].event, EventType::Cleared);
+            if !signed {
+                // A plain log: the events alone, the torn piece gone.
+                assert_eq!(text.lines().count(), 2, "{text}");
+                continue;
+            }
+            // genesis, raised, the restart's start record, cleared, the
+            // signed head after it; the removal is on the record.
+            assert_eq!(text.lines().count(), 5, "{text}");
+            let start: serde_json::Value =
+                serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+            assert_eq!(start["event"], "custody.start");
+            assert_eq!(
+                start["repair"]["removed_text"],
+                r#"{"id":"a-1","event":"clea"#
+            );
+            assert_eq!(start["previous_run"]["closed"], false);
         }
-        let events = read_alert_log(&path).unwrap();
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[1].event, EventType::Cleared);
-        // The removal is on the record.
-        let start: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
-        assert_eq!(start["event"], "custody.start");
-        assert_eq!(
-            start["repair"]["removed_text"],
-            r#"{"id":"a-1","event":"clea"#
-        );
-        assert_eq!(start["previous_run"]["closed"], false);
     }
 
     #[test]

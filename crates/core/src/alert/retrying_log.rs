@@ -34,6 +34,10 @@ pub trait EventWriter {
     fn close(&mut self, _reason: &str) -> Result<()> {
         Ok(())
     }
+    /// Whether the log keeps a chain of custody (evidence is bound into it).
+    fn is_chained(&self) -> bool {
+        false
+    }
 }
 
 impl EventWriter for AlertLog {
@@ -51,6 +55,10 @@ impl EventWriter for AlertLog {
 
     fn close(&mut self, reason: &str) -> Result<()> {
         AlertLog::close(self, reason)
+    }
+
+    fn is_chained(&self) -> bool {
+        AlertLog::is_chained(self)
     }
 }
 
@@ -194,6 +202,11 @@ impl<W: EventWriter> RetryingLog<W> {
     }
 
     /// Where the events go.
+    /// Whether the log keeps a chain of custody (evidence is bound into it).
+    pub fn is_chained(&self) -> bool {
+        self.writer.is_chained()
+    }
+
     pub fn path(&self) -> &Path {
         self.writer.path()
     }

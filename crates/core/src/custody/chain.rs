@@ -142,23 +142,23 @@ pub fn parse(line: &[u8]) -> Option<Sealed<'_>> {
 }
 
 /// The events of a log as they were before sealing (each line's body, its
-/// chain fields removed), leaving out the chain's own `custody.*` records
-/// and lines that are not sealed: what two runs over the same input must
-/// write alike, whatever their chains (run times, keys) say.
+/// chain fields removed; a plain line as it is), leaving out the chain's own
+/// `custody.*` records: what two runs over the same input must write alike,
+/// whatever their chains (run times, keys) say.
 pub fn event_bodies(log: &[u8]) -> Vec<Vec<u8>> {
     #[derive(serde::Deserialize)]
     struct EventOnly {
         event: Option<String>,
     }
     log.split(|&b| b == b'\n')
-        .filter_map(parse)
-        .filter(|s| {
-            serde_json::from_slice::<EventOnly>(&s.body)
+        .filter(|l| !l.is_empty())
+        .map(|l| parse(l).map_or_else(|| l.to_vec(), |s| s.body.into_owned()))
+        .filter(|body| {
+            serde_json::from_slice::<EventOnly>(body)
                 .ok()
                 .and_then(|e| e.event)
                 .is_some_and(|e| !super::record::is_custody_event(&e))
         })
-        .map(|s| s.body.into_owned())
         .collect()
 }
 

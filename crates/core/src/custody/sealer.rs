@@ -6,6 +6,13 @@
 //!
 //! It works on line bodies (JSON objects), whatever their event: the alert
 //! log calls it for alert events, evidence records and any event others add.
+//!
+//! A run without a key on a log that has no chain yet keeps the log plain:
+//! its lines are the events alone, as before the chain existed, with no
+//! custody records (nothing could be signed, so nothing could be verified;
+//! tools that read every line as an alert event keep working). Once a log
+//! has a chain — a run with a key wrote its genesis — every later run seals
+//! into it, with or without a key (`verify` then names the unsigned runs).
 
 use super::chain::{sha256, Chain, LogTail};
 use super::key::SensorKey;
@@ -59,6 +66,8 @@ pub struct Sealer {
     lines: u64,
     last_signed: Instant,
     head_every: Duration,
+    /// No chain: lines are written as they are (see the module doc).
+    plain: bool,
 }
 
 /// Where a [`Sealer`] was, to go back to when a write fails.
@@ -121,17 +130,24 @@ impl Sealer {
         };
         start.adopted_lines = None;
         start.repair = None;
+        let plain = ctx.key.is_none() && !tail.is_some_and(|t| t.has_genesis);
         Sealer {
             chain,
             key: ctx.key.clone(),
-            pending: Some(pending),
+            pending: (!plain).then_some(pending),
             context: start,
             started: now,
             started_at: at,
             lines: 0,
             last_signed: now,
             head_every: HEAD_EVERY,
+            plain,
         }
+    }
+
+    /// Whether the log is kept plain: no chain fields, no custody records.
+    pub fn is_plain(&self) -> bool {
+        self.plain
     }
 
     /// Sign heads every `every` instead of every minute (tests).
@@ -177,7 +193,12 @@ impl Sealer {
 
     /// Seal a line of the run's own (an event) into `out`.
     pub fn seal(&mut self, body: &[u8], out: &mut Vec<u8>) {
-        self.chain.seal(body, None, out);
+        if self.plain {
+            out.extend_from_slice(body);
+            out.push(b'\n');
+        } else {
+            self.chain.seal(body, None, out);
+        }
         self.lines += 1;
     }
 
@@ -203,6 +224,9 @@ impl Sealer {
     /// Seal the run's closing record into `out`; a later line starts a new
     /// run (with a start record of its own).
     pub fn close(&mut self, reason: &str, out: &mut Vec<u8>) {
+        if self.plain {
+            return;
+        }
         self.preamble(out);
         let close = Record::Close(Close {
             at: now_rfc3339(),

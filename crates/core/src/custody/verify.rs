@@ -498,7 +498,7 @@ impl<'a> Walk<'a> {
                 None => Failure::line(
                     Problem::NotChained,
                     1,
-                    "the log has no chain of custody: it was written without one (by an rfsentry before the chain, or another tool)",
+                    "the log has no chain of custody: it was written without a key (monitor/analyze --key FILE, made by rfsentry keygen), by an rfsentry before the chain, or by another tool",
                 ),
             });
         };

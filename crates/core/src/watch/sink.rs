@@ -463,8 +463,8 @@ fn hash_evidence(out: &Path, rel: &str) -> Option<FileHash> {
 /// Bind finished IQ snippets into the log, one `custody.evidence` record each.
 fn bind_snippets(log: Option<&mut RetryingLog<AlertLog>>, out: &Path, iq: &mut IqEvidenceRecorder) {
     let finished = iq.take_finished();
-    let Some(log) = log else {
-        return;
+    let Some(log) = log.filter(|l| l.is_chained()) else {
+        return; // nothing to bind the files into: no hashing either
     };
     for (id, rel) in finished {
         match crate::custody::evidence::sigmf_pair(out, &rel) {
@@ -479,7 +479,7 @@ fn bind_snippets(log: Option<&mut RetryingLog<AlertLog>>, out: &Path, iq: &mut I
 /// Bind evidence files written after the line naming them (pictures drawn at
 /// the end) into the log.
 fn bind(log: Option<&mut RetryingLog<AlertLog>>, id: Option<&str>, rels: &[String]) {
-    let Some(log) = log else {
+    let Some(log) = log.filter(|l| l.is_chained()) else {
         return;
     };
     let out = log.path().parent().unwrap_or(Path::new("")).to_path_buf();
