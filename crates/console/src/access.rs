@@ -10,6 +10,11 @@
 //! - Any other address needs `--token-file`: every request carries the
 //!   token, as `Authorization: Bearer TOKEN` or the `rfsentry_token` cookie
 //!   that opening `/?token=TOKEN` once sets (HttpOnly, SameSite=Strict).
+//!
+//! The pieces every rfsentry web server checks alike — the token file
+//! ([`read_token_file`]), the constant-time comparison ([`same_token`]), a
+//! loopback `Host` ([`is_loopback_host`]), the cookie's name — are public
+//! here, and the fleet hub's rule (`rfsentry_fleet::access`) is built on them.
 
 use crate::error::ConsoleError;
 use std::io::Read;
@@ -67,7 +72,7 @@ impl Access {
     ) -> Result<Access, ConsoleError> {
         match token_file {
             Some(path) => Ok(Access {
-                token: read_token(path)?,
+                token: read_token_file(path)?,
                 everything: true,
                 loopback_only: false,
             }),
@@ -85,8 +90,7 @@ impl Access {
 
     /// Whether `given` is the token (compared in constant time).
     pub fn is_token(&self, given: &str) -> bool {
-        let (a, b) = (self.token.as_bytes(), given.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        same_token(&self.token, given)
     }
 
     /// The token a request carries: `Authorization: Bearer …` or the cookie.
@@ -102,6 +106,13 @@ impl Access {
     }
 }
 
+/// Whether `given` is `token`, compared without stopping at the first
+/// difference (the time taken tells nothing of how much matched).
+pub fn same_token(token: &str, given: &str) -> bool {
+    let (a, b) = (token.as_bytes(), given.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether a `Host` header names this machine's loopback (with any port).
 pub fn is_loopback_host(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
@@ -114,7 +125,9 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn read_token(path: &Path) -> Result<String, ConsoleError> {
+/// The access token in `path`: a private file (no access for group or
+/// others), one word of at least [`MIN_TOKEN_CHARS`] printable characters.
+pub fn read_token_file(path: &Path) -> Result<String, ConsoleError> {
     let err = |source| ConsoleError::TokenFile {
         path: path.to_path_buf(),
         source,
@@ -213,15 +226,15 @@ mod tests {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
         };
         write("short\n", 0o600);
-        let msg = read_token(&p).unwrap_err().to_string();
+        let msg = read_token_file(&p).unwrap_err().to_string();
         assert!(msg.contains("at least 16"), "{msg}");
         write("0123456789abcdef0123\n", 0o644);
-        let msg = read_token(&p).unwrap_err().to_string();
+        let msg = read_token_file(&p).unwrap_err().to_string();
         assert!(msg.contains("chmod 600"), "{msg}");
         write("0123456789abcdef0123\n", 0o600);
-        assert_eq!(read_token(&p).unwrap(), "0123456789abcdef0123");
+        assert_eq!(read_token_file(&p).unwrap(), "0123456789abcdef0123");
         write("0123456789 abcdef0123\n", 0o600);
-        assert!(read_token(&p).is_err());
+        assert!(read_token_file(&p).is_err());
     }
 
     #[test]

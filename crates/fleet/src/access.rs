@@ -1,5 +1,7 @@
-//! Who may use an rfsentry web server (the hub's; meant to be shared with
-//! the sensor's console): loopback by default; any other address only with
+//! Who may use the hub's web server — the sensor console's rules, on the
+//! console's own pieces (`rfsentry_console::access`: the token file, the
+//! constant-time comparison, the loopback `Host`, the cookie): loopback by
+//! default; any other address only with
 //! an access token, which every request then carries — as
 //! `Authorization: Bearer TOKEN`, the `rfsentry_token` cookie, or once as
 //! `?token=TOKEN` on the page (answered with that cookie). Without a token,
@@ -8,13 +10,10 @@
 
 use crate::error::{FleetError, Result};
 use axum::http::{header, HeaderMap};
+use rfsentry_console::access::{is_loopback_host, read_token_file, same_token as same};
+pub use rfsentry_console::access::{COOKIE, MIN_TOKEN_CHARS};
 use std::net::SocketAddr;
 use std::path::Path;
-
-/// The cookie that carries the token in a browser.
-pub const COOKIE: &str = "rfsentry_token";
-/// Shortest token accepted.
-pub const MIN_TOKEN_LEN: usize = 16;
 
 /// The rule for one server.
 #[derive(Clone)]
@@ -46,9 +45,11 @@ impl AccessRule {
     /// without a token is refused.
     pub fn for_listen(addr: SocketAddr, token: Option<String>) -> Result<Self> {
         if let Some(t) = &token {
-            if t.len() < MIN_TOKEN_LEN || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            if t.chars().count() < MIN_TOKEN_CHARS
+                || t.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
                 return Err(FleetError::config(format!(
-                    "the access token must be at least {MIN_TOKEN_LEN} characters, without spaces"
+                    "the access token must be at least {MIN_TOKEN_CHARS} characters, without spaces"
                 )));
             }
         }
@@ -60,18 +61,13 @@ impl AccessRule {
         Ok(AccessRule { token })
     }
 
-    /// The token from `file` (its first line) or else the environment variable `env`.
+    /// The token from `file` (checked as the console checks its own: a
+    /// private file, one word) or else the environment variable `env`.
     pub fn token_from(file: Option<&Path>, env: &str) -> Result<Option<String>> {
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|e| FleetError::io(path, e))?;
-            let t = text.lines().next().unwrap_or("").trim().to_string();
-            if t.is_empty() {
-                return Err(FleetError::config(format!(
-                    "{}: no token in its first line",
-                    path.display()
-                )));
-            }
-            return Ok(Some(t));
+            return read_token_file(path)
+                .map(Some)
+                .map_err(|e| FleetError::config(e.to_string()));
         }
         Ok(std::env::var(env).ok().filter(|t| !t.is_empty()))
     }
@@ -129,27 +125,10 @@ impl AccessRule {
 
 /// The request's `Host` names the loopback (`localhost`, `127.x`, `[::1]`).
 fn host_is_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let name = if let Some(v6) = host.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Compare without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(is_loopback_host)
 }
 
 #[cfg(test)]
@@ -224,6 +203,22 @@ mod tests {
         assert_eq!(
             r.check(&headers(&[(header::HOST, "127.0.0.1")]), None),
             Verdict::Denied
+        );
+    }
+
+    #[test]
+    fn the_token_file_is_checked_as_the_consoles() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("token");
+        std::fs::write(&p, "0123456789abcdef0123\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = AccessRule::token_from(Some(&p), "RFSENTRY_TEST_UNSET").unwrap_err();
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(
+            AccessRule::token_from(Some(&p), "RFSENTRY_TEST_UNSET").unwrap(),
+            Some("0123456789abcdef0123".to_string())
         );
     }
 }
