@@ -810,4 +810,22 @@ fn driver_chatter_is_held_back_unless_asked_for() {
         asked.contains("rfsentry_replay: opening") && asked.contains("soapysdr"),
         "RUST_LOG=soapysdr=info shows the driver's log, as rfsentry's:\n{asked}"
     );
+    // A device that cannot be opened: rfsentry's error comes first, and
+    // names what the driver said; nothing of the driver's before it.
+    let missing = device_args("chatter-missing", Path::new("/nonexistent/iq.cf32"), &[]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfsentry"))
+        .args(["devices", "--probe", &missing])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run rfsentry devices");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("rfsentry: error:")
+            && first.contains("open")
+            && first
+                .contains("the driver said: rfsentry_replay: open(/nonexistent/iq.cf32) failed"),
+        "the useful error first, the driver's words after it:\n{stderr}"
+    );
 }

@@ -116,7 +116,11 @@ public:
         const std::string path = arg(args, "file", "");
         if (path.empty()) throw std::runtime_error("rfsentry_replay: missing file=PATH (raw samples)");
         std::ifstream in(path, std::ios::binary | std::ios::ate);
-        if (!in) throw std::runtime_error("rfsentry_replay: cannot open " + path);
+        if (!in) {
+            // As real drivers do before failing (rtlsdr: "usb_claim_interface error -6").
+            SoapySDR::logf(SOAPY_SDR_ERROR, "rfsentry_replay: open(%s) failed", path.c_str());
+            throw std::runtime_error("rfsentry_replay: cannot open " + path);
+        }
         const auto bytes = static_cast<size_t>(in.tellg());
         nsamples_ = bytes / elem_;
         data_.resize(nsamples_ * elem_);

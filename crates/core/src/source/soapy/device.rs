@@ -107,6 +107,21 @@ pub(super) fn parse_args(args: &str) -> Result<soapysdr::Args> {
     Ok(soapysdr::Args::from(args))
 }
 
+/// Open the device `args` names with the driver's log held (see
+/// `driver_log`): a failure says rfsentry's words first, then what the
+/// driver warned of.
+pub(super) fn open_device(args: &str) -> Result<Device> {
+    let parsed = parse_args(args)?;
+    super::driver_log::holding(|| Device::new(parsed)).map_err(|(e, said)| {
+        match device_error(args, "open", e) {
+            Error::Device(message) => {
+                Error::Device(message + &super::driver_log::summary(&said, 3))
+            }
+            other => other,
+        }
+    })
+}
+
 /// A SoapySDR error as an rfsentry device error: `args: what: message`.
 pub(super) fn device_error(args: &str, what: &str, e: soapysdr::Error) -> Error {
     let name = if args.is_empty() {
@@ -128,8 +143,7 @@ impl Receiver {
     pub fn open(config: &DeviceConfig, sample_rate: f64, centers: &[f64]) -> Result<Receiver> {
         let args = config.args.as_str();
         let err = |what: &'static str| move |e| device_error(args, what, e);
-        super::route_soapy_log();
-        let device = Device::new(parse_args(args)?).map_err(err("open"))?;
+        let device = open_device(args)?;
         let ch = config.channel;
         let channels = device.num_channels(Rx).map_err(err("count RX channels"))?;
         if ch >= channels {

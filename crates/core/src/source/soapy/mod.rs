@@ -13,29 +13,21 @@
 //!
 //! [`list_devices`] and [`probe`] serve the `devices` command.
 //!
-//! Modules: `device` (one opened receiver), `scan` (the scan plan in
+//! Modules: `device` (one opened receiver), `driver_log` (SoapySDR's own log), `scan` (the scan plan in
 //! sample-index time), `outbox` (non-blocking delivery), `capture` (the read
 //! loop and its fault handling), `probe` (enumeration and capabilities).
 //!
-//! SoapySDR's own log (its modules' chatter: "[INFO] Opening…", "Using
-//! format CF32") goes through `tracing` under the target `soapysdr`, so it
-//! stays behind rfsentry's useful error at the default level (warnings and
-//! errors still show; `RUST_LOG=soapysdr=info` shows the rest).
+//! SoapySDR's own log (its modules' chatter) stays behind rfsentry's
+//! messages: see `driver_log`.
 //!
 //! [`GapCause::Dropped`]: crate::source::GapCause::Dropped
 
 mod capture;
 mod device;
+mod driver_log;
 mod outbox;
 mod probe;
 mod scan;
-
-/// Route SoapySDR's log into `tracing` (once, before the first SoapySDR
-/// call of the process).
-pub(crate) fn route_soapy_log() {
-    static ROUTED: std::sync::Once = std::sync::Once::new();
-    ROUTED.call_once(soapysdr::configure_logging);
-}
 
 pub use probe::{
     format_device_list, list_devices, probe, DeviceProbe, DeviceSummary, GainElement, ValueRange,

@@ -3,7 +3,7 @@
 //! on RX channel 0, and [`format_device_list`] / [`DeviceProbe`]'s `Display`
 //! render them as the `devices` command prints them.
 
-use super::device::{device_error, parse_args};
+use super::device::{device_error, open_device};
 use crate::{Error, Result};
 use serde::Serialize;
 use soapysdr::Direction::Rx;
@@ -69,7 +69,7 @@ pub struct DeviceProbe {
 
 /// The SoapySDR devices present (every module SoapySDR loads is asked).
 pub fn list_devices() -> Result<Vec<DeviceSummary>> {
-    super::route_soapy_log();
+    super::driver_log::route();
     let found = soapysdr::enumerate("").map_err(|e| device_error("", "enumerate devices", e))?;
     Ok(found
         .iter()
@@ -94,8 +94,7 @@ pub fn list_devices() -> Result<Vec<DeviceSummary>> {
 /// Open the device that `args` selects and read its RX channel 0 capabilities.
 pub fn probe(args: &str) -> Result<DeviceProbe> {
     let err = |what: &'static str| move |e| device_error(args, what, e);
-    super::route_soapy_log();
-    let device = soapysdr::Device::new(parse_args(args)?).map_err(err("open"))?;
+    let device = open_device(args)?;
     let rx_channels = device.num_channels(Rx).map_err(err("count RX channels"))?;
     if rx_channels == 0 {
         return Err(Error::Device(format!("{args}: device has no RX channel")));
