@@ -15,9 +15,16 @@ use std::path::{Path, PathBuf};
 /// layer and the layers below it.
 const CORE_LAYERS: &[&[&str]] = &[
     // Foundation: the error type, crash-safe files, the unknown-key helper,
-    // what `lib.rs` itself holds (`VERSION`), and the names of a run's
-    // output files.
-    &["lib", "error", "atomic_file", "config_keys", "layout"],
+    // what `lib.rs` itself holds (`VERSION`), the names of a run's output
+    // files, and numbers with units for people.
+    &[
+        "lib",
+        "error",
+        "atomic_file",
+        "config_keys",
+        "layout",
+        "units",
+    ],
     // Readers and writers of IQ recordings.
     &["iq"],
     // The Welch PSD engine and windows.

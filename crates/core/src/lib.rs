@@ -9,7 +9,7 @@
 //!
 //! It depends on nothing above it: the lab (`rfsentry-lab`: synth, score)
 //! and the binary's command line build on it. Its top-level modules are
-//! layered (error, atomic_file, config_keys, layout < iq < dsp < custody <
+//! layered (error, atomic_file, config_keys, layout, units < iq < dsp < custody <
 //! alert < source < profile < detect, evidence, pipeline < watch; `tests/layers.rs` at the
 //! repository root checks it).
 
@@ -26,6 +26,7 @@ pub mod layout;
 pub mod pipeline;
 pub mod profile;
 pub mod source;
+pub mod units;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -13,7 +13,6 @@
 //! in-band floor stands 3 dB up).
 
 use super::assemble::{event_keys, rogue_pattern};
-use super::format;
 use super::gate::Span;
 use super::level::{db_to_power, level_db, min_bandwidth_hz};
 use super::nbfm;
@@ -24,6 +23,7 @@ use super::scenario::{
 use crate::iq::annotation::{EXCESS_KEY, KIND_KEY};
 use crate::iq::Annotation;
 use crate::Result;
+use rfsentry_core::units;
 
 /// The annotations of every event of `scenario` (which is validated first), in event order.
 pub fn annotations(scenario: &Scenario) -> Result<Vec<Annotation>> {
@@ -98,13 +98,13 @@ fn edges(scenario: &Scenario, incident: &Incident) -> (f64, f64) {
 /// The annotated excess in dB and the label text after the kind.
 fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f64, String) {
     let centre = scenario.center_hz;
-    let band = format::band(low, high);
-    let db = |value: f64| format::level(value, "dB");
+    let band = units::band(low, high);
+    let db = |value: f64| units::level(value, "dB");
     let duty = |period_s: f64, duty: f64| {
         format!(
             ", {} % of {} s",
-            format::trimmed(duty * 100.0, 1),
-            format::trimmed(period_s, 4)
+            units::trimmed(duty * 100.0, 1),
+            units::trimmed(period_s, 4)
         )
     };
     match incident {
@@ -114,7 +114,7 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
             ..
         } => {
             let creep = creep_db_per_s
-                .map(|c| format!(", creeping {} dB/s", format::trimmed(c, 3)))
+                .map(|c| format!(", creeping {} dB/s", units::trimmed(c, 3)))
                 .unwrap_or_default();
             (*level_db, format!("{band} {}{creep}", db(*level_db)))
         }
@@ -122,7 +122,7 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
             offsets_hz,
             level_db,
         } => {
-            let tones: Vec<String> = offsets_hz.iter().map(|f| format::hz(centre + f)).collect();
+            let tones: Vec<String> = offsets_hz.iter().map(|f| units::hz(centre + f)).collect();
             (*level_db, format!("{} {}", tones.join(", "), db(*level_db)))
         }
         Incident::Swept {
@@ -134,7 +134,7 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
             format!(
                 "{band} {}, sweep every {} s",
                 db(*level_db),
-                format::trimmed(*sweep_period_s, 4)
+                units::trimmed(*sweep_period_s, 4)
             ),
         ),
         Incident::Pulsed {
@@ -158,26 +158,26 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
         } => {
             let width = match modulation {
                 RogueModulation::Carrier => String::new(),
-                other => format!(" {} wide", format::hz(other.bandwidth_hz())),
+                other => format!(" {} wide", units::hz(other.bandwidth_hz())),
             };
             let bursts = match timing {
                 RogueTiming::Continuous => String::new(),
                 RogueTiming::DutyCycle(d) => duty(d.period_s, d.duty),
                 RogueTiming::Bursts(train) => format!(
                     ", {} s bursts every {} s",
-                    format::trimmed(train.burst_s, 6),
-                    format::trimmed(train.period_s, 4)
+                    units::trimmed(train.burst_s, 6),
+                    units::trimmed(train.period_s, 4)
                 ),
             };
             let at = match hopping {
                 Some(h) => format!(
                     "hopping {} × {} around {}, dwell {} s,",
                     h.channels,
-                    format::hz(h.spacing_hz),
-                    format::hz(centre + offset_hz),
-                    format::trimmed(h.dwell_s, 6)
+                    units::hz(h.spacing_hz),
+                    units::hz(centre + offset_hz),
+                    units::trimmed(h.dwell_s, 6)
                 ),
-                None => format::hz(centre + offset_hz),
+                None => units::hz(centre + offset_hz),
             };
             (
                 *level_db,
@@ -196,16 +196,16 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
         } => {
             let at = scenario
                 .emitter(emitter)
-                .map(|e| format::hz(centre + e.offset_hz))
+                .map(|e| units::hz(centre + e.offset_hz))
                 .unwrap_or_default();
             let mut wider = if *widen != 1.0 {
-                format!(", {}× wider", format::trimmed(*widen, 2))
+                format!(", {}× wider", units::trimmed(*widen, 2))
             } else {
                 String::new()
             };
             if *shift_hz != 0.0 {
                 let sign = if *shift_hz > 0.0 { "+" } else { "" };
-                wider += &format!(", moved {sign}{}", format::hz(*shift_hz));
+                wider += &format!(", moved {sign}{}", units::hz(*shift_hz));
             }
             (
                 *extra_db,
@@ -226,8 +226,8 @@ fn describe(scenario: &Scenario, incident: &Incident, low: f64, high: f64) -> (f
                 excess,
                 format!(
                     "{} {}",
-                    format::hz(centre + offset_hz),
-                    format::level(*power_dbfs, "dBFS")
+                    units::hz(centre + offset_hz),
+                    units::level(*power_dbfs, "dBFS")
                 ),
             )
         }

@@ -28,7 +28,7 @@
 //! signal families, one per module ([`noise`], [`carrier`], [`nbfm`],
 //! [`keyed`], [`band_noise`], [`chirp`], [`hop`]) over shared building blocks
 //! ([`signal`], [`oscillator`], [`drift`], [`envelope`], [`fir`], [`gate`],
-//! [`rng`], [`level`], [`mod@format`]); the receiver's impairments
+//! [`rng`], [`level`]; numbers for people from `rfsentry_core::units`); the receiver's impairments
 //! ([`receiver`]); and the assembly of a scenario into a [`mixer::Mixer`]
 //! ([`assemble`]), its ground truth ([`annotate`]), the block [`Stream`] of its
 //! samples (for tests that need hours of signal without a file) and the
@@ -42,7 +42,6 @@ pub mod chirp;
 pub mod drift;
 pub mod envelope;
 pub mod fir;
-pub mod format;
 pub mod gate;
 pub mod generate;
 pub mod hop;

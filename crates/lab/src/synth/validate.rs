@@ -9,13 +9,13 @@
 //! scenario's source. The TOML loader maps the indices back to the file each
 //! item came from (bases included).
 
-use super::format;
 use super::scenario::{
     Band, BurstTrain, DutyCycle, Emitter, EmitterKind, Hopping, Impairments, Incident,
     RogueModulation, RogueTiming, Scenario,
 };
 use super::Keying;
 use crate::{Error, Result};
+use rfsentry_core::units;
 
 /// Longest recording accepted, in samples (2^40: hours at tens of MS/s).
 pub const MAX_SAMPLES: u64 = 1 << 40;
@@ -230,10 +230,10 @@ impl Checker<'_> {
             field,
             format!(
                 "expected an offset within ±{} of the centre ({}), got {} ({})",
-                format::hz(limit),
-                format::band(centre - limit, centre + limit),
-                format::hz(offset_hz),
-                format::hz(centre + offset_hz),
+                units::hz(limit),
+                units::band(centre - limit, centre + limit),
+                units::hz(offset_hz),
+                units::hz(centre + offset_hz),
             ),
         ))
     }
@@ -248,8 +248,8 @@ impl Checker<'_> {
                 "high_offset_hz",
                 format!(
                     "expected the high edge above the low edge ({}), got {}",
-                    format::hz(band.low_offset_hz),
-                    format::hz(band.high_offset_hz)
+                    units::hz(band.low_offset_hz),
+                    units::hz(band.high_offset_hz)
                 ),
             ))
         }
@@ -266,9 +266,9 @@ impl Checker<'_> {
             field,
             format!(
                 "expected the occupied band {} ± {} to lie within ±{} of the centre",
-                format::hz(band.centre_hz()),
-                format::hz(band.width_hz() / 2.0),
-                format::hz(self.nyquist())
+                units::hz(band.centre_hz()),
+                units::hz(band.width_hz() / 2.0),
+                units::hz(self.nyquist())
             ),
         ))
     }
@@ -417,7 +417,7 @@ impl Checker<'_> {
                 "burst_s",
                 format!(
                     "expected bursts shorter than {} % of period_s ({} s) so jittered bursts never overlap, got {} s",
-                    format::trimmed(longest * 100.0, 1),
+                    units::trimmed(longest * 100.0, 1),
                     // Shown to the microsecond: 0.9 × 0.01 is 0.009, not 0.009000000000000001.
                     (longest * train.period_s * 1e6).round() / 1e6,
                     train.burst_s

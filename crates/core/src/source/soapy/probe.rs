@@ -4,6 +4,7 @@
 //! render them as the `devices` command prints them.
 
 use super::device::{device_error, open_device};
+use crate::units::{hz, rate, trimmed};
 use crate::{Error, Result};
 use serde::Serialize;
 use soapysdr::Direction::Rx;
@@ -254,36 +255,8 @@ impl fmt::Display for DeviceProbe {
     }
 }
 
-/// `1.5 MHz`-style frequency.
-fn hz(v: f64) -> String {
-    scaled(v, "Hz")
-}
-
-/// `2.048 MS/s`-style sample rate.
-fn rate(v: f64) -> String {
-    scaled(v, "S/s")
-}
-
 fn num(v: f64) -> String {
-    trim(format!("{v:.3}"))
-}
-
-fn scaled(v: f64, unit: &str) -> String {
-    let (div, prefix) = match v.abs() {
-        a if a >= 1e9 => (1e9, "G"),
-        a if a >= 1e6 => (1e6, "M"),
-        a if a >= 1e3 => (1e3, "k"),
-        _ => (1.0, ""),
-    };
-    format!("{} {prefix}{unit}", trim(format!("{:.6}", v / div)))
-}
-
-fn trim(s: String) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    trimmed(v, 3)
 }
 
 fn span(r: &ValueRange, show: fn(f64) -> String) -> String {

@@ -1,16 +1,27 @@
-//! Human-readable frequencies and levels, for annotation labels and error
-//! messages ("433.95 MHz", "12.5 kHz", "+20 dB").
+//! Numbers with units for people — frequencies, bands, sample rates, levels
+//! ("433.95 MHz", "433.9–434.02 MHz", "2.048 MS/s", "+20 dB") — one set for
+//! every message, label and table (synth's annotations, `devices --probe`).
 
 /// A frequency with a unit chosen by its size, trailing zeros trimmed:
 /// `433.95 MHz`, `12.5 kHz`, `-125 kHz`, `800 Hz`.
 pub fn hz(value: f64) -> String {
-    let (scaled, unit) = match value.abs() {
-        v if v >= 1e9 => (value / 1e9, "GHz"),
-        v if v >= 1e6 => (value / 1e6, "MHz"),
-        v if v >= 1e3 => (value / 1e3, "kHz"),
-        _ => (value, "Hz"),
+    scaled(value, "Hz")
+}
+
+/// A sample rate the same way: `2.048 MS/s`, `250 kS/s`.
+pub fn rate(value: f64) -> String {
+    scaled(value, "S/s")
+}
+
+/// `value` in `unit` with an SI prefix chosen by its size (G, M, k).
+fn scaled(value: f64, unit: &str) -> String {
+    let (div, prefix) = match value.abs() {
+        v if v >= 1e9 => (1e9, "G"),
+        v if v >= 1e6 => (1e6, "M"),
+        v if v >= 1e3 => (1e3, "k"),
+        _ => (1.0, ""),
     };
-    format!("{} {unit}", trimmed(scaled, 6))
+    format!("{} {prefix}{unit}", trimmed(value / div, 6))
 }
 
 /// A band of absolute frequencies: `433.9–434.02 MHz` (one unit, the larger edge's).
@@ -64,6 +75,8 @@ mod tests {
         assert_eq!(hz(-125e3), "-125 kHz");
         assert_eq!(hz(800.0), "800 Hz");
         assert_eq!(hz(0.0), "0 Hz");
+        assert_eq!(rate(2.048e6), "2.048 MS/s");
+        assert_eq!(rate(250e3), "250 kS/s");
         assert_eq!(band(433.9e6, 434.02e6), "433.9–434.02 MHz");
         assert_eq!(level(20.0, "dB"), "+20 dB");
         assert_eq!(level(-3.456, "dBFS"), "-3.46 dBFS");
