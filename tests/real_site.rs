@@ -7,10 +7,10 @@
 //! rise, 6 dB tones and emitters) and strong, every jammer's time shape, a
 //! bursting rogue, a hopper, a creeping jammer, a moved known emitter.
 //!
-//! Built with optimisations (`cargo test --release --test tests -- real_site::`) it
-//! runs the full matrix of 30 seeds and an hour of busy quiet; a debug build
-//! runs two seeds and two minutes, so that `cargo test` stays quick. Both
-//! print the table the README quotes.
+//! It runs the full matrix of 30 seeds and an hour of busy quiet (the
+//! README's figures; a few minutes, the core being optimised in every
+//! profile); `RFSENTRY_QUALITY=quick` runs two seeds and two minutes for a
+//! fast round while working. Both print the table the README quotes.
 
 use crate::util::cli;
 
@@ -24,10 +24,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const SITE: &str = "real-site";
-
-fn optimised() -> bool {
-    !cfg!(debug_assertions)
-}
 
 /// Learn the site's profile from a minute of its normal traffic.
 fn learn(dir: &Path) -> PathBuf {
@@ -78,7 +74,7 @@ fn strength(e: &Value) -> &'static str {
 fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
     let dir = tempfile::tempdir().unwrap();
     let profiles = learn(dir.path());
-    let seeds: Vec<u64> = if optimised() {
+    let seeds: Vec<u64> = if cli::full_quality() {
         (1..=30).collect()
     } else {
         vec![1, 2]
@@ -290,7 +286,7 @@ fn an_hour_of_busy_quiet_with_every_impairment_raises_nothing() {
     let profiles = learn(dir.path());
     let profile = Profile::load(&Profile::path_in(&profiles, SITE)).unwrap();
     // Two half hours (one minute each in a debug build) at other seeds, one per core.
-    let minutes = if optimised() { 30.0 } else { 1.0 };
+    let minutes = if cli::full_quality() { 30.0 } else { 1.0 };
     let quiet = Scenario::load(&cli::scenario("real-quiet.toml")).unwrap();
     let raised: Vec<String> = std::thread::scope(|s| {
         let workers: Vec<_> = [501u64, 502]

@@ -3,9 +3,9 @@
 //! own name next to this one; shared helpers live in [`util`].
 //!
 //! Run everything with `cargo test --workspace --features soapy`; one module
-//! with `cargo test --features soapy --test tests -- MODULE::`; the
-//! release-mode detection-quality measurements with
-//! `cargo test --release --test tests -- real_site:: detection::`.
+//! with `cargo test --features soapy --test tests -- MODULE::`. The
+//! detection-quality modules ([`real_site`], [`detection`]) run at the
+//! README's full strength by default; `RFSENTRY_QUALITY=quick` samples them.
 //!
 //! | module | what it covers |
 //! |---|---|

@@ -5,6 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Whether the detection-quality tests run at full strength (30 seeds, an
+/// hour of busy quiet: the figures the README quotes), as the README's test
+/// command and `.ci/run` do, or a quick sample of them (3 seeds, a minute)
+/// with `RFSENTRY_QUALITY=quick`, for a fast round while working. The core
+/// and the lab are optimised even in the dev profile, so full strength takes
+/// a few minutes.
+pub fn full_quality() -> bool {
+    std::env::var("RFSENTRY_QUALITY").map_or(true, |v| v != "quick")
+}
+
 /// The repository root (where `recordings/`, `profiles/` and `tests/scenarios/` live).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
