@@ -9,7 +9,7 @@
 //! - [`notify`]: `--notify-exec` and `--notify-webhook`;
 //! - [`terminal`]: the terminal screen.
 //!
-//! All of it is fed by the core's watch tap ([`rfsentry_core::watch::tap`])
+//! All of it is fed by the core's watch tap ([`mod@rfsentry_core::watch::tap`])
 //! through one [`hub`] thread: the monitoring threads hand over and never
 //! wait for the console. Acknowledgements go back through the tap to the
 //! sink, which writes them to the alert log like every other event.

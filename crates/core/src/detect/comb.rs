@@ -22,7 +22,7 @@ const TOLERANCE_BINS: f64 = 1.5;
 const REACH_SPACINGS: f64 = 4.0;
 
 /// Whether a narrow signal at `peak_hz` is one more line of `comb` (a
-/// detection of [`find_comb`]): on its grid, within [`REACH_SPACINGS`]
+/// detection of [`find_comb`]): on its grid, within `REACH_SPACINGS`
 /// of its ends, to within `tolerance_hz`.
 pub fn is_line_of(comb: &Detection, peak_hz: f64, tolerance_hz: f64) -> bool {
     let Some(spacing) = comb.details.get("line_spacing_hz").and_then(|v| v.as_f64()) else {

@@ -45,7 +45,7 @@ const MAX_DRIFT_DB: f32 = 3.0;
 const DRIFT_RATE_DB_PER_S: f32 = 0.1;
 
 /// The receiver's slowly drifting gain, as the band's median rise over its
-/// baseline floor, followed no faster than [`DRIFT_RATE_DB_PER_S`] and
+/// baseline floor, followed no faster than `DRIFT_RATE_DB_PER_S` and
 /// frozen while a jammer is on (so a jammer is never learned as drift).
 #[derive(Debug, Default, Clone)]
 pub struct GainTracker {

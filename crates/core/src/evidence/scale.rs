@@ -49,7 +49,7 @@ impl ColourScale {
     }
 
     /// Limits from the data: the 1st percentile at the bottom, the 99.9th at
-    /// the top, at least [`MIN_SPAN_DB`] apart. Non-finite values are ignored.
+    /// the top, at least `MIN_SPAN_DB` apart. Non-finite values are ignored.
     pub fn robust<'a>(values: impl IntoIterator<Item = &'a f32>) -> Self {
         let all: Vec<f32> = values
             .into_iter()

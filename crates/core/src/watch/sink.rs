@@ -73,7 +73,7 @@ pub struct SinkOptions {
     /// (e.g. a raw file dated from its modification time); written into
     /// every alert event's `details.time_basis`. `None`: the time is the source's.
     pub time_basis: Option<String>,
-    /// Live consumers (an operator console): see [`super::tap`].
+    /// Live consumers (an operator console): see [`mod@super::tap`].
     pub tap: Option<Tap>,
     /// The sensor's key: signs the log's chain (its start, heads and close).
     pub key: Option<Arc<SensorKey>>,
