@@ -209,11 +209,7 @@ fn log(out: &Path) -> Vec<Value> {
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|e| {
-            e["event"]
-                .as_str()
-                .is_some_and(|e| !e.starts_with("custody."))
-        })
+        .filter(|e| !cli::is_custody_record(e))
         .collect()
 }
 

@@ -12,7 +12,7 @@
 //!   the path, analysis/monitoring goes on, alerts reach the terminal, and
 //!   the command exits non-zero at the end.
 
-use crate::util::long_run;
+use crate::util::{cli, long_run};
 
 use long_run::{
     check_outputs, on_demo_site, raised_and_cleared, rfsentry, rfsentry_ok, rfsentry_output,
@@ -102,13 +102,6 @@ fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     true
-}
-
-/// An alert event, not one of the chain of custody's `custody.*` records.
-fn is_alert_event(line: &serde_json::Value) -> bool {
-    line["event"]
-        .as_str()
-        .is_some_and(|e| !e.starts_with("custody."))
 }
 
 #[test]
@@ -522,7 +515,7 @@ fn unwritable_output_is_reported_and_monitoring_goes_on() {
             .lines()
             .skip_while(|l| !l.contains("here they are, one JSON line each"))
             .filter_map(|l| serde_json::from_str(l).ok())
-            .filter(is_alert_event)
+            .filter(|e| !cli::is_custody_record(e))
             .collect();
         assert_eq!(held.len(), 2 * raised.len(), "{stderr}");
         assert!(held
@@ -812,7 +805,7 @@ fn a_full_disk_leaves_no_debris_and_names_no_missing_evidence() {
             .stderr
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
-            .filter(is_alert_event)
+            .filter(|e| !cli::is_custody_record(e))
             .collect();
         assert!(!held.is_empty(), "{}", out.stderr);
         assert!(held

@@ -373,14 +373,7 @@ fn a_calibrated_profile_puts_peaks_in_dbm() {
             cli::s(out),
             "recordings/demo-incidents.sigmf-meta",
         ]);
-        std::fs::read_to_string(out.join("alerts.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .filter(|e: &serde_json::Value| {
-                matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
-            })
-            .collect()
+        cli::alert_events(out)
     };
     let events = analyze(&profiles, &dir.path().join("cal"));
     assert!(events.len() >= 6, "{events:#?}");

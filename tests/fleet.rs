@@ -6,7 +6,7 @@
 //! the hub — and the hub's page (headless chromium), API, export and access
 //! rule.
 
-use crate::util::mosquitto;
+use crate::util::{cli, mosquitto};
 
 use mosquitto::{get_json, http_get, program, wait_until, Broker, BrokerSetup, HubProcess, TestCa};
 use rfsentry::custody::chain;
@@ -53,8 +53,7 @@ fn finish(mut child: Child, log: &Path) -> String {
 
 /// The alert events of a log line (not the chain of custody's records).
 fn is_alert_line(line: &str) -> bool {
-    let v: serde_json::Value = serde_json::from_str(line).unwrap();
-    !v["event"].as_str().unwrap().starts_with("custody.")
+    !cli::is_custody_record(&serde_json::from_str(line).unwrap())
 }
 
 fn alert_lines(out: &Path) -> Vec<String> {

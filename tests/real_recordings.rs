@@ -25,14 +25,7 @@ fn urh() -> Option<PathBuf> {
 }
 
 fn alerts(out: &Path) -> Vec<Value> {
-    std::fs::read_to_string(out.join("alerts.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|e: &serde_json::Value| {
-            matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
-        })
-        .collect()
+    cli::alert_events(out)
 }
 
 /// (file, integration seconds): short captures get shorter frames.

@@ -109,6 +109,11 @@ pub fn analyze_site(
         "--no-evidence",
         s(recording),
     ]);
+    alert_events(out)
+}
+
+/// The `raised`, `updated` and `cleared` events of `out/alerts.jsonl`.
+pub fn alert_events(out: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(out.join("alerts.jsonl"))
         .unwrap()
         .lines()
@@ -117,4 +122,12 @@ pub fn analyze_site(
             matches!(e["event"].as_str(), Some("raised" | "updated" | "cleared"))
         })
         .collect()
+}
+
+/// Whether a log line (parsed) is one of the chain of custody's own
+/// `custody.*` records rather than an event of an alert.
+pub fn is_custody_record(line: &serde_json::Value) -> bool {
+    line["event"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("custody."))
 }
