@@ -84,7 +84,11 @@ fn detectors(c: &mut Criterion) {
         let mut w = WidebandDetector::default();
         b.iter(|| {
             for f in &live {
-                black_box(w.detect(&FrameView::new(f, &profile, seg, &masks), &masks.open_bins));
+                black_box(w.detect(
+                    &FrameView::new(f, &profile, seg, &masks),
+                    &masks.open_bins,
+                    0.0,
+                ));
             }
         })
     });

@@ -182,9 +182,10 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
         pct(&mut weak, 0.95),
     );
 
-    // The targets where they are met; where they are not yet
-    // (strong Pd 1.0, exactly one alert per incident), the bound is close
-    // to what this commit measured, so that nothing gets worse unnoticed.
+    // The targets; where one is not met yet (exactly one alert per
+    // incident: a hopper first seen on two channels at once is sometimes
+    // two), the bound is close to what this commit measured, so that
+    // nothing gets worse unnoticed.
     assert!(false_alerts.is_empty(), "false alerts: {false_alerts:#?}");
     assert!(
         strays.len() <= seeds.len() / 10 + 1,
@@ -200,12 +201,16 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
     assert!(accuracy >= 0.95, "classification {accuracy:.3} < 0.95");
     let per_incident = alerts as f64 / detected as f64;
     assert!(
-        per_incident <= 1.05,
+        per_incident <= 1.02,
         "alerts per incident {per_incident:.3}"
     );
     assert!(
         pct(&mut weak, 0.95) <= 2.0,
         "weak events confirmed too late"
+    );
+    assert!(
+        pct(&mut strong, 0.95) <= 0.3,
+        "strong events raised too late"
     );
 }
 

@@ -31,6 +31,9 @@ const BURSTY_DB: f32 = 6.0;
 const AVERAGED_MAX_INTERVAL_S: f64 = 10.0;
 /// Widest a burst may be, as a fraction of the band.
 const MAX_WIDTH_FRACTION: f32 = 0.1;
+/// Seconds within which another burster's activity makes a first burst
+/// part of a pattern (a hopper), not a lone transmission.
+const LONE_WITHIN_S: f64 = 0.5;
 /// How long a lone burst's finding holds: the longest repetition interval
 /// watched for, seconds.
 const FIRST_HOLD_S: f64 = 12.0;
@@ -203,6 +206,15 @@ impl BurstDetector {
         let longest = (MAX_BURST_S * rate) as u64;
         let forget = (2.0 * FIRST_HOLD_S * rate) as u64;
         let mut out = Vec::new();
+        // Bursters active of late, each with the end of its last showing:
+        // one that ends beside others (a hopper's dwells) is not alone.
+        let recent = (LONE_WITHIN_S * rate) as u64;
+        let active: Vec<(f64, u64)> = self
+            .bursters
+            .iter()
+            .filter(|b| b.last_seen + recent >= end)
+            .map(|b| (b.low_hz, b.last_seen))
+            .collect();
         for b in &mut self.bursters {
             let Some(since) = b.on_since else { continue };
             if b.last_seen == end {
@@ -229,7 +241,9 @@ impl BurstDetector {
             let hold_s = match b.interval_s {
                 Some(i) if b.averaged && i > AVERAGED_MAX_INTERVAL_S => continue,
                 Some(i) => (1.5 * i).clamp(1.0, FIRST_HOLD_S),
-                None if b.averaged => continue,
+                // A first burst the average saw too is told at once only
+                // when it is alone: a hopper's dwells come many together.
+                None if b.averaged && active.iter().any(|&(low, _)| low != b.low_hz) => continue,
                 None => FIRST_HOLD_S,
             };
             let mut details = serde_json::Map::new();

@@ -132,7 +132,7 @@ impl DetectionEngine {
         }
         let jam = state
             .wideband
-            .detect(&view, &open)
+            .detect(&view, &open, state.slow.gain_offset_db())
             .filter(|j| j.excess_db + SPLATTER_DB > strongest)
             .filter(enabled);
         let outside = |c: &Cluster, d: &Detection| {
@@ -183,13 +183,15 @@ impl DetectionEngine {
             .bursts
             .detect(&view, gain, lasting, &wideband, &averaged)
         {
-            // A burst of an emitter the average shows too holds that finding.
-            match out.iter_mut().find(|d| {
-                d.kind == AlertKind::EmitterUnknown
-                    && d.low_hz <= b.high_hz
-                    && d.high_hz >= b.low_hz
-            }) {
-                Some(d) => d.hold_s = d.hold_s.max(b.hold_s),
+            // A burst of an unknown emitter the average shows too holds
+            // that finding; one of another signal the average shows (a
+            // misplaced known emitter, a carrier) is that signal's.
+            match out
+                .iter_mut()
+                .find(|d| !is_wideband(d.kind) && d.low_hz <= b.high_hz && d.high_hz >= b.low_hz)
+            {
+                Some(d) if d.kind == AlertKind::EmitterUnknown => d.hold_s = d.hold_s.max(b.hold_s),
+                Some(_) => {}
                 None => out.extend(Some(b).filter(enabled)),
             }
         }

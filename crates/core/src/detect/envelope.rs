@@ -46,6 +46,15 @@ pub struct Moments {
 }
 
 impl Moments {
+    /// Pool `other` (moments of the same band from another frame) into these.
+    pub fn merge(&mut self, other: &Moments) {
+        self.sum2 += other.sum2;
+        self.sum4 += other.sum4;
+        self.count += other.count;
+        self.independent += other.independent;
+        self.chirp_kurtosis = other.chirp_kurtosis;
+    }
+
     /// E|x|⁴ / (E|x|²)².
     pub fn kurtosis(&self) -> f64 {
         self.sum4 * self.count as f64 / (self.sum2 * self.sum2)

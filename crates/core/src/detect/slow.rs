@@ -16,6 +16,7 @@
 
 use super::clusters::peak_lobe_bins;
 use super::envelope::{judge, share_of_band, EnvelopeProbe, Moments};
+use super::tracker::is_wideband;
 use super::view::FrameView;
 use super::{confidence_from_margin, Centroid, Detection};
 use crate::alert::AlertKind;
@@ -26,6 +27,8 @@ use std::collections::VecDeque;
 
 /// Seconds of frames averaged.
 pub const SLOW_WINDOW_S: f64 = 0.5;
+/// Frames of the short average in which a wide raise is looked for first.
+const SHORT_WINDOW_FRAMES: usize = 3;
 /// A bin counts as raised this far over its floor in the long average, dB.
 const RAISED_DB: f32 = 1.5;
 /// A narrow signal's peak must stand this far over its floor, dB.
@@ -81,8 +84,9 @@ pub struct SlowPath {
     /// Where the next frame must start to continue the window.
     next_start: Option<u64>,
     gain: GainTracker,
-    /// Bands the fast path reported in the window, with the frame end.
-    reported: VecDeque<(u64, f64, f64)>,
+    /// Bands the fast path reported in the window, with the frame end and
+    /// whether each was a wideband jammer.
+    reported: VecDeque<(u64, f64, f64, bool)>,
     /// Seconds of signal seen at this tuning.
     watched_s: f64,
     /// The last long average's rise over the floor per bin, dB (empty
@@ -155,7 +159,7 @@ impl SlowPath {
         }
         for d in fast {
             self.reported
-                .push_back((frame.end_sample(), d.low_hz, d.high_hz));
+                .push_back((frame.end_sample(), d.low_hz, d.high_hz, is_wideband(d.kind)));
         }
         let n = self.frames.len() as f64;
         let base = view.baseline;
@@ -179,11 +183,91 @@ impl SlowPath {
         if self.frames.len() < window || warming {
             return Vec::new();
         }
+        let rise: Vec<f32> = (0..frame.bins())
+            .map(|b| long[b] - base.floor_dbfs[b] - gain)
+            .collect();
+        self.rise_db.clone_from(&rise);
+        let reported = self
+            .reported
+            .iter()
+            .map(|&(_, l, h, wide)| (l, h, wide))
+            .collect::<Vec<_>>();
+        // A wide raise stands out of a few frames' average already: its
+        // median over hundreds of bins hardly wanders. The full window is
+        // for what only it can show (narrow and patchy raises).
+        let short_n = SHORT_WINDOW_FRAMES.min(self.frames.len());
+        let short: Vec<f32> = (0..frame.bins())
+            .map(|b| {
+                let sum: f64 = self
+                    .frames
+                    .iter()
+                    .rev()
+                    .take(short_n)
+                    .map(|f| f[b] as f64)
+                    .sum();
+                to_db((sum / short_n as f64) as f32)
+            })
+            .collect();
+        let probes = self.probes.len();
+        let mut out = Findings {
+            view,
+            gain,
+            envelope: &mut self.envelope,
+            reported: &reported,
+        }
+        .of(
+            &short,
+            self.probes.range(probes - short_n.min(probes)..),
+            short_n as f64 * dt,
+            true,
+        );
+        let mut quieter = reported.clone();
+        quieter.extend(out.iter().map(|d| (d.low_hz, d.high_hz, true)));
+        out.extend(
+            Findings {
+                view,
+                gain,
+                envelope: &mut self.envelope,
+                reported: &quieter,
+            }
+            .of(&long, self.probes.iter(), SLOW_WINDOW_S, false),
+        );
+        out
+    }
+}
+
+/// What one average (over `averaged_s`) shows against the floor, less what
+/// is already `reported` in the window.
+struct Findings<'a, 'v> {
+    view: &'a FrameView<'v>,
+    gain: f32,
+    envelope: &'a mut EnvelopeProbe,
+    reported: &'a [(f64, f64, bool)],
+}
+
+impl Findings<'_, '_> {
+    /// The raises `long` (an average in dB, whose frames' probes are
+    /// `probes`) shows; only the wide ones when `wide_only`.
+    fn of<'p>(
+        self,
+        long: &[f32],
+        probes: impl Iterator<Item = &'p Vec<Sample>> + Clone,
+        averaged_s: f64,
+        wide_only: bool,
+    ) -> Vec<Detection> {
+        let Findings {
+            view,
+            gain,
+            envelope: probe,
+            reported,
+        } = self;
+        let frame = view.frame;
+        let base = view.baseline;
+        let open = &view.masks.open_bins;
         let bins = frame.bins();
         let rise: Vec<f32> = (0..bins)
             .map(|b| long[b] - base.floor_dbfs[b] - gain)
             .collect();
-        self.rise_db.clone_from(&rise);
         let dc = bins / 2;
         let open_count = open.len().max(1);
         let usable = |b: usize| view.masks.known[b].is_none() && b.abs_diff(dc) > 1;
@@ -200,7 +284,14 @@ impl SlowPath {
         let raised: Vec<bool> = (0..bins)
             .map(|b| usable(b) && rise[b] >= RAISED_DB + need(b))
             .collect();
-        let reported = |lo: f64, hi: f64| self.reported.iter().any(|&(_, l, h)| lo <= h && hi >= l);
+        // A wide raise is old news only where a jammer was reported (a
+        // known emitter it lifts, seen as grown, is not it); a narrow one
+        // wherever anything was.
+        let reported = |lo: f64, hi: f64, wide: bool| {
+            reported
+                .iter()
+                .any(|&(l, h, jammer)| (jammer || !wide) && lo <= h && hi >= l)
+        };
         let mut out = Vec::new();
         // Runs over the open bins, so that a known emitter inside a raised
         // band neither splits it nor cuts it short.
@@ -220,9 +311,6 @@ impl SlowPath {
         for (a, z) in spans {
             let (lo, hi) = (open[a], open[z]);
             let (low_hz, high_hz) = (view.bin_low_hz(lo), view.bin_high_hz(hi));
-            if reported(low_hz, high_hz) {
-                continue;
-            }
             let in_run: Vec<f32> = (lo..=hi).filter(|&b| raised[b]).map(|b| rise[b]).collect();
             let peak_bin = (lo..=hi)
                 .filter(|&b| raised[b])
@@ -235,9 +323,12 @@ impl SlowPath {
             let wide = in_run.len() as f32 >= min_wide
                 || (flat && in_run.len() as f32 >= 0.5 * min_wide)
                 || covers_protected(view, lo, hi);
+            if reported(low_hz, high_hz, wide) {
+                continue;
+            }
             let mut details = serde_json::Map::new();
             details.insert("path".into(), json!("slow"));
-            details.insert("averaged_s".into(), json!(SLOW_WINDOW_S));
+            details.insert("averaged_s".into(), json!(round2(averaged_s as f32)));
             // A wide raise (a jammer) is centred on its band; a narrow
             // signal on its power, over the raised bins.
             let centroid_hz = (!wide)
@@ -268,8 +359,8 @@ impl SlowPath {
                     .map(|b| (lo..=hi).contains(&b) && usable(b))
                     .collect();
                 let mut moments = Moments::default();
-                for probe in &self.probes {
-                    self.envelope.add(probe, &keep, hi + 1 - lo, &mut moments);
+                for p in probes.clone() {
+                    probe.add(p, &keep, hi + 1 - lo, &mut moments);
                 }
                 let share = share_of_band(
                     &long,
@@ -277,6 +368,11 @@ impl SlowPath {
                     (0..bins).filter(|&b| keep[b]),
                 );
                 let envelope = judge(&moments, share);
+                if wide_only && envelope.is_none() {
+                    // Too few samples to tell a sweep from noise: the full
+                    // window will.
+                    continue;
+                }
                 if let Some(e) = envelope {
                     details.insert("envelope_kurtosis".into(), json!(round2(e.kurtosis)));
                 }
@@ -285,6 +381,8 @@ impl SlowPath {
                 } else {
                     (AlertKind::JammingBarrage, level)
                 }
+            } else if wide_only {
+                continue;
             } else {
                 if peak < SEED_DB + need(peak_bin)
                     || peak < neighbourhood(&rise, lo, hi) + SEED_DB

@@ -496,7 +496,18 @@ impl Tracker {
                             && width <= 2.0 * u.channel_hz
                             && (t.peak_dbfs - u.peak_dbfs).abs() <= HOP_POWER_DB
                             && u.last_sample + recent >= t.last_sample;
-                        u.segment == segment && (same || inside_jammer || hop_channel || revisit)
+                        // A known emitter that seems to have grown while a
+                        // hopper lands beside it: the hopper's channel joined
+                        // to the emitter's, not the emitter changed.
+                        let hopped_beside = j != i
+                            && u.class == Class::Unknown
+                            && u.high_hz - u.low_hz > 2.0 * u.channel_hz
+                            && t.class == Class::Anomalous
+                            && t.low_hz <= u.high_hz + 2.0 * u.channel_hz
+                            && t.high_hz >= u.low_hz - 2.0 * u.channel_hz
+                            && u.last_sample + recent >= t.last_sample;
+                        u.segment == segment
+                            && (same || inside_jammer || hop_channel || revisit || hopped_beside)
                     })
                 })
                 .flatten();

@@ -64,7 +64,16 @@ pub struct WidebandDetector {
     activity_next: Option<u64>,
     /// Looks at the samples of a raised band (the envelope test).
     probe: EnvelopeProbe,
+    /// The envelope moments of the raised band in the last frames (a steady
+    /// jammer's pooled over up to [`ENVELOPE_FRAMES`]), with its span.
+    envelopes: VecDeque<Moments>,
+    envelope_span: Option<(usize, usize)>,
 }
+
+/// Frames whose envelope moments are pooled while one raised band lasts: one
+/// frame's kurtosis wanders too far to tell a chirp sharing the band with
+/// the floor from noise.
+const ENVELOPE_FRAMES: usize = 8;
 
 /// The raised part of the band in one frame.
 struct RaisedBand {
@@ -84,8 +93,9 @@ impl WidebandDetector {
     /// Look for a wideband jammer in `view`.
     /// `open` are the bins to judge (the segment's open bins less the
     /// skirts of strong narrow signals this frame: a burst's splatter is not
-    /// a wideband raise).
-    pub fn detect(&mut self, view: &FrameView, open: &[usize]) -> Option<Detection> {
+    /// a wideband raise); `gain_db` is the receiver's gain drift against the
+    /// baseline (the floor a jammer's share of the power is measured over).
+    pub fn detect(&mut self, view: &FrameView, open: &[usize], gain_db: f32) -> Option<Detection> {
         let frame = view.frame;
         let ffts = frame.fft_power_dbfs.len();
         let hop_s = frame.sample_count as f64 / ffts.max(1) as f64 / frame.sample_rate;
@@ -154,13 +164,30 @@ impl WidebandDetector {
             let mut moments = Moments::default();
             self.probe
                 .add(&frame.probe, &keep, band.hi + 1 - band.lo, &mut moments);
+            // The same jammer as the last frames: its span barely moved.
+            let slack = frame.bins() / 20;
+            let same = self.envelope_span.is_some_and(|(lo, hi)| {
+                lo.abs_diff(band.lo) <= slack && hi.abs_diff(band.hi) <= slack
+            });
+            if !same {
+                self.envelopes.clear();
+            }
+            self.envelope_span = Some((band.lo, band.hi));
+            self.envelopes.push_back(moments);
+            if self.envelopes.len() > ENVELOPE_FRAMES {
+                self.envelopes.pop_front();
+            }
+            let mut moments = Moments::default();
+            self.envelopes.iter().for_each(|m| moments.merge(m));
             let share = share_of_band(
                 &frame.mean_dbfs,
-                |b| view.baseline.floor_dbfs[b],
+                |b| view.baseline.floor_dbfs[b] + gain_db,
                 (0..frame.bins()).filter(|&b| keep[b]),
             );
             judge(&moments, share)
         } else {
+            self.envelopes.clear();
+            self.envelope_span = None;
             None
         };
         let constant_envelope = envelope.is_some_and(|e| e.chirp);

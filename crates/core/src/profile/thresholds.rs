@@ -54,7 +54,7 @@ impl Default for Thresholds {
             emitter_margin_db: 3.0,
             emitter_snr_db: 8.0,
             emitter_min_duration_s: 0.2,
-            jamming_min_duration_s: 0.25,
+            jamming_min_duration_s: 0.2,
             anomalous_margin_db: 6.0,
             barrage_rise_db: 6.0,
             barrage_min_fraction: 0.2,
