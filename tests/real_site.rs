@@ -182,10 +182,10 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
         pct(&mut weak, 0.95),
     );
 
-    // The targets; where one is not met yet (exactly one alert per
-    // incident: a hopper first seen on two channels at once is sometimes
-    // two), the bound is close to what this commit measured, so that
-    // nothing gets worse unnoticed.
+    // The targets. One alert per incident is held to within a few
+    // extra alerts in the whole matrix: 3 in 690 here (hoppers first seen
+    // on two channels at once), and which borderline case tips varies
+    // between builds of the same source (a plain `cargo build` gives none).
     assert!(false_alerts.is_empty(), "false alerts: {false_alerts:#?}");
     assert!(
         strays.len() <= seeds.len() / 10 + 1,
@@ -201,7 +201,7 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
     assert!(accuracy >= 0.95, "classification {accuracy:.3} < 0.95");
     let per_incident = alerts as f64 / detected as f64;
     assert!(
-        per_incident <= 1.02,
+        per_incident <= 1.01,
         "alerts per incident {per_incident:.3}"
     );
     assert!(

@@ -49,6 +49,9 @@ pub fn is_wideband(kind: AlertKind) -> bool {
     )
 }
 
+/// Widths of an unknown emitter's last detections its channel is the median of.
+const CHANNEL_WIDTHS: usize = 15;
+
 /// Most power difference between a hopper's channels, dB.
 const HOP_POWER_DB: f32 = 8.0;
 
@@ -85,8 +88,11 @@ struct Track {
     changed: bool,
     /// The finding stands until this sample even unseen (see [`Detection::hold_s`]).
     held_until: u64,
-    /// Width of the emitter's first detection: one channel of a hopper.
+    /// An unknown emitter's channel width: the lower median of the widths
+    /// it was last seen with ([`CHANNEL_WIDTHS`]), one channel of a hopper
+    /// even when its first sighting joined two.
     channel_hz: f64,
+    widths: Vec<f64>,
     /// The frame (its end) the kinds in `voted` were voted in: one vote
     /// per kind a frame (the lines of one comb are not twenty tones).
     voted_frame: u64,
@@ -104,7 +110,11 @@ fn weight(d: &Detection) -> f64 {
 
 impl Track {
     fn absorb(&mut self, d: &Detection, frame_end: u64, hold: u64) {
-        self.held_until = self.held_until.max(frame_end + hold);
+        // A finding holds its own kind of track: a burst an unknown emitter
+        // made beside a tone does not keep the tone standing.
+        if class_of(d.kind) == self.class {
+            self.held_until = self.held_until.max(frame_end + hold);
+        }
         if self.voted_frame != frame_end {
             self.voted_frame = frame_end;
             self.voted.clear();
@@ -115,6 +125,15 @@ impl Track {
         }
         self.low_hz = self.low_hz.min(d.low_hz);
         self.high_hz = self.high_hz.max(d.high_hz);
+        if self.class == Class::Unknown && d.kind == AlertKind::EmitterUnknown {
+            if self.widths.len() == CHANNEL_WIDTHS {
+                self.widths.remove(0);
+            }
+            self.widths.push(d.high_hz - d.low_hz);
+            let mut sorted = self.widths.clone();
+            sorted.sort_by(f64::total_cmp);
+            self.channel_hz = sorted[(sorted.len() - 1) / 2];
+        }
         self.centroid.add(d.center_hz(), weight(d));
         self.last_sample = frame_end;
         if d.peak_dbfs > self.peak_dbfs {
@@ -356,6 +375,7 @@ impl Tracker {
                     changed: false,
                     held_until: frame_end + hold,
                     channel_hz: d.high_hz - d.low_hz,
+                    widths: vec![d.high_hz - d.low_hz],
                     voted_frame: frame_end,
                     voted: vec![d.kind],
                     centroid: {
@@ -485,9 +505,11 @@ impl Tracker {
                         // Another channel of a hopper, seen in a frame the
                         // hopper was seen in too (a dwell shorter than a
                         // frame), or a burst on a channel it visited,
-                        // reported once the burst is over: of the hopper's
-                        // width and power, while it is on the air.
-                        let width = t.high_hz - t.low_hz;
+                        // reported once the burst is over, or the hopper
+                        // itself followed from two channels at once: of the
+                        // hopper's channel width and power, while it is on
+                        // the air.
+                        let width = t.channel_hz;
                         let revisit = j != i
                             && u.class == Class::Unknown
                             && u.high_hz - u.low_hz > 2.0 * u.channel_hz
@@ -600,6 +622,7 @@ impl Tracker {
             changed: false,
             held_until: 0,
             channel_hz: 0.0,
+            widths: Vec::new(),
             voted_frame: 0,
             voted: Vec::new(),
             centroid: Centroid::default(),
