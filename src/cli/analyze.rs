@@ -37,7 +37,7 @@ pub struct AnalyzeArgs {
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     if args.input.recordings.is_empty() {
-        return Err(Error::config("analyze needs at least one RECORDING"));
+        return Err(Error::missing("analyze", "at least one RECORDING"));
     }
     refuse_duplicates(&args.input.recordings)?;
     let profile = Profile::load(&args.site.profile_path())?;
@@ -158,10 +158,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     // Output failures are reported together at the end; the analysis itself ran.
     let mut failures = Vec::new();
     if total.log_failed {
-        failures.push(format!(
-            "the alert log {} could not be written; alerts were printed to the terminal only",
-            out_dir.join("alerts.jsonl").display()
-        ));
+        failures.push(Error::LogNotWritten {
+            log: out_dir.join("alerts.jsonl"),
+        });
     }
     if !args.evidence.no_evidence {
         let report = Report {
@@ -176,18 +175,22 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         };
         match write_report(&out_dir, &report) {
             Ok(path) => println!("report: {}", path.display()),
-            Err(e) => failures.push(format!("the report could not be written: {e}")),
+            Err(e) => failures.push(Error::Report {
+                source: Box::new(e),
+            }),
         }
     }
     if let Some(at) = interrupted {
-        failures.push(format!(
-            "analysis interrupted {at}: the alert log holds the alerts found up to there; the rest was not analysed"
-        ));
+        failures.push(Error::Interrupted {
+            work: "analysis".into(),
+            at,
+            consequence: "the alert log holds the alerts found up to there; the rest was not analysed".into(),
+        });
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::config(failures.join("; ")))
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        _ => Err(Error::Failures(failures)),
     }
 }
 
@@ -213,12 +216,11 @@ fn refuse_duplicates(paths: &[PathBuf]) -> Result<()> {
             continue;
         };
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-            return Err(Error::config(format!(
-                "{} and {} are the same recording ({}): give each recording once (it would be analysed twice, its alerts logged twice)",
-                first.display(),
-                path.display(),
-                key.display()
-            )));
+            return Err(Error::Duplicate {
+                first: first.to_path_buf(),
+                second: path.clone(),
+                resolved: key,
+            });
         }
         seen.push((key, path));
     }

@@ -219,9 +219,9 @@ pub fn while_opening<T>(what: &str, open: impl FnOnce() -> crate::Result<T>) -> 
     s.opening.fetch_add(1, Ordering::SeqCst);
     let _opening = Opening;
     if s.requested.load(Ordering::SeqCst) {
-        return Err(crate::Error::config(format!(
-            "stopped before opening {what}"
-        )));
+        return Err(crate::Error::StoppedOpening {
+            what: what.to_string(),
+        });
     }
     open()
 }

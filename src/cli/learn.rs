@@ -71,11 +71,12 @@ fn new_tunings(old: &Profile, sources: &[Box<dyn Source>]) -> Vec<(String, f64)>
 fn sources(args: &LearnArgs) -> Result<Vec<Box<dyn Source>>> {
     if args.live.device.is_some() {
         let rate = args.input.rate.ok_or_else(|| {
-            Error::config("learning from a device needs --rate (samples per second)")
+            Error::missing("learning from a device", "--rate (samples per second)")
         })?;
         if args.duration.is_none() {
-            return Err(Error::config(
-                "learning from a device needs --duration (e.g. 15m)",
+            return Err(Error::missing(
+                "learning from a device",
+                "--duration (e.g. 15m)",
             ));
         }
         let plan = args.live.plan(args.input.freq)?;
@@ -89,8 +90,9 @@ fn sources(args: &LearnArgs) -> Result<Vec<Box<dyn Source>>> {
         )?]);
     }
     if args.input.recordings.is_empty() {
-        return Err(Error::config(
-            "learn needs at least one RECORDING (or --device)",
+        return Err(Error::missing(
+            "learn",
+            "at least one RECORDING (or --device)",
         ));
     }
     let opts = args.input.open_options();
@@ -114,10 +116,14 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     for s in &sources {
         let info = s.info();
         if (info.sample_rate - rate).abs() > 1e-6 * rate {
-            return Err(Error::Mismatch(format!(
-                "{}: sample rate {} Hz differs from {} Hz of the first recording; one profile needs one sample rate",
-                info.name, info.sample_rate, rate
-            )));
+            return Err(Error::Mismatch {
+                subject: info.name.clone(),
+                property: "sample rate".into(),
+                found: format!("{} Hz", info.sample_rate),
+                against: format!(
+                    "the first recording's {rate} Hz (one profile needs one sample rate)"
+                ),
+            });
         }
     }
     psd.validate(rate)?;
@@ -130,26 +136,18 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     if let Some(old) = &existing {
         let added = new_tunings(old, &sources);
         if !added.is_empty() && !args.add_tuning {
-            let mhz = |f: f64| format!("{:.6} MHz", f / 1e6);
-            let theirs: Vec<String> = added
-                .iter()
-                .map(|(n, f)| format!("{n} at {}", mhz(*f)))
-                .collect();
-            let ours: Vec<String> = old.segments.iter().map(|s| mhz(s.center_hz)).collect();
-            return Err(Error::Mismatch(format!(
-                "cannot merge {} into profile {:?}, learned at {}: it would add a tuning, which makes the profile a scan plan (monitor --device retunes between its tunings). Learn it as a site of its own (--site {}-{:.0}), replace the profile (--replace), or add the tuning on purpose with --add-tuning (each tuning then gets --dwell seconds, default 1)",
-                theirs.join(", "),
-                old.site.name,
-                ours.join(", "),
-                old.site.name,
-                added[0].1 / 1e6
-            )));
+            return Err(Error::MergeTuning {
+                profile: old.site.name.clone(),
+                adding: added,
+                learned_at_hz: old.segments.iter().map(|s| s.center_hz).collect(),
+            });
         }
         if args.add_tuning && !(args.live.dwell.is_finite() && args.live.dwell > 0.0) {
-            return Err(Error::config(format!(
-                "--dwell {} must be a positive number of seconds",
-                args.live.dwell
-            )));
+            return Err(Error::setting(
+                "--dwell",
+                args.live.dwell,
+                "a positive number of seconds",
+            ));
         }
     }
     let thresholds = existing
@@ -201,19 +199,21 @@ pub fn run(args: &LearnArgs) -> Result<()> {
     // them and save it as if complete: refuse. (From a device, the stop is
     // how learning ends: --duration or Ctrl-C.)
     if args.live.device.is_none() && stop_requested() {
-        return Err(Error::config(format!(
-            "learning interrupted after {} frames: the profile {} was not written (run learn again, or use --duration to learn from part of a recording)",
-            learner.frames(),
-            path.display()
-        )));
+        return Err(Error::Interrupted {
+            work: "learning".into(),
+            at: format!("after {} frames", learner.frames()),
+            consequence: format!(
+                "the profile {} was not written (run learn again, or use --duration to learn from part of a recording)",
+                path.display()
+            ),
+        });
     }
     if learner.frames() == 0 {
-        return Err(Error::config(format!(
-            "{}: no complete spectrum frame: expected at least one integration time ({} s, {} samples) of samples",
-            names.join(", "),
-            psd.integration_s,
-            (psd.integration_s * rate).ceil()
-        )));
+        return Err(Error::TooShort {
+            sources: names,
+            integration_s: psd.integration_s,
+            sample_rate: rate,
+        });
     }
     let site = Site {
         name: args.site.site.clone(),

@@ -45,13 +45,17 @@ impl DeviceArgs {
             self.tune.clone()
         };
         if freqs.is_empty() {
-            return Err(Error::config("a live device needs a centre frequency: --freq F, or --tune F1,F2,… for a scan plan"));
+            return Err(Error::missing(
+                "a live device",
+                "a centre frequency: --freq F, or --tune F1,F2,… for a scan plan",
+            ));
         }
         if freqs.len() > 1 && !(self.dwell.is_finite() && self.dwell > 0.0) {
-            return Err(Error::config(format!(
-                "--dwell {} must be a positive number of seconds",
-                self.dwell
-            )));
+            return Err(Error::setting(
+                "--dwell",
+                self.dwell,
+                "a positive number of seconds",
+            ));
         }
         let dwell = if freqs.len() > 1 { self.dwell } else { 0.0 };
         Ok(freqs.into_iter().map(|f| (f, dwell)).collect())
@@ -108,7 +112,7 @@ pub fn open_device(
     _sample_rate: f64,
     _plan: &[(f64, f64)],
 ) -> Result<Box<dyn Source>> {
-    Err(Error::config(
-        "--device needs rfsentry built with SoapySDR support: cargo build --release --features soapy (after apt-get install libsoapysdr-dev)",
-    ))
+    Err(Error::NoSoapy {
+        needed_by: "--device".into(),
+    })
 }

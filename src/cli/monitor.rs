@@ -48,12 +48,15 @@ pub struct MonitorArgs {
     pub key: KeyArgs,
 }
 
-pub fn run(args: &MonitorArgs) -> Result<()> {
+pub fn run(args: &MonitorArgs) -> Result<(), super::CliError> {
     if !args.live.tune.is_empty() || args.live.dwell != 1.0 {
         // They used to be accepted and silently ignored.
-        return Err(Error::config(
+        return Err(Error::setting(
+            "--tune/--dwell",
+            "",
             "monitor takes its tunings and dwell times from the profile's [[segments]] (what learn --tune/--dwell made); --tune and --dwell are for learn",
-        ));
+        )
+        .into());
     }
     let profile = Profile::load(&args.site.profile_path())?;
     let key = args.key.load(Some((&profile, &args.site.profile_path())))?;
@@ -75,10 +78,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
             [s.center_hz - half, s.center_hz + half]
         })
         .collect();
-    let publisher = args
-        .fleet
-        .start(&profile.site.name, &out_dir, coverage)
-        .map_err(|e| Error::config(e.to_string()))?;
+    let publisher = args.fleet.start(&profile.site.name, &out_dir, coverage)?;
     let health = publisher.as_ref().map(|p| p.health());
     let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
         (Some(_), []) => {
@@ -99,14 +99,17 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
             Box::new(FileSource::new(reader).realtime(!args.fast))
         }
         (Some(_), _) => {
-            return Err(Error::config(
-                "monitor takes either --device or one RECORDING, not both",
-            ))
+            return Err(Error::Conflict {
+                command: "monitor".into(),
+                first: "--device".into(),
+                second: "one RECORDING".into(),
+            }
+            .into())
         }
         (None, _) => {
-            return Err(Error::config(
-                "monitor needs --device ARGS or one RECORDING to replay",
-            ))
+            return Err(
+                Error::missing("monitor", "--device ARGS or one RECORDING to replay").into(),
+            )
         }
     };
     if let Some(d) = args.duration {
@@ -121,8 +124,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     let (tap, tap_end) = crate::watch::tap();
     let run_info = rfsentry_console::RunInfo::new(&profile, &info, &out_dir);
     let console =
-        rfsentry_console::Console::start(&args.operator.options(), run_info, &profile, tap_end)
-            .map_err(|e| Error::config(e.to_string()))?;
+        rfsentry_console::Console::start(&args.operator.options(), run_info, &profile, tap_end)?;
     let config = WatchConfig {
         out_dir: out_dir.clone(),
         id_prefix,
@@ -207,10 +209,10 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     if summary.log_failed {
         // Monitoring went on and every alert reached the terminal, but the
         // record on disk is incomplete: say so, and exit non-zero.
-        return Err(Error::config(format!(
-            "the alert log {} could not be written (see the error above); alerts were printed to the terminal only",
-            out_dir.join("alerts.jsonl").display()
-        )));
+        return Err(Error::LogNotWritten {
+            log: out_dir.join("alerts.jsonl"),
+        }
+        .into());
     }
     Ok(())
 }

@@ -117,8 +117,9 @@ impl Publisher {
                     .expect("a current-thread runtime starts");
                 rt.block_on(run(config, spool, s, h))
             })
-            .map_err(|e| {
-                crate::error::FleetError::config(format!("cannot start the publisher thread: {e}"))
+            .map_err(|source| crate::error::FleetError::Start {
+                what: "the publisher thread",
+                source,
             })?;
         Ok(Publisher {
             stop,
