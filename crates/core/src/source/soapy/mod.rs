@@ -317,7 +317,7 @@ mod tests {
             validate(c, rate, plan).unwrap_err().to_string()
         };
         assert!(err(&c, 0.0, &one).contains("sample rate"));
-        assert!(err(&c, 1e6, &[]).contains("no tunings"));
+        assert!(err(&c, 1e6, &[]).contains("a scan plan needs at least one tuning"));
         let scan = [Tuning::fixed(100e6), Tuning::fixed(200e6)];
         assert!(err(&c, 1e6, &scan).contains("dwell_s"));
         let bad = DeviceConfig {
