@@ -374,13 +374,6 @@ impl KeyArgs {
         &self,
         profile: Option<(&crate::profile::Profile, &std::path::Path)>,
     ) -> crate::Result<Option<Arc<crate::custody::SensorKey>>> {
-        let path = self
-            .key
-            .clone()
-            .or_else(|| profile.and_then(|(p, path)| p.custody_key(path)));
-        match path {
-            Some(path) => Ok(Some(Arc::new(crate::custody::SensorKey::load(&path)?))),
-            None => Ok(None),
-        }
+        crate::run::sensor_key(self.key.as_deref(), profile)
     }
 }

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod common;
 pub mod devices;
+pub mod host;
 pub mod hub;
 pub mod keygen;
 pub mod learn;
