@@ -5,8 +5,7 @@ mod cli;
 // The library modules the command line calls, bound at the crate root so the
 // `cli` files name them as `crate::iq::…`, `crate::watch::…`.
 use rfsentry::{
-    alert, custody, dsp, iq, layout, pipeline, profile, run, score, source, synth, watch, Error,
-    Result,
+    alert, custody, dsp, iq, layout, profile, run, score, source, synth, watch, Error, Result,
 };
 
 fn main() {

@@ -1,5 +1,7 @@
 //! The commands' runs, assembled from the layers below: [`learn`] a site's
-//! profile from recordings or a device, and [`analyze`] recordings against it.
+//! profile from recordings or a device, [`analyze`] recordings against it,
+//! and the pieces of a [`monitor`] run that are the core's (its scan plan,
+//! its alert numbering, its watch configuration).
 //!
 //! A run takes plain option structs and a [`Host`]: what the program around
 //! it provides — stop requests (Ctrl-C, SIGTERM, `--duration`), progress
@@ -10,6 +12,7 @@
 
 pub mod analyze;
 pub mod learn;
+pub mod monitor;
 
 use crate::custody::SensorKey;
 use crate::iq::{IqReader, OpenOptions};
