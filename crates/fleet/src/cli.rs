@@ -86,7 +86,7 @@ impl PublishArgs {
                 || b.mqtt_credentials.is_some()
             {
                 return Err(FleetError::Missing {
-                    by: "the --mqtt-* settings".into(),
+                    by: "each --mqtt-* setting".into(),
                     what: "--publish URL".into(),
                 });
             }
