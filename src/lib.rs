@@ -19,6 +19,6 @@
 
 pub use rfsentry_core::{
     alert, atomic_file, config_keys, custody, detect, dsp, error, evidence, iq, layout, pipeline,
-    profile, source, watch, Error, Result, VERSION,
+    profile, run, source, watch, Error, Result, VERSION,
 };
 pub use rfsentry_lab::{score, synth};

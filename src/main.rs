@@ -5,8 +5,7 @@ mod cli;
 // The library modules the command line calls, bound at the crate root so the
 // `cli` files name them as `crate::iq::…`, `crate::watch::…`.
 use rfsentry::{
-    alert, custody, dsp, evidence, iq, layout, pipeline, profile, score, source, synth, watch,
-    Error, Result, VERSION,
+    alert, custody, dsp, iq, layout, profile, run, score, source, synth, watch, Error, Result,
 };
 
 fn main() {

@@ -41,6 +41,8 @@ const CORE_LAYERS: &[&[&str]] = &[
     &["detect", "evidence", "pipeline"],
     // The assembled monitor: detect stage, sink, summary.
     &["watch"],
+    // The commands' runs: learn, analyze, the core's part of monitor.
+    &["run"],
 ];
 
 /// The lab's top-level modules; they may use any core module.

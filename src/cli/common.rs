@@ -219,9 +219,9 @@ pub fn while_opening<T>(what: &str, open: impl FnOnce() -> crate::Result<T>) -> 
     s.opening.fetch_add(1, Ordering::SeqCst);
     let _opening = Opening;
     if s.requested.load(Ordering::SeqCst) {
-        return Err(crate::Error::config(format!(
-            "stopped before opening {what}"
-        )));
+        return Err(crate::Error::StoppedOpening {
+            what: what.to_string(),
+        });
     }
     open()
 }
@@ -374,13 +374,6 @@ impl KeyArgs {
         &self,
         profile: Option<(&crate::profile::Profile, &std::path::Path)>,
     ) -> crate::Result<Option<Arc<crate::custody::SensorKey>>> {
-        let path = self
-            .key
-            .clone()
-            .or_else(|| profile.and_then(|(p, path)| p.custody_key(path)));
-        match path {
-            Some(path) => Ok(Some(Arc::new(crate::custody::SensorKey::load(&path)?))),
-            None => Ok(None),
-        }
+        crate::run::sensor_key(self.key.as_deref(), profile)
     }
 }

@@ -1,10 +1,11 @@
 //! Live receivers for `learn --device` and `monitor --device`: the device
 //! flags, merged over the site profile's `[device]` table, and the scan plan
-//! (one tuning, or several with dwell times). Without the `soapy` feature
+//! (one tuning, or several with dwell times; `rfsentry_core::run::learn::scan_plan`
+//! makes it from `--tune`/`--freq`/`--dwell`). Without the `soapy` feature
 //! these flags give a clear error.
 
 use crate::source::Source;
-use crate::{Error, Result};
+use crate::Result;
 use clap::Args;
 
 /// Flags that choose and set up a SoapySDR receiver.
@@ -34,28 +35,6 @@ pub struct DeviceArgs {
     /// Seconds to dwell on each tuning of a scan plan.
     #[arg(long, default_value_t = 1.0)]
     pub dwell: f64,
-}
-
-impl DeviceArgs {
-    /// The scan plan from `--tune` (or the single `freq`), with `--dwell`.
-    pub fn plan(&self, freq: Option<f64>) -> Result<Vec<(f64, f64)>> {
-        let freqs: Vec<f64> = if self.tune.is_empty() {
-            freq.into_iter().collect()
-        } else {
-            self.tune.clone()
-        };
-        if freqs.is_empty() {
-            return Err(Error::config("a live device needs a centre frequency: --freq F, or --tune F1,F2,… for a scan plan"));
-        }
-        if freqs.len() > 1 && !(self.dwell.is_finite() && self.dwell > 0.0) {
-            return Err(Error::config(format!(
-                "--dwell {} must be a positive number of seconds",
-                self.dwell
-            )));
-        }
-        let dwell = if freqs.len() > 1 { self.dwell } else { 0.0 };
-        Ok(freqs.into_iter().map(|f| (f, dwell)).collect())
-    }
 }
 
 /// Open the receiver: `site_device` is the profile's `[device]` table (if
@@ -108,7 +87,7 @@ pub fn open_device(
     _sample_rate: f64,
     _plan: &[(f64, f64)],
 ) -> Result<Box<dyn Source>> {
-    Err(Error::config(
-        "--device needs rfsentry built with SoapySDR support: cargo build --release --features soapy (after apt-get install libsoapysdr-dev)",
-    ))
+    Err(crate::Error::NoSoapy {
+        needed_by: "--device".into(),
+    })
 }

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod common;
 pub mod devices;
+pub mod host;
 pub mod hub;
 pub mod keygen;
 pub mod learn;
@@ -49,6 +50,19 @@ pub enum Command {
     Verify(verify::VerifyArgs),
 }
 
+/// What a command can fail with: the core's errors, and those of the
+/// console and the fleet (which `monitor` and `hub` start). Each is printed
+/// as it says itself.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Core(#[from] crate::Error),
+    #[error(transparent)]
+    Console(#[from] rfsentry_console::ConsoleError),
+    #[error(transparent)]
+    Fleet(#[from] rfsentry_fleet::FleetError),
+}
+
 /// Parse the arguments, run the command, print any error; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -57,14 +71,14 @@ pub fn main() -> i32 {
     };
     init_tracing(cli.verbose);
     let result = match &cli.command {
-        Command::Synth(a) => synth::run(a),
-        Command::Learn(a) => learn::run(a),
-        Command::Analyze(a) => analyze::run(a),
+        Command::Synth(a) => synth::run(a).map_err(CliError::from),
+        Command::Learn(a) => learn::run(a).map_err(CliError::from),
+        Command::Analyze(a) => analyze::run(a).map_err(CliError::from),
         Command::Monitor(a) => monitor::run(a),
-        Command::Score(a) => score::run(a),
-        Command::Devices(a) => devices::run(a),
+        Command::Score(a) => score::run(a).map_err(CliError::from),
+        Command::Devices(a) => devices::run(a).map_err(CliError::from),
         Command::Hub(a) => hub::run(a),
-        Command::Keygen(a) => keygen::run(a),
+        Command::Keygen(a) => keygen::run(a).map_err(CliError::from),
         Command::Verify(a) => return verify::run(a),
     };
     match result {

@@ -3,18 +3,20 @@
 //! a field user sees; writes alerts and evidence as they happen, and ends
 //! cleanly on `--duration`, Ctrl-C or SIGTERM. What the operator sees — the
 //! terminal screen, the web console, notifications — is the console crate's,
-//! fed by the run's tap.
+//! fed by the run's tap. The core's part of the run (its source, alert
+//! numbering and watch configuration) is `rfsentry_core::run::monitor`;
+//! this puts it together with the console and the fleet's publisher.
 
 use super::common::{
     parse_duration, run_stop_flag, stop_reason_for_log, EvidenceArgs, KeyArgs, RecordingArgs,
     SiteArgs,
 };
-use crate::pipeline::PipelineSettings;
+use super::host::CliHost;
 use crate::profile::Profile;
-use crate::source::file::FileSource;
-use crate::source::Source;
-use crate::watch::{watch, SinkOptions, WatchConfig};
-use crate::{Error, Result};
+use crate::run::default_out_dir;
+use crate::run::monitor::{check_log, coverage, watch_config, MonitorInput, MonitorOptions};
+use crate::watch::watch;
+use crate::Error;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,101 +50,56 @@ pub struct MonitorArgs {
     pub key: KeyArgs,
 }
 
-pub fn run(args: &MonitorArgs) -> Result<()> {
+pub fn run(args: &MonitorArgs) -> Result<(), super::CliError> {
     if !args.live.tune.is_empty() || args.live.dwell != 1.0 {
         // They used to be accepted and silently ignored.
-        return Err(Error::config(
+        return Err(Error::setting(
+            "--tune/--dwell",
+            "",
             "monitor takes its tunings and dwell times from the profile's [[segments]] (what learn --tune/--dwell made); --tune and --dwell are for learn",
-        ));
+        )
+        .into());
     }
-    let profile = Profile::load(&args.site.profile_path())?;
-    let key = args.key.load(Some((&profile, &args.site.profile_path())))?;
+    let profile_path = args.site.profile_path();
+    let profile = Profile::load(&profile_path)?;
+    let key = args.key.load(Some((&profile, &profile_path)))?;
     let out_dir = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("alerts").join(&args.site.site));
+        .unwrap_or_else(|| default_out_dir(&args.site.site));
     // One writer per output directory (taken before the device is opened):
     // a second monitor would clear this one's live alerts as left open and
     // race it on evidence files.
     let _lock = crate::alert::out_dir::OutputLock::acquire(&out_dir)?;
     let stop = run_stop_flag();
     // The publisher tails the log on its own thread; the pipeline never waits for it.
-    let coverage = profile
-        .segments
-        .iter()
-        .map(|s| {
-            let half = profile.capture.sample_rate / 2.0;
-            [s.center_hz - half, s.center_hz + half]
-        })
-        .collect();
     let publisher = args
         .fleet
-        .start(&profile.site.name, &out_dir, coverage)
-        .map_err(|e| Error::config(e.to_string()))?;
+        .start(&profile.site.name, &out_dir, coverage(&profile))?;
     let health = publisher.as_ref().map(|p| p.health());
-    let source: Box<dyn Source> = match (&args.live.device, args.input.recordings.as_slice()) {
-        (Some(_), []) => {
-            let plan: Vec<(f64, f64)> = profile
-                .segments
-                .iter()
-                .map(|s| (s.center_hz, s.dwell_s))
-                .collect();
-            super::live::open_device(
-                &args.live,
-                profile.device.as_ref(),
-                profile.capture.sample_rate,
-                &plan,
-            )?
-        }
-        (None, [path]) => {
-            let reader = super::common::open_recording(path, &args.input.open_options())?;
-            Box::new(FileSource::new(reader).realtime(!args.fast))
-        }
-        (Some(_), _) => {
-            return Err(Error::config(
-                "monitor takes either --device or one RECORDING, not both",
-            ))
-        }
-        (None, _) => {
-            return Err(Error::config(
-                "monitor needs --device ARGS or one RECORDING to replay",
-            ))
-        }
-    };
+    let input = MonitorInput::choose(
+        args.live.device.is_some(),
+        &args.input.recordings,
+        &args.input.open_options(),
+        !args.fast,
+    )?;
+    let source = input.open(&profile, &CliHost::with_device(&args.live))?;
     if let Some(d) = args.duration {
         super::common::stop_after(d);
     }
     let info = source.info();
     let now = chrono::Utc::now();
-    let id_prefix = format!("{}-{}-", profile.site.name, now.format("%Y%m%dT%H%M%SZ"));
-    // A run restarted within the same second appends to the same log: go on
-    // numbering after it rather than reuse its ids.
-    let first_id = crate::alert::log::next_free_number(&out_dir.join("alerts.jsonl"), &id_prefix);
     let (tap, tap_end) = crate::watch::tap();
     let run_info = rfsentry_console::RunInfo::new(&profile, &info, &out_dir);
     let console =
-        rfsentry_console::Console::start(&args.operator.options(), run_info, &profile, tap_end)
-            .map_err(|e| Error::config(e.to_string()))?;
-    let config = WatchConfig {
+        rfsentry_console::Console::start(&args.operator.options(), run_info, &profile, tap_end)?;
+    let opts = MonitorOptions {
         out_dir: out_dir.clone(),
-        id_prefix,
-        first_id,
-        fallback_start: now,
-        sink: SinkOptions {
-            truncate_log: false,
-            // The console's terminal screen shows them.
-            echo_alerts: false,
-            evidence: !args.evidence.no_evidence,
-            tap: Some(tap),
-            key,
-            command: "monitor".into(),
-            profile_path: Some(args.site.profile_path()),
-            stop_reason: Some(stop_reason_for_log()),
-            ..Default::default()
-        },
-        pipeline: PipelineSettings::new(profile.capture.psd),
-        profile,
+        evidence: !args.evidence.no_evidence,
+        key,
+        profile_path,
     };
+    let config = watch_config(profile, &opts, Some(tap), stop_reason_for_log(), now);
     eprintln!(
         "monitoring {} at {:.4} MHz, {} S/s; alerts → {}; Ctrl-C to stop",
         info.name,
@@ -162,24 +119,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
     }
     // The console shows the status on the screen; the fleet's heartbeat
     // carries it to the command centre.
-    let summary = watch(
-        source,
-        config,
-        stop,
-        health.map(|h| -> crate::watch::StatusFn {
-            Box::new(move |s: &crate::watch::Status| {
-                h.set(rfsentry_fleet::topics::Health {
-                    seconds: s.seconds,
-                    rate_sps: s.rate_sps,
-                    noise_floor_dbfs: f64::from(s.noise_floor_dbfs),
-                    gaps: s.gaps,
-                    lost_samples: s.lost_samples,
-                    active_alerts: s.active_alerts as u64,
-                    total_alerts: s.total_alerts,
-                })
-            })
-        }),
-    );
+    let summary = watch(source, config, stop, health.map(|h| h.status_fn()));
     // The last events reach the screen and the notifiers before the summary.
     let mut console = console;
     console.end_of_run(Duration::from_secs(10));
@@ -204,13 +144,8 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         }
     }
     console.stop();
-    if summary.log_failed {
-        // Monitoring went on and every alert reached the terminal, but the
-        // record on disk is incomplete: say so, and exit non-zero.
-        return Err(Error::config(format!(
-            "the alert log {} could not be written (see the error above); alerts were printed to the terminal only",
-            out_dir.join("alerts.jsonl").display()
-        )));
-    }
+    // Monitoring went on and every alert reached the terminal, but a log
+    // that could not be written is an incomplete record: exit non-zero.
+    check_log(&summary, &opts)?;
     Ok(())
 }

@@ -117,8 +117,9 @@ fn check_recordings(
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     if args.input.recordings.is_empty() {
-        return Err(Error::config(
-            "score needs the annotated RECORDING(s) the alerts came from",
+        return Err(Error::missing(
+            "score",
+            "the annotated RECORDING(s) the alerts came from",
         ));
     }
     let events = read_alert_log(&args.alerts)?;
@@ -152,10 +153,9 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     if short.is_empty() {
         Ok(())
     } else {
-        Err(Error::config(format!(
-            "{}: below the bar: {}",
-            args.alerts.display(),
-            short.join("; ")
-        )))
+        Err(Error::BelowBar {
+            log: args.alerts.clone(),
+            short,
+        })
     }
 }

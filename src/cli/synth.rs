@@ -31,7 +31,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let datatype = match &args.datatype {
         Some(name) => name
             .parse::<Datatype>()
-            .map_err(|message| Error::config(format!("--datatype: {message}")))?,
+            .map_err(|message| Error::setting("--datatype", "", message))?,
         None => scenario.datatype,
     };
     let meta = generate(&scenario, &args.output, datatype)?;

@@ -10,8 +10,10 @@
 //! It depends on nothing above it: the lab (`rfsentry-lab`: synth, score)
 //! and the binary's command line build on it. Its top-level modules are
 //! layered (error, atomic_file, config_keys, layout, units < iq < dsp < custody <
-//! alert < source < profile < detect, evidence, pipeline < watch; `tests/layers.rs` at the
-//! repository root checks it).
+//! alert < source < profile < detect, evidence, pipeline < watch < run;
+//! `tests/layers.rs` at the repository root checks it). [`run`] holds the
+//! commands' runs (learn, analyze, the core's part of monitor), so the
+//! command line only parses, calls and prints.
 //!
 //! # Glossary
 //!
@@ -68,6 +70,7 @@ pub mod iq;
 pub mod layout;
 pub mod pipeline;
 pub mod profile;
+pub mod run;
 pub mod source;
 pub mod units;
 pub mod watch;

@@ -48,15 +48,17 @@ impl AccessRule {
             if t.chars().count() < MIN_TOKEN_CHARS
                 || t.chars().any(|c| c.is_whitespace() || c.is_control())
             {
-                return Err(FleetError::config(format!(
-                    "the access token must be at least {MIN_TOKEN_CHARS} characters, without spaces"
-                )));
+                return Err(FleetError::setting(
+                    "the access token",
+                    None,
+                    format!("expected at least {MIN_TOKEN_CHARS} characters, without spaces"),
+                ));
             }
         }
         if !addr.ip().is_loopback() && token.is_none() {
-            return Err(FleetError::config(format!(
-                "refusing to listen on {addr}, which is not a loopback address, without an access token: give --token-file FILE (or RFSENTRY_HUB_TOKEN), or listen on 127.0.0.1"
-            )));
+            return Err(FleetError::Unprotected {
+                addr: addr.to_string(),
+            });
         }
         Ok(AccessRule { token })
     }
@@ -65,9 +67,7 @@ impl AccessRule {
     /// private file, one word) or else the environment variable `env`.
     pub fn token_from(file: Option<&Path>, env: &str) -> Result<Option<String>> {
         if let Some(path) = file {
-            return read_token_file(path)
-                .map(Some)
-                .map_err(|e| FleetError::config(e.to_string()));
+            return read_token_file(path).map(Some).map_err(FleetError::from);
         }
         Ok(std::env::var(env).ok().filter(|t| !t.is_empty()))
     }

@@ -24,9 +24,11 @@ impl BrokerUrl {
     /// (8883); an IPv6 host is written in brackets.
     pub fn parse(text: &str) -> Result<Self> {
         let bad = |why: &str| {
-            FleetError::config(format!(
-                "broker address {text:?}: {why}; expected mqtt://HOST:PORT or mqtts://HOST:PORT"
-            ))
+            FleetError::setting(
+                "broker address",
+                Some(format!("{text:?}")),
+                format!("{why}; expected mqtt://HOST:PORT or mqtts://HOST:PORT"),
+            )
         };
         let (tls, rest) = if let Some(r) = text.strip_prefix("mqtt://") {
             (false, r)
@@ -120,16 +122,13 @@ impl Credentials {
         }
         let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
         let (user, password) = line.split_once(':').ok_or_else(|| {
-            FleetError::config(format!(
-                "{}: expected one line USER:PASSWORD (no `:` found)",
-                path.display()
-            ))
+            FleetError::format(path, "expected one line USER:PASSWORD (no `:` found)")
         })?;
         if user.is_empty() {
-            return Err(FleetError::config(format!(
-                "{}: the user name before `:` is empty",
-                path.display()
-            )));
+            return Err(FleetError::format(
+                path,
+                "the user name before `:` is empty",
+            ));
         }
         Ok(Credentials {
             user: user.to_string(),
@@ -161,23 +160,29 @@ impl BrokerSettings {
     ) -> Result<Self> {
         let url = BrokerUrl::parse(url)?;
         if !url.tls && (ca.is_some() || cert.is_some() || key.is_some()) {
-            return Err(FleetError::config(format!(
-                "--mqtt-ca/--mqtt-cert/--mqtt-key are for TLS: write the broker as mqtts://{}:{}",
-                url.host, url.port
-            )));
+            return Err(FleetError::setting(
+                "--mqtt-ca/--mqtt-cert/--mqtt-key",
+                None,
+                format!(
+                    "these are for TLS: write the broker as mqtts://{}:{}",
+                    url.host, url.port
+                ),
+            ));
         }
         if url.tls && ca.is_none() {
-            return Err(FleetError::config(format!(
-                "{url} needs --mqtt-ca FILE: the PEM certificate of the CA that signed the broker's certificate"
-            )));
+            return Err(FleetError::Missing {
+                by: url.to_string(),
+                what: "--mqtt-ca FILE: the PEM certificate of the CA that signed the broker's certificate".into(),
+            });
         }
         let client_cert = match (cert, key) {
             (Some(c), Some(k)) => Some((c, k)),
             (None, None) => None,
             _ => {
-                return Err(FleetError::config(
-                    "a client certificate needs both --mqtt-cert FILE and --mqtt-key FILE",
-                ))
+                return Err(FleetError::Missing {
+                    by: "a client certificate".into(),
+                    what: "both --mqtt-cert FILE and --mqtt-key FILE".into(),
+                })
             }
         };
         let credentials = credentials.map(Credentials::load).transpose()?;
@@ -212,34 +217,30 @@ impl BrokerSettings {
         let mut roots = rustls::RootCertStore::empty();
         for cert in read_certs(ca_path)? {
             roots.add(cert).map_err(|e| {
-                FleetError::config(format!(
-                    "{}: not a usable CA certificate: {e}",
-                    ca_path.display()
-                ))
+                FleetError::format(ca_path, format!("not a usable CA certificate: {e}"))
             })?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| FleetError::config(format!("TLS: {e}")))?
+            .map_err(|e| FleetError::Tls {
+                context: "TLS".into(),
+                message: e.to_string(),
+            })?
             .with_root_certificates(roots);
         let config = match &self.client_cert {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {
                 let chain = read_certs(cert)?;
                 let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-                    FleetError::config(format!(
-                        "{}: expected a PEM private key: {e}",
-                        key.display()
-                    ))
+                    FleetError::format(key, format!("expected a PEM private key: {e}"))
                 })?;
-                builder.with_client_auth_cert(chain, key_der).map_err(|e| {
-                    FleetError::config(format!(
-                        "{} / {}: cannot use this client certificate and key: {e}",
-                        cert.display(),
-                        key.display()
-                    ))
-                })?
+                builder
+                    .with_client_auth_cert(chain, key_der)
+                    .map_err(|e| FleetError::Tls {
+                        context: format!("{} / {}", cert.display(), key.display()),
+                        message: format!("cannot use this client certificate and key: {e}"),
+                    })?
             }
         };
         Ok(Transport::Tls(TlsConfiguration::Rustls(Arc::new(config))))
@@ -250,17 +251,12 @@ impl BrokerSettings {
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|e| {
-            FleetError::config(format!(
-                "{}: expected PEM certificates: {e}",
-                path.display()
-            ))
-        })?;
+        .map_err(|e| FleetError::format(path, format!("expected PEM certificates: {e}")))?;
     if certs.is_empty() {
-        return Err(FleetError::config(format!(
-            "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
-            path.display()
-        )));
+        return Err(FleetError::format(
+            path,
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
+        ));
     }
     Ok(certs)
 }

@@ -85,13 +85,20 @@ impl PublishArgs {
                 || b.mqtt_key.is_some()
                 || b.mqtt_credentials.is_some()
             {
-                return Err(FleetError::config("--mqtt-* settings need --publish URL"));
+                return Err(FleetError::Missing {
+                    by: "each --mqtt-* setting".into(),
+                    what: "--publish URL".into(),
+                });
             }
             return Ok(None);
         };
         if self.heartbeat < Duration::from_millis(100) || self.heartbeat > Duration::from_secs(3600)
         {
-            return Err(FleetError::config("--heartbeat must be from 100ms to 1h"));
+            return Err(FleetError::setting(
+                "--heartbeat",
+                Some(humantime::format_duration(self.heartbeat).to_string()),
+                "expected 100ms to 1h",
+            ));
         }
         let broker = self.broker.settings(url)?;
         if let Some(c) = &broker.credentials {
@@ -173,9 +180,11 @@ pub fn run_hub(args: &HubArgs, stop: Arc<AtomicBool>) -> Result<()> {
         for (name, t) in [("--since", &args.since), ("--until", &args.until)] {
             if let Some(t) = t {
                 chrono::DateTime::parse_from_rfc3339(t).map_err(|e| {
-                    FleetError::config(format!(
-                        "{name} {t:?}: not an RFC 3339 time ({e}); e.g. 2026-05-01T08:00:00Z"
-                    ))
+                    FleetError::setting(
+                        name,
+                        Some(format!("{t:?}")),
+                        format!("not an RFC 3339 time ({e}); e.g. 2026-05-01T08:00:00Z"),
+                    )
                 })?;
             }
         }
@@ -229,8 +238,10 @@ pub fn run_hub(args: &HubArgs, stop: Arc<AtomicBool>) -> Result<()> {
         },
     };
     if !(config.flood.rate > 0.0 && config.flood.burst >= 1.0) {
-        return Err(FleetError::config(
-            "--flood-rate must be above 0 and --flood-burst at least 1",
+        return Err(FleetError::setting(
+            "--flood-rate/--flood-burst",
+            Some(format!("{}/{}", config.flood.rate, config.flood.burst)),
+            "expected a rate above 0 and a burst of at least 1",
         ));
     }
     crate::hub::run(config, stop)

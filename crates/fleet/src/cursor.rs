@@ -62,25 +62,30 @@ impl Cursor {
             Err(e) => return Err(FleetError::io(path, e)),
         };
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|e| {
-            FleetError::config(format!(
-                "{}: not a publish cursor ({e}); remove it to publish the whole alert log again",
-                path.display()
-            ))
+            FleetError::format(
+                path,
+                format!(
+                    "not a publish cursor ({e}); remove it to publish the whole alert log again"
+                ),
+            )
         })?;
         if cursor.format != FORMAT {
-            return Err(FleetError::config(format!(
-                "{}: cursor format {} (this rfsentry reads format {FORMAT})",
-                path.display(),
-                cursor.format
-            )));
+            return Err(FleetError::format(
+                path,
+                format!(
+                    "cursor format {} (this rfsentry reads format {FORMAT})",
+                    cursor.format
+                ),
+            ));
         }
         if cursor.acked_seq < cursor.base_seq {
-            return Err(FleetError::config(format!(
-                "{}: acked_seq {} is below base_seq {}",
-                path.display(),
-                cursor.acked_seq,
-                cursor.base_seq
-            )));
+            return Err(FleetError::format(
+                path,
+                format!(
+                    "acked_seq {} is below base_seq {}",
+                    cursor.acked_seq, cursor.base_seq
+                ),
+            ));
         }
         Ok(Some(cursor))
     }
@@ -88,8 +93,7 @@ impl Cursor {
     /// Save atomically (a synced temporary file renamed into place).
     pub fn save(&self, path: &Path) -> Result<()> {
         let bytes = serde_json::to_vec(self).expect("a cursor serialises");
-        rfsentry_core::atomic_file::write_atomic(path, &bytes)
-            .map_err(|e| FleetError::config(e.to_string()))
+        rfsentry_core::atomic_file::write_atomic(path, &bytes).map_err(FleetError::from)
     }
 
     /// Check the cursor against the log at `log`: when the log no longer

@@ -68,6 +68,22 @@ impl HealthHandle {
     fn get(&self) -> Option<Health> {
         self.0.lock().ok().and_then(|g| g.clone())
     }
+
+    /// A watch run's status callback that keeps this handle's numbers
+    /// current (the heartbeat carries them to the command centre).
+    pub fn status_fn(self) -> rfsentry_core::watch::StatusFn {
+        Box::new(move |s: &rfsentry_core::watch::Status| {
+            self.set(Health {
+                seconds: s.seconds,
+                rate_sps: s.rate_sps,
+                noise_floor_dbfs: f64::from(s.noise_floor_dbfs),
+                gaps: s.gaps,
+                lost_samples: s.lost_samples,
+                active_alerts: s.active_alerts as u64,
+                total_alerts: s.total_alerts,
+            })
+        })
+    }
 }
 
 /// How a publisher's run went.
@@ -117,8 +133,9 @@ impl Publisher {
                     .expect("a current-thread runtime starts");
                 rt.block_on(run(config, spool, s, h))
             })
-            .map_err(|e| {
-                crate::error::FleetError::config(format!("cannot start the publisher thread: {e}"))
+            .map_err(|source| crate::error::FleetError::Start {
+                what: "the publisher thread",
+                source,
             })?;
         Ok(Publisher {
             stop,

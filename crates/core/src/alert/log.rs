@@ -46,20 +46,24 @@ impl LogEntry {
     pub fn other(value: impl serde::Serialize) -> Result<LogEntry> {
         let map = match serde_json::to_value(value) {
             Ok(serde_json::Value::Object(map)) => map,
-            _ => return Err(Error::config("an alert-log line must be a JSON object")),
+            _ => {
+                return Err(Error::LogLine {
+                    problem: "must be a JSON object".into(),
+                })
+            }
         };
         if !map.get("event").is_some_and(|e| e.is_string()) {
-            return Err(Error::config(
-                "an alert-log line needs a string \"event\" field",
-            ));
+            return Err(Error::LogLine {
+                problem: "needs a string \"event\" field".into(),
+            });
         }
         if let Some(f) = crate::custody::chain::RESERVED_FIELDS
             .iter()
             .find(|f| map.contains_key(**f))
         {
-            return Err(Error::config(format!(
-                "an alert-log line may not have a field named {f:?}: the chain of custody uses it"
-            )));
+            return Err(Error::LogLine {
+                problem: format!("may not have a field named {f:?}: the chain of custody uses it"),
+            });
         }
         Ok(LogEntry::Other(map))
     }

@@ -73,11 +73,10 @@ impl OutputLock {
                 }
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                return Err(Error::config(format!(
-                    "{} is in use by another rfsentry run ({}); two runs on one output directory would corrupt each other's alert log and evidence: wait for it to end, stop it, or pass another --out",
-                    dir.display(),
-                    describe_holder(&holder)
-                )));
+                return Err(Error::Busy {
+                    dir: dir.to_path_buf(),
+                    holder: describe_holder(&holder),
+                });
             }
             let same = match (file.metadata(), std::fs::metadata(&path)) {
                 (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
@@ -93,10 +92,9 @@ impl OutputLock {
                 .and_then(|()| file.write_all(me.as_bytes()));
             return Ok(Some(OutputLock { path, _file: file }));
         }
-        Err(Error::config(format!(
-            "{}: cannot lock the output directory: its lock file keeps being replaced",
-            dir.display()
-        )))
+        Err(Error::LockReplaced {
+            dir: dir.to_path_buf(),
+        })
     }
 }
 
@@ -165,12 +163,10 @@ pub fn archive_earlier_run(dir: &Path) -> Result<Option<PathBuf>> {
         let name = entry.file_name();
         if is_run_output(&name.to_string_lossy()) {
             let to = target.join(&name);
-            std::fs::rename(entry.path(), &to).map_err(|e| {
-                Error::config(format!(
-                    "cannot move the earlier run's {} to {} (this run would otherwise overwrite it): {e}",
-                    entry.path().display(),
-                    to.display()
-                ))
+            std::fs::rename(entry.path(), &to).map_err(|source| Error::Archive {
+                from: entry.path(),
+                to: to.clone(),
+                source,
             })?;
         }
     }

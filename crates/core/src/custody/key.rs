@@ -37,10 +37,8 @@ impl SensorKey {
     /// A new key from the operating system's random source.
     pub fn generate() -> Result<SensorKey> {
         let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed).map_err(|e| {
-            Error::config(format!(
-                "cannot draw a random key from the operating system: {e}"
-            ))
+        getrandom::getrandom(&mut seed).map_err(|e| Error::Random {
+            message: e.to_string(),
         })?;
         let key = SensorKey::from_seed(&seed);
         seed.fill(0);
@@ -110,9 +108,10 @@ impl SensorKey {
             secret_key: self.signing.to_bytes(),
             public_key: None,
         };
-        let pem = v1
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| Error::config(format!("cannot encode the private key: {e}")))?;
+        let pem = v1.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::Encode {
+            what: "the private key".into(),
+            message: e.to_string(),
+        })?;
         write_new_private(path, pem.as_bytes())?;
         let public = public_key_path(path);
         crate::atomic_file::write_atomic(&public, self.public().to_pem().as_bytes())?;

@@ -58,30 +58,31 @@ impl PsdConfig {
     /// Check the settings are usable at `sample_rate`.
     pub fn validate(&self, sample_rate: f64) -> Result<()> {
         if !(16..=1 << 20).contains(&self.fft_size) {
-            return Err(Error::config(format!(
-                "fft size {} is out of range: expected 16 to 1048576",
-                self.fft_size
-            )));
+            return Err(Error::setting("fft size", self.fft_size, "16 to 1048576"));
         }
         if !(0.0..0.95).contains(&self.overlap) {
-            return Err(Error::config(format!(
-                "overlap {} is out of range: expected 0 ≤ overlap < 0.95",
-                self.overlap
-            )));
+            return Err(Error::setting(
+                "overlap",
+                self.overlap,
+                "0 ≤ overlap < 0.95",
+            ));
         }
         if !(self.integration_s.is_finite()
             && self.integration_s > 0.0
             && self.integration_s <= 3600.0)
         {
-            return Err(Error::config(format!(
-                "integration time {} s is out of range: expected more than 0 and at most 3600 s",
-                self.integration_s
-            )));
+            return Err(Error::setting(
+                "integration time",
+                format!("{} s", self.integration_s),
+                "more than 0 and at most 3600 s",
+            ));
         }
         if !(sample_rate.is_finite() && sample_rate > 0.0) {
-            return Err(Error::config(format!(
-                "sample rate {sample_rate} must be positive"
-            )));
+            return Err(Error::setting(
+                "sample rate",
+                sample_rate,
+                "a positive number of samples per second",
+            ));
         }
         Ok(())
     }

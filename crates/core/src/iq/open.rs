@@ -50,16 +50,20 @@ impl OpenOptions {
     pub fn validate(&self) -> Result<()> {
         if let Some(rate) = self.sample_rate {
             if !is_plausible_sample_rate(rate) {
-                return Err(Error::config(format!(
-                    "--rate: expected a positive number of samples per second, at most {MAX_SAMPLE_RATE:e}; found {rate}"
-                )));
+                return Err(Error::setting(
+                    "--rate",
+                    rate,
+                    format!("a positive number of samples per second, at most {MAX_SAMPLE_RATE:e}"),
+                ));
             }
         }
         if let Some(freq) = self.center_hz {
             if !(freq.is_finite() && freq >= 0.0) {
-                return Err(Error::config(format!(
-                    "--freq: expected a centre frequency in Hz (finite, not negative); found {freq}"
-                )));
+                return Err(Error::setting(
+                    "--freq",
+                    freq,
+                    "a centre frequency in Hz (finite, not negative)",
+                ));
             }
         }
         Ok(())

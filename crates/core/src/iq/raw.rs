@@ -278,11 +278,11 @@ impl<R: Read + Seek + Send> IqReader for ByteSampleReader<R> {
 
     fn seek(&mut self, sample: u64) -> Result<()> {
         if sample > self.total_samples {
-            return Err(Error::config(format!(
-                "{}: cannot seek to sample {sample}: the recording has {} samples",
-                self.path.display(),
-                self.total_samples
-            )));
+            return Err(Error::Seek {
+                path: self.path.clone(),
+                sample,
+                total: self.total_samples,
+            });
         }
         let byte = self.data_offset + sample * self.info.datatype.sample_bytes() as u64;
         self.source

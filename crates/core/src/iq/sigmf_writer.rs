@@ -60,12 +60,8 @@ impl SigmfWriter {
         if let Some(dir) = meta_path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let hasher = BackgroundHasher::start().map_err(|e| {
-            Error::config(format!(
-                "{}: cannot start the thread that hashes it (SHA-512): {e}",
-                data_path.display()
-            ))
-        })?;
+        let hasher = BackgroundHasher::start()
+            .map_err(|e| Error::spawn(format!("SHA-512 ({})", data_path.display()), e))?;
         let part = part_path(&data_path);
         let file = File::create(&part).map_err(|e| Error::io(&part, e))?;
         Ok(SigmfWriter {

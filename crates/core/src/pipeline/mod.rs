@@ -112,9 +112,7 @@ impl Running {
         drop(items);
         let mut first = Ok(());
         for (name, t) in threads {
-            let r = t
-                .join()
-                .unwrap_or_else(|_| Err(Error::config(format!("the {name} thread panicked"))));
+            let r = t.join().unwrap_or_else(|_| Err(Error::panicked(name)));
             if first.is_ok() {
                 first = r;
             }
@@ -154,7 +152,7 @@ pub fn start(
     let source_thread = std::thread::Builder::new()
         .name("rfsentry-source".into())
         .spawn(move || source.run(ctx))
-        .map_err(|e| Error::config(format!("cannot start the source thread: {e}")))?;
+        .map_err(|e| Error::spawn("source", e))?;
 
     let mut engine = PsdEngine::new(
         settings.psd,
@@ -193,7 +191,7 @@ pub fn start(
             }
             Ok(())
         })
-        .map_err(|e| Error::config(format!("cannot start the PSD thread: {e}")))?;
+        .map_err(|e| Error::spawn("PSD", e))?;
 
     Ok(Running {
         info,

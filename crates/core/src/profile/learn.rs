@@ -369,11 +369,10 @@ pub fn merge(existing: &Profile, new: &Profile) -> crate::Result<Profile> {
     use crate::Error;
     let differences = capture_differences(&existing.capture, &new.capture);
     if !differences.is_empty() {
-        return Err(Error::Mismatch(format!(
-            "cannot merge into profile {:?}: it was learned with different capture settings ({}); learn into a new site name instead",
-            existing.site.name,
-            differences.join(", ")
-        )));
+        return Err(Error::MergeCapture {
+            profile: existing.site.name.clone(),
+            differences,
+        });
     }
     let mut merged = existing.clone();
     for seg in &new.segments {

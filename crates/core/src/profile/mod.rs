@@ -453,8 +453,10 @@ impl Profile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let text = toml::to_string(self)
-            .map_err(|e| Error::config(format!("cannot serialise profile: {e}")))?;
+        let text = toml::to_string(self).map_err(|e| Error::Encode {
+            what: "the profile".into(),
+            message: e.to_string(),
+        })?;
         crate::atomic_file::write_atomic(path, text.as_bytes())
     }
 
@@ -477,16 +479,20 @@ impl Profile {
         let c = &self.capture;
         let name = &self.site.name;
         if (c.sample_rate - sample_rate).abs() > 1e-6 * c.sample_rate {
-            return Err(Error::Mismatch(format!(
-                "{source}: sample rate {sample_rate} Hz does not match profile {name:?}, learned at {} Hz",
-                c.sample_rate
-            )));
+            return Err(Error::Mismatch {
+                subject: source.to_string(),
+                property: "sample rate".into(),
+                found: format!("{sample_rate} Hz"),
+                against: format!("profile {name:?}, learned at {} Hz", c.sample_rate),
+            });
         }
         if c.psd.fft_size != psd.fft_size {
-            return Err(Error::Mismatch(format!(
-                "{source}: FFT size {} does not match profile {name:?}, learned with {}",
-                psd.fft_size, c.psd.fft_size
-            )));
+            return Err(Error::Mismatch {
+                subject: source.to_string(),
+                property: "FFT size".into(),
+                found: psd.fft_size.to_string(),
+                against: format!("profile {name:?}, learned with {}", c.psd.fft_size),
+            });
         }
         if self.segment_for(center_hz).is_none() {
             let known: Vec<String> = self
@@ -494,10 +500,12 @@ impl Profile {
                 .iter()
                 .map(|s| format!("{} Hz", s.center_hz))
                 .collect();
-            return Err(Error::Mismatch(format!(
-                "{source}: centre frequency {center_hz} Hz is not one of profile {name:?}'s tunings ({})",
-                known.join(", ")
-            )));
+            return Err(Error::Mismatch {
+                subject: source.to_string(),
+                property: "centre frequency".into(),
+                found: format!("{center_hz} Hz"),
+                against: format!("profile {name:?}, learned at {}", known.join(", ")),
+            });
         }
         Ok(())
     }

@@ -16,9 +16,8 @@ pub fn report(probe: Option<&str>) -> crate::Result<String> {
     #[cfg(not(feature = "soapy"))]
     {
         let _ = probe;
-        Err(crate::Error::config(
-            "this rfsentry was built without SoapySDR support; rebuild with \
-             `cargo build --release --features soapy` (needs libsoapysdr-dev)",
-        ))
+        Err(crate::Error::NoSoapy {
+            needed_by: "listing or probing receivers".into(),
+        })
     }
 }

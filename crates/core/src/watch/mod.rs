@@ -75,7 +75,7 @@ pub fn watch(
     let detect = std::thread::Builder::new()
         .name("rfsentry-detect".into())
         .spawn(move || detect_stage::run(items, engine, tracker, sink_tx))
-        .map_err(|e| Error::config(format!("cannot start the detect thread: {e}")))?;
+        .map_err(|e| Error::spawn("detect", e))?;
     let sink_result = sink::run(
         sink_rx,
         &config,
@@ -91,7 +91,7 @@ pub fn watch(
     }
     let detect_result = detect
         .join()
-        .unwrap_or_else(|_| Err(Error::config("the detect thread panicked")));
+        .unwrap_or_else(|_| Err(Error::panicked("detect")));
     let pipeline_result = running.join();
     let mut summary = sink_result?;
     summary.next_id = detect_result?;

@@ -161,8 +161,9 @@ pub fn start(
             };
             intake.run(&mut store, rx);
         })
-        .map_err(|e| {
-            crate::error::FleetError::config(format!("cannot start the hub's store thread: {e}"))
+        .map_err(|source| crate::error::FleetError::Start {
+            what: "the hub's store thread",
+            source,
         })
 }
 

@@ -40,7 +40,10 @@ pub fn run(config: HubConfig, stop: Arc<AtomicBool>) -> Result<()> {
         .thread_name("rfsentry-hub")
         .enable_all()
         .build()
-        .map_err(|e| FleetError::config(format!("cannot start the hub's runtime: {e}")))?;
+        .map_err(|source| FleetError::Start {
+            what: "the hub's runtime",
+            source,
+        })?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(config.listen))
         .map_err(|e| FleetError::Listen {

@@ -246,10 +246,10 @@ impl Store {
     /// Open an existing database for reading (the export).
     pub fn open_existing(path: &Path) -> Result<Self> {
         if !path.is_file() {
-            return Err(FleetError::config(format!(
-                "{}: no hub database there (rfsentry hub --db creates it)",
-                path.display()
-            )));
+            return Err(FleetError::format(
+                path,
+                "no hub database there (rfsentry hub --db creates it)",
+            ));
         }
         Self::open(path)
     }
@@ -278,10 +278,10 @@ impl Store {
             }
             Some(v) if v == LAYOUT.to_string() => {}
             Some(v) => {
-                return Err(FleetError::config(format!(
-                    "{}: hub database layout {v} (this rfsentry reads layout {LAYOUT})",
-                    self.path.display()
-                )))
+                return Err(FleetError::format(
+                    &self.path,
+                    format!("hub database layout {v} (this rfsentry reads layout {LAYOUT})"),
+                ))
             }
         }
         Ok(())

@@ -393,12 +393,11 @@ impl Capture {
         let result = match pending.recv_timeout(POLL) {
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
             Ok(result) => result,
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-                Err(crate::Error::Device(format!(
-                    "{}: the reopen thread ended without a result",
-                    self.config.args
-                )))
-            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(crate::Error::device(
+                &self.config.args,
+                "reopen",
+                "the reopen thread ended without a result",
+            )),
         };
         self.reopening = None;
         match result {

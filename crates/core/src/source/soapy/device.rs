@@ -102,7 +102,11 @@ pub(super) struct Receiver {
 /// Device arguments as SoapySDR takes them (the crate panics on NUL bytes, so they are refused here).
 pub(super) fn parse_args(args: &str) -> Result<soapysdr::Args> {
     if args.contains('\0') {
-        return Err(Error::config("device arguments contain a NUL byte"));
+        return Err(Error::setting(
+            "device arguments",
+            format!("{args:?}"),
+            "no NUL byte",
+        ));
     }
     Ok(soapysdr::Args::from(args))
 }
@@ -114,9 +118,15 @@ pub(super) fn open_device(args: &str) -> Result<Device> {
     let parsed = parse_args(args)?;
     super::driver_log::holding(|| Device::new(parsed)).map_err(|(e, said)| {
         match device_error(args, "open", e) {
-            Error::Device(message) => {
-                Error::Device(message + &super::driver_log::summary(&said, 3))
-            }
+            Error::Device {
+                device,
+                action,
+                message,
+            } => Error::Device {
+                device,
+                action,
+                message: message + &super::driver_log::summary(&said, 3),
+            },
             other => other,
         }
     })
@@ -129,7 +139,7 @@ pub(super) fn device_error(args: &str, what: &str, e: soapysdr::Error) -> Error 
     } else {
         args
     };
-    Error::Device(format!("{name}: {what}: {e}"))
+    Error::device(name, what, e)
 }
 
 impl Receiver {
@@ -147,9 +157,13 @@ impl Receiver {
         let ch = config.channel;
         let channels = device.num_channels(Rx).map_err(err("count RX channels"))?;
         if ch >= channels {
-            return Err(Error::config(format!(
-                "{args}: device has {channels} RX channel(s); channel {ch} does not exist"
-            )));
+            return Err(Error::Unavailable {
+                device: name_of(args).to_string(),
+                setting: "channel".into(),
+                value: ch.to_string(),
+                available: format!("{channels} RX channel(s)"),
+                advice: None,
+            });
         }
         check_ranges(&device, config, centers)?;
 
@@ -181,9 +195,13 @@ impl Receiver {
         if let Some(antenna) = &config.antenna {
             let antennas = device.antennas(Rx, ch).map_err(err("list antennas"))?;
             if !antennas.contains(antenna) {
-                return Err(Error::config(format!(
-                    "{args}: no antenna {antenna:?}; the device has {antennas:?}"
-                )));
+                return Err(Error::Unavailable {
+                    device: name_of(args).to_string(),
+                    setting: "antenna".into(),
+                    value: format!("{antenna:?}"),
+                    available: format!("{antennas:?}"),
+                    advice: None,
+                });
             }
             device
                 .set_antenna(Rx, ch, antenna.as_str())
@@ -286,12 +304,15 @@ fn check_ranges(device: &Device, config: &DeviceConfig, centers: &[f64]) -> Resu
         .collect();
     if let Some(&bad) = centers.iter().find(|&&f| !frequency_fits(&ranges, f)) {
         let shown: Vec<String> = ranges.iter().map(ValueRangeHz::to_string).collect();
-        return Err(Error::config(format!(
-            "{}: the device tunes {}; {:.6} MHz is outside its range (learn the profile for this device, or use a receiver that covers it)",
-            name_of(args),
-            shown.join(", "),
-            bad / 1e6
-        )));
+        return Err(Error::Unavailable {
+            device: name_of(args).to_string(),
+            setting: "centre frequency".into(),
+            value: format!("{:.6} MHz", bad / 1e6),
+            available: format!("it tunes {}", shown.join(", ")),
+            advice: Some(
+                "learn the profile for this device, or use a receiver that covers it".into(),
+            ),
+        });
     }
     if let Some(gain) = config.gain_db {
         let range = device
@@ -299,10 +320,13 @@ fn check_ranges(device: &Device, config: &DeviceConfig, centers: &[f64]) -> Resu
             .map_err(|e| device_error(args, "read gain range", e))?;
         let (lo, hi) = (range.minimum, range.maximum);
         if lo.is_finite() && hi.is_finite() && hi > lo && !(lo - 1e-9..=hi + 1e-9).contains(&gain) {
-            return Err(Error::config(format!(
-                "{}: gain {gain} dB is outside the device's range {lo}–{hi} dB (set --gain or [device] gain_db within it, or use --agc)",
-                name_of(args)
-            )));
+            return Err(Error::Unavailable {
+                device: name_of(args).to_string(),
+                setting: "gain".into(),
+                value: format!("{gain} dB"),
+                available: format!("{lo}–{hi} dB"),
+                advice: Some("set --gain or [device] gain_db within it, or use --agc".into()),
+            });
         }
     }
     Ok(())

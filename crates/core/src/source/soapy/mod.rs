@@ -86,11 +86,12 @@ impl DeviceConfig {
             toml::Value::Table(table.clone())
                 .try_into()
                 .map_err(|e: toml::de::Error| {
-                    Error::config(format!(
-                        "the profile's [device] table: {}",
+                    Error::setting(
+                        "the profile's [device] table",
+                        "",
                         crate::config_keys::explain(e.message(), "[device]")
-                            .unwrap_or_else(|| e.message().to_string())
-                    ))
+                            .unwrap_or_else(|| e.message().to_string()),
+                    )
                 })?;
         check_block_len(config.block_len)?;
         Ok(config)
@@ -147,8 +148,9 @@ pub struct SoapySource {
 impl SoapySource {
     /// Open the device in `config.args`, set it up (rate, gain or AGC,
     /// antenna, ppm, bandwidth), tune it to the first tuning of `plan` and
-    /// start its stream. Errors: [`Error::Config`] for invalid settings or a
-    /// channel/antenna the device lacks, [`Error::Device`] when SoapySDR fails.
+    /// start its stream. Errors: [`Error::Setting`] for invalid settings,
+    /// [`Error::Unavailable`] for a channel, antenna, frequency or gain the
+    /// device lacks, [`Error::Device`] when SoapySDR fails.
     pub fn open(
         mut config: DeviceConfig,
         sample_rate: f64,
@@ -216,45 +218,50 @@ impl Source for SoapySource {
 fn validate(config: &DeviceConfig, sample_rate: f64, plan: &[Tuning]) -> Result<()> {
     let positive = |v: f64| v.is_finite() && v > 0.0;
     if !positive(sample_rate) {
-        return Err(Error::config(format!(
-            "sample rate must be a positive number of samples per second, not {sample_rate}"
-        )));
+        return Err(Error::setting(
+            "sample rate",
+            sample_rate,
+            "a positive number of samples per second",
+        ));
     }
     if plan.is_empty() {
-        return Err(Error::config("scan plan has no tunings"));
+        return Err(Error::missing("a scan plan", "at least one tuning"));
     }
     for (i, t) in plan.iter().enumerate() {
         if !positive(t.center_hz) {
-            return Err(Error::config(format!(
-                "tuning {i}: centre frequency must be positive Hz, not {}",
-                t.center_hz
-            )));
+            return Err(Error::setting(
+                format!("tuning {i}: centre frequency"),
+                t.center_hz,
+                "a positive number of Hz",
+            ));
         }
         if plan.len() > 1 && !positive(t.dwell_s) {
-            return Err(Error::config(format!(
-                "tuning {i}: dwell_s must be positive in a scan plan, not {}",
-                t.dwell_s
-            )));
+            return Err(Error::setting(
+                format!("tuning {i}: dwell_s"),
+                t.dwell_s,
+                "a positive number of seconds in a scan plan",
+            ));
         }
     }
     if !(config.settle_s.is_finite() && config.settle_s >= 0.0) {
-        return Err(Error::config(format!(
-            "device.settle_s must be zero or more seconds, not {}",
-            config.settle_s
-        )));
+        return Err(Error::setting(
+            "device.settle_s",
+            config.settle_s,
+            "zero or more seconds",
+        ));
     }
     if !config.ppm.is_finite() {
-        return Err(Error::config("device.ppm must be a finite number"));
+        return Err(Error::setting("device.ppm", config.ppm, "a finite number"));
     }
     if let Some(g) = config.gain_db.filter(|g| !g.is_finite()) {
-        return Err(Error::config(format!(
-            "device.gain_db must be finite, not {g}"
-        )));
+        return Err(Error::setting("device.gain_db", g, "a finite number of dB"));
     }
     if let Some(b) = config.bandwidth_hz.filter(|&b| !positive(b)) {
-        return Err(Error::config(format!(
-            "device.bandwidth_hz must be positive, not {b}"
-        )));
+        return Err(Error::setting(
+            "device.bandwidth_hz",
+            b,
+            "a positive number of Hz",
+        ));
     }
     check_block_len(config.block_len)
 }
@@ -262,9 +269,11 @@ fn validate(config: &DeviceConfig, sample_rate: f64, plan: &[Tuning]) -> Result<
 /// `block_len` is 0 (automatic) or within [`MIN_BLOCK_LEN`]..=[`MAX_BLOCK_LEN`].
 fn check_block_len(block_len: usize) -> Result<()> {
     if block_len != 0 && !(MIN_BLOCK_LEN..=MAX_BLOCK_LEN).contains(&block_len) {
-        return Err(Error::config(format!(
-            "device.block_len must be 0 (automatic) or {MIN_BLOCK_LEN} to {MAX_BLOCK_LEN} samples per block, not {block_len}"
-        )));
+        return Err(Error::setting(
+            "device.block_len",
+            block_len,
+            format!("0 (automatic) or {MIN_BLOCK_LEN} to {MAX_BLOCK_LEN} samples per block"),
+        ));
     }
     Ok(())
 }
@@ -308,7 +317,7 @@ mod tests {
             validate(c, rate, plan).unwrap_err().to_string()
         };
         assert!(err(&c, 0.0, &one).contains("sample rate"));
-        assert!(err(&c, 1e6, &[]).contains("no tunings"));
+        assert!(err(&c, 1e6, &[]).contains("a scan plan needs at least one tuning"));
         let scan = [Tuning::fixed(100e6), Tuning::fixed(200e6)];
         assert!(err(&c, 1e6, &scan).contains("dwell_s"));
         let bad = DeviceConfig {

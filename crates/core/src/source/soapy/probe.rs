@@ -98,7 +98,7 @@ pub fn probe(args: &str) -> Result<DeviceProbe> {
     let device = open_device(args)?;
     let rx_channels = device.num_channels(Rx).map_err(err("count RX channels"))?;
     if rx_channels == 0 {
-        return Err(Error::Device(format!("{args}: device has no RX channel")));
+        return Err(Error::device(args, "probe", "the device has no RX channel"));
     }
     let ranges = |r: Vec<soapysdr::Range>| r.into_iter().map(ValueRange::from).collect();
     // Optional capabilities: a driver that cannot say gives an empty answer, not a failed probe.
