@@ -291,3 +291,19 @@ registry! {
     Overload(Overload),
     SignalLoss(SignalLoss),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_stages_every_alert_kind_but_monitoring_gaps_in_order() {
+        // Only a live source can have a monitoring gap; scenario-file errors
+        // list the kinds in this order.
+        let stageable: Vec<AlertKind> = AlertKind::ALL
+            .into_iter()
+            .filter(|k| *k != AlertKind::MonitoringGap)
+            .collect();
+        assert_eq!(Incident::kinds(), stageable);
+    }
+}
