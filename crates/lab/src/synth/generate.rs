@@ -56,8 +56,6 @@ mod tests {
     use super::*;
     use crate::synth::incidents::*;
     use crate::synth::scenario::{Band, Emitter, Event};
-    #[allow(unused_imports)]
-    use crate::synth::scenario::{BurstTrain, DEFAULT_BURST_JITTER};
 
     fn scenario(seed: u64) -> Scenario {
         let mut s = Scenario::new(50e3, 915e6, 1.5, -30.0, seed);

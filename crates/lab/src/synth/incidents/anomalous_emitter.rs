@@ -161,3 +161,48 @@ impl IncidentKind for AnomalousEmitter {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::annotate::tests::only;
+    use crate::synth::assemble::tests::{power_db, quiet, render};
+    use crate::synth::incidents::*;
+
+    #[test]
+    fn anomalous_emitter_uses_its_widened_band_and_extra_db() {
+        let a = only(Incident::AnomalousEmitter(AnomalousEmitter {
+            emitter: "radio".into(),
+            extra_db: 10.0,
+            widen: 2.0,
+            shift_hz: 0.0,
+        }));
+        assert_eq!(a.excess_db(), Some(10.0));
+        assert!((a.freq_lower_edge.unwrap() - (433.97e6 - 16e3)).abs() < 1e-6);
+        assert!((a.freq_upper_edge.unwrap() - (433.97e6 + 16e3)).abs() < 1e-6);
+        assert_eq!(
+            a.label.as_deref(),
+            Some("emitter.anomalous radio 433.97 MHz +10 dB, 2× wider")
+        );
+    }
+
+    #[test]
+    fn anomalous_emitter_replaces_the_known_one_louder() {
+        let mut s = quiet(1.0);
+        s.push_emitter(Emitter::carrier("beacon", 10e3, 50.0));
+        s.push_event(Event::new(
+            0.5,
+            0.25,
+            Incident::AnomalousEmitter(AnomalousEmitter {
+                emitter: "beacon".into(),
+                extra_db: 10.0,
+                widen: 1.0,
+                shift_hz: 0.0,
+            }),
+        ));
+        let x = render(&s);
+        let normal = power_db(&x[..50_000]);
+        assert!((power_db(&x[50_000..75_000]) - normal - 10.0).abs() < 0.1);
+        assert!((power_db(&x[75_000..]) - normal).abs() < 0.1);
+    }
+}

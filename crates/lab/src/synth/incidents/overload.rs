@@ -93,3 +93,33 @@ impl IncidentKind for Overload {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iq::Sample;
+    use crate::synth::assemble::tests::{render, RATE};
+    use crate::synth::incidents::*;
+
+    #[test]
+    fn overload_clips_the_adc_during_its_span() {
+        let mut s = Scenario::new(RATE, 100e6, 1.0, -30.0, 4);
+        s.push_event(Event::new(
+            0.4,
+            0.2,
+            Incident::Overload(Overload {
+                offset_hz: 20e3,
+                power_dbfs: 3.0,
+            }),
+        ));
+        let x = render(&s);
+        let clipped = |x: &[Sample]| {
+            x.iter()
+                .filter(|s| s.re.abs() >= 1.0 || s.im.abs() >= 1.0)
+                .count()
+        };
+        assert_eq!(clipped(&x[..40_000]), 0);
+        assert_eq!(clipped(&x[60_000..]), 0);
+        assert!(clipped(&x[40_000..60_000]) > 10_000);
+    }
+}

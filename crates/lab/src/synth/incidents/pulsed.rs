@@ -80,3 +80,36 @@ impl IncidentKind for Pulsed {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::assemble::tests::{power_db, quiet, render};
+    use crate::synth::incidents::*;
+
+    #[test]
+    fn pulsed_jammer_has_its_duty_cycle_inside_its_span_only() {
+        let mut s = quiet(1.0);
+        s.push_event(Event::new(
+            0.2,
+            0.6,
+            Incident::Pulsed(Pulsed {
+                band: Band::new(-20e3, 20e3),
+                duty_cycle: DutyCycle {
+                    period_s: 0.02,
+                    duty: 0.3,
+                },
+                level_db: 40.0,
+            }),
+        ));
+        let x = render(&s);
+        // 0.5 ms blocks: on or off (the noise floor is 40 dB down).
+        let on: Vec<bool> = x.chunks(50).map(|b| power_db(b) > -75.0).collect();
+        assert!(on[..400].iter().all(|&b| !b));
+        assert!(on[1600..].iter().all(|&b| !b));
+        let duty = on[400..1600].iter().filter(|&&b| b).count() as f64 / 1200.0;
+        assert!((duty - 0.3).abs() < 0.02, "{duty}");
+        // Each period starts on: blocks 400, 440, 480… are on, the block before 400 is off.
+        assert!((0..30).all(|k| on[400 + 40 * k] && !on[400 + 40 * k + 20]));
+    }
+}

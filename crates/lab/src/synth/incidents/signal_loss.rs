@@ -56,3 +56,26 @@ impl IncidentKind for SignalLoss {
         (-self.drop_db, units::level(-self.drop_db, "dB"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::assemble::tests::{power_db, render, RATE};
+    use crate::synth::incidents::*;
+
+    #[test]
+    fn signal_loss_drops_everything_by_its_depth() {
+        let mut s = Scenario::new(RATE, 100e6, 1.0, -30.0, 4);
+        s.push_emitter(Emitter::carrier("beacon", 10e3, 30.0));
+        s.push_event(Event::new(
+            0.5,
+            0.3,
+            Incident::SignalLoss(SignalLoss { drop_db: 20.0 }),
+        ));
+        let x = render(&s);
+        let before = power_db(&x[..50_000]);
+        let during = power_db(&x[50_000..80_000]);
+        assert!((before - during - 20.0).abs() < 0.2, "{before} {during}");
+        assert!((power_db(&x[80_000..]) - before).abs() < 0.2);
+    }
+}

@@ -124,3 +124,26 @@ fn read_tones(fields: &mut Fields, center_hz: f64) -> Result<Vec<f64>> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::annotate::tests::only;
+    use crate::synth::incidents::*;
+
+    #[test]
+    fn tone_is_one_bin_wide_and_labelled() {
+        let a = only(Incident::Tone(Tone {
+            offsets_hz: vec![30e3],
+            level_db: 20.0,
+        }));
+        assert_eq!(a.sample_start, 250_000);
+        assert_eq!(a.sample_count, Some(375_000));
+        assert_eq!(a.kind(), Some("jamming.tone"));
+        assert_eq!(a.excess_db(), Some(20.0));
+        let bin = 250e3 / 1024.0;
+        assert!((a.freq_lower_edge.unwrap() - (433.95e6 - bin / 2.0)).abs() < 1e-3);
+        assert!((a.freq_upper_edge.unwrap() - (433.95e6 + bin / 2.0)).abs() < 1e-3);
+        assert_eq!(a.label.as_deref(), Some("jamming.tone 433.95 MHz +20 dB"));
+    }
+}

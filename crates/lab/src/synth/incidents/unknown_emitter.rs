@@ -382,3 +382,32 @@ fn read_hopping(fields: &mut Fields) -> Result<Option<Hopping>> {
         dwell_s: fields.required("dwell_s", dwell_s, "the time on each channel in seconds")?,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::annotate::tests::only;
+    use crate::synth::incidents::*;
+
+    #[test]
+    fn bursty_rogue_span_ends_with_its_last_burst() {
+        let a = only(Incident::UnknownEmitter(UnknownEmitter {
+            modulation: RogueModulation::fsk(12.5e3),
+            offset_hz: 95e3,
+            level_db: 18.0,
+            hopping: None,
+            timing: RogueTiming::DutyCycle(DutyCycle {
+                period_s: 0.4,
+                duty: 0.25,
+            }),
+        }));
+        // Bursts at 1.0, 1.4, 1.8, 2.2 s, each 0.1 s: the last ends at 2.3 s.
+        assert_eq!(a.sample_start, 250_000);
+        assert_eq!(a.sample_end(), Some(575_000));
+        assert_eq!(a.freq_lower_edge, Some(434.015e6 - 6.25e3));
+        assert_eq!(
+            a.label.as_deref(),
+            Some("emitter.unknown fsk 434.015 MHz 12.5 kHz wide +18 dB, 25 % of 0.4 s")
+        );
+    }
+}
