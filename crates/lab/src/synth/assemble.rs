@@ -1,29 +1,24 @@
 //! Turning a [`Scenario`] into a [`Mixer`]: one signal per noise floor,
 //! known emitter and event, each with its own random stream (keyed by what
-//! it is, so adding a signal changes no other), gated to its time span.
+//! it is, so adding a signal changes no other), gated to its time span. An
+//! event's signal is its kind's (see [`super::incidents`]).
 //!
 //! A known emitter is muted while an `emitter.anomalous` event replaces it by
 //! a louder (and possibly wider, or moved) copy of itself; a drifting
 //! emitter's copy drifts in step with it.
 
-use super::band_noise::BandNoise;
 use super::carrier::Carrier;
-use super::chirp::Chirp;
 use super::drift::Wander;
-use super::envelope::{Enveloped, SlowGain};
 use super::gate::{subtract, Gated, Pattern, Span};
-use super::hop::Hopper;
-use super::keyed::{KeyedModulator, Keying};
-use super::level::{db_to_power, min_bandwidth_hz, signal_power};
+use super::incidents::{EventContext, Render};
+use super::keyed::KeyedModulator;
+use super::level::{db_to_power, signal_power};
 use super::mixer::Mixer;
 use super::nbfm::Nbfm;
 use super::noise::WhiteNoise;
 use super::receiver::ReceiverStage;
 use super::rng::stream_rng;
-use super::scenario::{
-    Band, Emitter, EmitterKind, Event, Incident, RogueModulation, RogueTiming, Scenario,
-    OVERLOAD_DEVIATION_HZ,
-};
+use super::scenario::{Emitter, EmitterKind, Event, Scenario};
 use super::signal::Signal;
 use crate::Result;
 use rand::Rng;
@@ -42,7 +37,7 @@ pub fn mixer(scenario: &Scenario) -> Result<Mixer> {
         let anomalies: Vec<Span> = scenario
             .events
             .iter()
-            .filter(|e| matches!(&e.incident, Incident::AnomalousEmitter { emitter: name, .. } if *name == emitter.name))
+            .filter(|e| e.incident.params().replaces() == Some(emitter.name.as_str()))
             .map(|e| scenario.event_span(e))
             .collect();
         let key = format!("emitter/{}", emitter.name);
@@ -55,13 +50,13 @@ pub fn mixer(scenario: &Scenario) -> Result<Mixer> {
     }
 
     for (event, key) in scenario.events.iter().zip(event_keys(&scenario.events)) {
-        let span = scenario.event_span(event);
-        if let Incident::SignalLoss { drop_db } = event.incident {
-            mixer.drop_gain(span, drop_db);
-            continue;
-        }
-        if let Some((signal, pattern)) = event_signal(scenario, event, span, &key) {
-            mixer.add(Box::new(Gated::new(signal, pattern, vec![span])));
+        let context = EventContext::new(scenario, event, &key);
+        match event.incident.params().render(&context) {
+            Render::Signal(signal, pattern) => {
+                mixer.add(Box::new(Gated::new(signal, pattern, vec![context.span])))
+            }
+            Render::DropGain(drop_db) => mixer.drop_gain(context.span, drop_db),
+            Render::Nothing => {}
         }
     }
     if let Some(receiver) = ReceiverStage::new(scenario) {
@@ -85,7 +80,7 @@ pub(crate) fn event_keys(events: &[Event]) -> Vec<String> {
 /// The signal of a known emitter at `level_db`, and when it is on. A burst
 /// emitter's first burst comes at `first_burst`, or at a random time within
 /// its first period.
-fn emitter_signal(
+pub(crate) fn emitter_signal(
     scenario: &Scenario,
     emitter: &Emitter,
     level_db: f64,
@@ -155,189 +150,19 @@ fn emitter_signal(
     }
 }
 
-/// When a rogue emitter of `timing` is on during the event `span` whose
-/// random-stream key is `key` (the annotation plays the same pattern to find
-/// the last burst).
-pub(crate) fn rogue_pattern(
-    scenario: &Scenario,
-    timing: RogueTiming,
-    span: Span,
-    key: &str,
-) -> Pattern {
-    let rate = scenario.sample_rate;
-    match timing {
-        RogueTiming::Continuous => Pattern::Continuous,
-        RogueTiming::DutyCycle(d) => Pattern::periodic(span.start, rate, d.period_s, d.duty),
-        RogueTiming::Bursts(train) => Pattern::jittered(
-            span.start,
-            rate,
-            train.period_s,
-            train.burst_s,
-            train.jitter,
-            stream_rng(scenario.seed, &format!("{key}/schedule")),
-        ),
-    }
-}
-
-/// The signal of an event and its on/off pattern (`None` when it has no
-/// signal of its own, like a signal loss).
-fn event_signal(
-    scenario: &Scenario,
-    event: &Event,
-    span: Span,
-    key: &str,
-) -> Option<(Box<dyn Signal>, Pattern)> {
-    let rate = scenario.sample_rate;
-    let power = |bandwidth_hz: f64, level_db: f64| {
-        signal_power(scenario.noise_dbfs, rate, bandwidth_hz, level_db)
-    };
-    let mut rng = stream_rng(scenario.seed, key);
-    let band_noise = |band: Band, level_db: f64, rng| -> Box<dyn Signal> {
-        Box::new(BandNoise::new(
-            rate,
-            band.low_offset_hz,
-            band.high_offset_hz,
-            power(band.width_hz(), level_db),
-            rng,
-        ))
-    };
-    let signal: (Box<dyn Signal>, Pattern) = match &event.incident {
-        Incident::Barrage {
-            band,
-            level_db,
-            creep_db_per_s: None,
-        } => (band_noise(*band, *level_db, rng), Pattern::Continuous),
-        Incident::Barrage {
-            band,
-            level_db,
-            creep_db_per_s: Some(creep),
-        } => {
-            // Below `level_db` by `creep` dB per second still to go.
-            let (end, creep_per_sample) = (span.end, creep / rate);
-            let ramp = SlowGain::new(move |n| {
-                let to_go = end.saturating_sub(n) as f64;
-                db_to_power(-creep_per_sample * to_go / 2.0)
-            });
-            let jammer = Enveloped::new(band_noise(*band, *level_db, rng), ramp);
-            (Box::new(jammer), Pattern::Continuous)
-        }
-        Incident::Tone {
-            offsets_hz,
-            level_db,
-        } => {
-            let carriers: Vec<Carrier> = offsets_hz
-                .iter()
-                .map(|&offset| Carrier::new(rate, offset, power(0.0, *level_db), rng.gen()))
-                .collect();
-            (Box::new(carriers), Pattern::Continuous)
-        }
-        Incident::Swept {
-            band,
-            sweep_period_s,
-            level_db,
-        } => (
-            Box::new(Chirp::new(
-                rate,
-                band.low_offset_hz,
-                band.high_offset_hz,
-                *sweep_period_s,
-                power(min_bandwidth_hz(rate), *level_db),
-                span.start,
-            )),
-            Pattern::Continuous,
-        ),
-        Incident::Pulsed {
-            band,
-            duty_cycle,
-            level_db,
-        } => (
-            band_noise(*band, *level_db, rng),
-            Pattern::periodic(span.start, rate, duty_cycle.period_s, duty_cycle.duty),
-        ),
-        Incident::UnknownEmitter {
-            modulation,
-            offset_hz,
-            level_db,
-            timing,
-            hopping,
-        } => {
-            let bandwidth_hz = modulation.bandwidth_hz();
-            let power = power(bandwidth_hz, *level_db);
-            // A hopper's channel signal is made at 0 Hz, then hopped.
-            let centre_hz = if hopping.is_some() { 0.0 } else { *offset_hz };
-            let hops = stream_rng(scenario.seed, &format!("{key}/hops"));
-            let signal: Box<dyn Signal> = match *modulation {
-                RogueModulation::Fsk { bitrate, .. } => Box::new(KeyedModulator::new(
-                    rate,
-                    centre_hz,
-                    Keying::Fsk {
-                        deviation_hz: (bandwidth_hz - bitrate) / 2.0,
-                    },
-                    bitrate,
-                    power,
-                    rng,
-                )),
-                RogueModulation::Noise { .. } => {
-                    band_noise(Band::around(centre_hz, bandwidth_hz), *level_db, rng)
-                }
-                RogueModulation::Carrier => {
-                    Box::new(Carrier::new(rate, centre_hz, power, rng.gen()))
-                }
-            };
-            let signal: Box<dyn Signal> = match hopping {
-                Some(hopping) => Box::new(Hopper::new(
-                    signal, rate, *offset_hz, *hopping, span.start, hops,
-                )),
-                None => signal,
-            };
-            (signal, rogue_pattern(scenario, *timing, span, key))
-        }
-        Incident::AnomalousEmitter {
-            emitter,
-            extra_db,
-            widen,
-            shift_hz,
-        } => {
-            let known = scenario.emitter(emitter)?;
-            let anomalous = known.widened(*widen).shifted(*shift_hz);
-            emitter_signal(
-                scenario,
-                &anomalous,
-                known.level_db + extra_db,
-                key,
-                Some(span.start),
-            )
-        }
-        Incident::Overload {
-            offset_hz,
-            power_dbfs,
-        } => (
-            Box::new(Nbfm::new(
-                rate,
-                *offset_hz,
-                OVERLOAD_DEVIATION_HZ,
-                db_to_power(*power_dbfs),
-                rng,
-            )),
-            Pattern::Continuous,
-        ),
-        Incident::SignalLoss { .. } => return None,
-    };
-    Some(signal)
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::iq::Sample;
+    use crate::synth::incidents::*;
+    use crate::synth::keyed::Keying;
     use crate::synth::level::power_to_db;
-    use crate::synth::scenario::{BurstSpec, DutyCycle};
-    #[allow(unused_imports)]
-    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
+    use crate::synth::scenario::BurstSpec;
+    use crate::synth::scenario::{BurstTrain, DEFAULT_BURST_JITTER};
 
-    const RATE: f64 = 100e3;
+    pub(crate) const RATE: f64 = 100e3;
 
-    fn render(scenario: &Scenario) -> Vec<Sample> {
+    pub(crate) fn render(scenario: &Scenario) -> Vec<Sample> {
         let mut mixer = mixer(scenario).unwrap();
         let mut out = vec![Sample::default(); scenario.total_samples() as usize];
         for (i, block) in out.chunks_mut(10_000).enumerate() {
@@ -346,92 +171,12 @@ mod tests {
         out
     }
 
-    fn power_db(x: &[Sample]) -> f64 {
+    pub(crate) fn power_db(x: &[Sample]) -> f64 {
         power_to_db(x.iter().map(|s| s.norm_sqr() as f64).sum::<f64>() / x.len() as f64)
     }
 
-    fn quiet(duration_s: f64) -> Scenario {
+    pub(crate) fn quiet(duration_s: f64) -> Scenario {
         Scenario::new(RATE, 100e6, duration_s, -90.0, 4)
-    }
-
-    #[test]
-    fn pulsed_jammer_has_its_duty_cycle_inside_its_span_only() {
-        let mut s = quiet(1.0);
-        s.push_event(Event::new(
-            0.2,
-            0.6,
-            Incident::Pulsed {
-                band: Band::new(-20e3, 20e3),
-                duty_cycle: DutyCycle {
-                    period_s: 0.02,
-                    duty: 0.3,
-                },
-                level_db: 40.0,
-            },
-        ));
-        let x = render(&s);
-        // 0.5 ms blocks: on or off (the noise floor is 40 dB down).
-        let on: Vec<bool> = x.chunks(50).map(|b| power_db(b) > -75.0).collect();
-        assert!(on[..400].iter().all(|&b| !b));
-        assert!(on[1600..].iter().all(|&b| !b));
-        let duty = on[400..1600].iter().filter(|&&b| b).count() as f64 / 1200.0;
-        assert!((duty - 0.3).abs() < 0.02, "{duty}");
-        // Each period starts on: blocks 400, 440, 480… are on, the block before 400 is off.
-        assert!((0..30).all(|k| on[400 + 40 * k] && !on[400 + 40 * k + 20]));
-    }
-
-    #[test]
-    fn signal_loss_drops_everything_by_its_depth() {
-        let mut s = Scenario::new(RATE, 100e6, 1.0, -30.0, 4);
-        s.push_emitter(Emitter::carrier("beacon", 10e3, 30.0));
-        s.push_event(Event::new(0.5, 0.3, Incident::SignalLoss { drop_db: 20.0 }));
-        let x = render(&s);
-        let before = power_db(&x[..50_000]);
-        let during = power_db(&x[50_000..80_000]);
-        assert!((before - during - 20.0).abs() < 0.2, "{before} {during}");
-        assert!((power_db(&x[80_000..]) - before).abs() < 0.2);
-    }
-
-    #[test]
-    fn overload_clips_the_adc_during_its_span() {
-        let mut s = Scenario::new(RATE, 100e6, 1.0, -30.0, 4);
-        s.push_event(Event::new(
-            0.4,
-            0.2,
-            Incident::Overload {
-                offset_hz: 20e3,
-                power_dbfs: 3.0,
-            },
-        ));
-        let x = render(&s);
-        let clipped = |x: &[Sample]| {
-            x.iter()
-                .filter(|s| s.re.abs() >= 1.0 || s.im.abs() >= 1.0)
-                .count()
-        };
-        assert_eq!(clipped(&x[..40_000]), 0);
-        assert_eq!(clipped(&x[60_000..]), 0);
-        assert!(clipped(&x[40_000..60_000]) > 10_000);
-    }
-
-    #[test]
-    fn anomalous_emitter_replaces_the_known_one_louder() {
-        let mut s = quiet(1.0);
-        s.push_emitter(Emitter::carrier("beacon", 10e3, 50.0));
-        s.push_event(Event::new(
-            0.5,
-            0.25,
-            Incident::AnomalousEmitter {
-                emitter: "beacon".into(),
-                extra_db: 10.0,
-                widen: 1.0,
-                shift_hz: 0.0,
-            },
-        ));
-        let x = render(&s);
-        let normal = power_db(&x[..50_000]);
-        assert!((power_db(&x[50_000..75_000]) - normal - 10.0).abs() < 0.1);
-        assert!((power_db(&x[75_000..]) - normal).abs() < 0.1);
     }
 
     #[test]
@@ -450,10 +195,10 @@ mod tests {
         base.push_event(Event::new(
             0.1,
             0.2,
-            Incident::Tone {
+            Incident::Tone(Tone {
                 offsets_hz: vec![-30e3],
                 level_db: 20.0,
-            },
+            }),
         ));
         let mut more = base.clone();
         let sensor = Emitter::burst("sensor", -10e3, 20.0, burst);
@@ -461,13 +206,13 @@ mod tests {
         let rogue = Event::new(
             0.2,
             0.1,
-            Incident::UnknownEmitter {
+            Incident::UnknownEmitter(UnknownEmitter {
                 modulation: RogueModulation::Noise { bandwidth_hz: 5e3 },
                 offset_hz: 40e3,
                 level_db: 20.0,
                 timing: RogueTiming::Continuous,
                 hopping: None,
-            },
+            }),
         );
         more.events.insert(0, rogue.clone());
         // The added signals alone, with a negligible noise floor.

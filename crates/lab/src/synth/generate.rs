@@ -54,9 +54,8 @@ fn description(scenario: &Scenario) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::scenario::{Band, Emitter, Event, Incident};
-    #[allow(unused_imports)]
-    use crate::synth::scenario::{BurstTrain, RogueTiming, DEFAULT_BURST_JITTER};
+    use crate::synth::incidents::*;
+    use crate::synth::scenario::{Band, Emitter, Event};
 
     fn scenario(seed: u64) -> Scenario {
         let mut s = Scenario::new(50e3, 915e6, 1.5, -30.0, seed);
@@ -64,11 +63,11 @@ mod tests {
             .push_event(Event::new(
                 0.5,
                 0.5,
-                Incident::Barrage {
+                Incident::Barrage(Barrage {
                     band: Band::new(-20e3, 0.0),
                     level_db: 10.0,
                     creep_db_per_s: None,
-                },
+                }),
             ));
         s
     }

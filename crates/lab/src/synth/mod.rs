@@ -25,6 +25,8 @@
 //!
 //! Module map: the scenario model ([`scenario`]), its range checks
 //! ([`validate`]) and its TOML form ([`scenario_file`], [`toml_fields`]); the
+//! incident kinds, one module each holding all there is to a kind — its
+//! parameters, TOML keys, checks, signal and annotation ([`incidents`]); the
 //! signal families, one per module ([`noise`], [`carrier`], [`nbfm`],
 //! [`keyed`], [`band_noise`], [`chirp`], [`hop`]) over shared building blocks
 //! ([`signal`], [`oscillator`], [`drift`], [`envelope`], [`fir`], [`gate`],
@@ -45,6 +47,7 @@ pub mod fir;
 pub mod gate;
 pub mod generate;
 pub mod hop;
+pub mod incidents;
 pub mod keyed;
 pub mod level;
 pub mod mixer;
@@ -62,11 +65,11 @@ pub mod validate;
 
 pub use annotate::annotations;
 pub use generate::{generate, BLOCK_SAMPLES};
+pub use incidents::{Incident, IncidentKind, RogueModulation, RogueTiming};
 pub use keyed::Keying;
 pub use scenario::{
     Band, BurstSpec, BurstTrain, DutyCycle, Emitter, EmitterKind, Event, FrequencyDrift, GainDrift,
-    Hopping, Impairments, Incident, PttSpec, RogueModulation, RogueTiming, Scenario,
-    DEFAULT_START_TIME,
+    Hopping, Impairments, PttSpec, Scenario, DEFAULT_START_TIME,
 };
 pub use signal::Signal;
 pub use stream::Stream;

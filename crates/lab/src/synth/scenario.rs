@@ -6,9 +6,11 @@
 //! `scenario_file`), but can be built in code with [`Scenario::new`],
 //! [`Scenario::push_emitter`] and [`Scenario::push_event`]. Frequencies are
 //! offsets from the centre frequency in Hz; levels follow the convention of
-//! [`super::level`].
+//! [`super::level`]. What each kind of incident is lives in
+//! [`super::incidents`].
 
 use super::gate::Span;
+use super::incidents::Incident;
 use super::keyed::Keying;
 use super::nbfm;
 use crate::alert::AlertKind;
@@ -386,17 +388,6 @@ pub struct DutyCycle {
     pub duty: f64,
 }
 
-/// When a rogue transmitter is on during its event.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RogueTiming {
-    /// All the time.
-    Continuous,
-    /// On for `period_s · duty` every `period_s`, the first burst at the event's start.
-    DutyCycle(DutyCycle),
-    /// Bursts of a fixed length every period (± jitter), the first at the event's start.
-    Bursts(BurstTrain),
-}
-
 /// A frequency hopper: a pseudo-random one of `channels` channels,
 /// `spacing_hz` apart and centred on the emitter's offset, every `dwell_s`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -422,158 +413,10 @@ impl Hopping {
     }
 }
 
-/// What a rogue transmitter (`emitter.unknown`) sends.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RogueModulation {
-    /// Continuous-phase FSK filling `bandwidth_hz` (Carson's rule) at `bitrate`.
-    Fsk { bandwidth_hz: f64, bitrate: f64 },
-    /// Band-limited Gaussian noise over `bandwidth_hz` (stands in for OFDM/QPSK).
-    Noise { bandwidth_hz: f64 },
-    /// A bare carrier.
-    Carrier,
-}
-
-impl RogueModulation {
-    /// FSK over `bandwidth_hz` at the default bitrate (a fifth of the bandwidth).
-    pub fn fsk(bandwidth_hz: f64) -> Self {
-        RogueModulation::Fsk {
-            bandwidth_hz,
-            bitrate: bandwidth_hz / 5.0,
-        }
-    }
-
-    /// Occupied bandwidth (0 for a carrier).
-    pub fn bandwidth_hz(self) -> f64 {
-        match self {
-            RogueModulation::Fsk { bandwidth_hz, .. } | RogueModulation::Noise { bandwidth_hz } => {
-                bandwidth_hz
-            }
-            RogueModulation::Carrier => 0.0,
-        }
-    }
-
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            RogueModulation::Fsk { .. } => "fsk",
-            RogueModulation::Noise { .. } => "noise",
-            RogueModulation::Carrier => "carrier",
-        }
-    }
-}
-
-/// What happens during an [`Event`]; one variant per alert kind.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Incident {
-    /// `jamming.barrage`: band-limited noise flat over `band`. A creeping
-    /// jammer's level rises by `creep_db_per_s` and reaches `level_db` at the
-    /// event's end.
-    Barrage {
-        band: Band,
-        level_db: f64,
-        creep_db_per_s: Option<f64>,
-    },
-    /// `jamming.tone`: stable carriers, each at `level_db`.
-    Tone { offsets_hz: Vec<f64>, level_db: f64 },
-    /// `jamming.swept`: a sawtooth linear chirp over `band` every `sweep_period_s`;
-    /// its level is relative to one 1024-point FFT bin.
-    Swept {
-        band: Band,
-        sweep_period_s: f64,
-        level_db: f64,
-    },
-    /// `jamming.pulsed`: band-limited noise over `band`, gated on and off.
-    Pulsed {
-        band: Band,
-        duty_cycle: DutyCycle,
-        level_db: f64,
-    },
-    /// `emitter.unknown`: a rogue transmitter, continuous or bursty, on one
-    /// channel or hopping over several (`offset_hz` is then the hop set's centre).
-    UnknownEmitter {
-        modulation: RogueModulation,
-        offset_hz: f64,
-        level_db: f64,
-        timing: RogueTiming,
-        hopping: Option<Hopping>,
-    },
-    /// `emitter.anomalous`: the known emitter `emitter` rises by `extra_db`,
-    /// its bandwidth grows by `widen` (1 = unchanged) and it moves by
-    /// `shift_hz` (0 = on its channel).
-    AnomalousEmitter {
-        emitter: String,
-        extra_db: f64,
-        widen: f64,
-        shift_hz: f64,
-    },
-    /// `receiver.overload`: a strong nearby NBFM transmitter of total power
-    /// `power_dbfs` that drives the ADC into clipping.
-    Overload { offset_hz: f64, power_dbfs: f64 },
-    /// `receiver.signal_loss`: everything (noise and signals) drops by `drop_db`.
-    SignalLoss { drop_db: f64 },
-}
-
-/// Peak deviation of the overloading transmitter of [`Incident::Overload`].
-pub const OVERLOAD_DEVIATION_HZ: f64 = 5000.0;
-
-impl Incident {
-    /// The alert kind it should raise.
-    pub fn kind(&self) -> AlertKind {
-        match self {
-            Incident::Barrage { .. } => AlertKind::JammingBarrage,
-            Incident::Tone { .. } => AlertKind::JammingTone,
-            Incident::Swept { .. } => AlertKind::JammingSwept,
-            Incident::Pulsed { .. } => AlertKind::JammingPulsed,
-            Incident::UnknownEmitter { .. } => AlertKind::EmitterUnknown,
-            Incident::AnomalousEmitter { .. } => AlertKind::EmitterAnomalous,
-            Incident::Overload { .. } => AlertKind::ReceiverOverload,
-            Incident::SignalLoss { .. } => AlertKind::ReceiverSignalLoss,
-        }
-    }
-
-    /// The band its own signal occupies (offsets; zero-wide for carriers).
-    /// `None` for a signal loss, which has no signal of its own, and for an
-    /// anomaly of an emitter not in `known`.
-    pub fn signal_band(&self, known: &[Emitter]) -> Option<Band> {
-        match self {
-            Incident::Barrage { band, .. }
-            | Incident::Swept { band, .. }
-            | Incident::Pulsed { band, .. } => Some(*band),
-            Incident::Tone { offsets_hz, .. } => {
-                let low = offsets_hz.iter().cloned().fold(f64::INFINITY, f64::min);
-                let high = offsets_hz.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                (low <= high).then(|| Band::new(low, high))
-            }
-            Incident::UnknownEmitter {
-                modulation,
-                offset_hz,
-                hopping,
-                ..
-            } => Some(match hopping {
-                Some(hopping) => hopping.band(*offset_hz, modulation.bandwidth_hz()),
-                None => Band::around(*offset_hz, modulation.bandwidth_hz()),
-            }),
-            Incident::AnomalousEmitter {
-                emitter,
-                widen,
-                shift_hz,
-                ..
-            } => known
-                .iter()
-                .find(|e| &e.name == emitter)
-                .map(|e| e.widened(*widen).shifted(*shift_hz).band()),
-            Incident::Overload { offset_hz, .. } => Some(Band::around(
-                *offset_hz,
-                nbfm::bandwidth_hz(OVERLOAD_DEVIATION_HZ),
-            )),
-            Incident::SignalLoss { .. } => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::incidents::SignalLoss;
 
     #[test]
     fn widening_multiplies_the_occupied_bandwidth() {
@@ -603,11 +446,7 @@ mod tests {
     #[test]
     fn event_spans_are_in_samples() {
         let mut s = Scenario::new(1000.0, 100e6, 2.0, -30.0, 1);
-        s.push_event(Event::new(
-            0.5,
-            0.25,
-            Incident::SignalLoss { drop_db: 20.0 },
-        ));
+        s.push_event(Event::new(0.5, 0.25, SignalLoss { drop_db: 20.0 }.into()));
         assert_eq!(s.total_samples(), 2000);
         assert_eq!(s.event_span(&s.events[0]), Span::new(500, 750));
         assert_eq!(s.events[0].kind(), AlertKind::ReceiverSignalLoss);

@@ -1,5 +1,6 @@
 //! Scenario files (TOML): reading, `base` inheritance, and conversion to the
 //! [`Scenario`] model, with every error naming the file and field it concerns.
+//! An `[[events]]` table is read by its kind (see [`super::incidents`]).
 //!
 //! ```toml
 //! base = "demo-site.toml"          # optional: settings and [[emitters]] to inherit
@@ -43,45 +44,12 @@
 //! key_s = [2.0, 8.0]               # talk spells, uniform (default [2, 8])
 //! idle_s = [5.0, 40.0]             # silences, uniform (default [5, 40])
 //!
-//! [[events]]
-//! kind = "jamming.tone"
+//! [[events]]                      # kind, start_s and duration_s, then the kind's own keys:
+//! kind = "jamming.tone"            # each kind's module in `incidents/` shows its table
 //! start_s = 0.8
 //! duration_s = 1.0
 //! offset_hz = 20e3                 # or freq_hz = 433.94e6
 //! level_db = 22
-//!
-//! [[events]]
-//! kind = "jamming.barrage"
-//! start_s = 2.0
-//! duration_s = 2.0
-//! low_offset_hz = -50e3
-//! high_offset_hz = 50e3
-//! level_db = 12                    # reached at the event's end…
-//! creep_db_per_s = 1.0             # …optional: rising this fast (annotated from 0 dB)
-//!
-//! [[events]]
-//! kind = "emitter.unknown"
-//! modulation = "fsk"               # fsk, noise or carrier
-//! start_s = 1.0
-//! duration_s = 4.0
-//! offset_hz = 0                    # a hopper's: the centre of its hop set
-//! bandwidth_hz = 12.5e3            # per channel
-//! level_db = 18
-//! hop_channels = 20                # optional hopping (all three keys together)
-//! hop_spacing_hz = 10e3
-//! dwell_s = 0.03
-//! burst_s = 0.005                  # optional: bursts of burst_s every period_s…
-//! period_s = 1.0                   # …(or period_s with duty = 0.3 for a duty cycle)
-//! jitter = 0.1                     # optional with burst_s (default 0)
-//!
-//! [[events]]
-//! kind = "emitter.anomalous"
-//! emitter = "beacon"
-//! start_s = 5
-//! duration_s = 0.5
-//! extra_db = 3                     # level rise (optional with shift_hz, default 0)
-//! widen = 1                        # optional bandwidth factor
-//! shift_hz = 30e3                  # optional: moved off its channel
 //! ```
 //!
 //! A base file supplies defaults for every top-level setting except
@@ -92,16 +60,15 @@
 //! may themselves have a base; events are never inherited (a base with
 //! `[[events]]` is an error).
 
+use super::incidents::read_event;
 use super::keyed::Keying;
 use super::scenario::{
-    Band, BurstSpec, BurstTrain, DutyCycle, Emitter, EmitterKind, Event, FrequencyDrift, GainDrift,
-    Hopping, Impairments, Incident, PttSpec, RogueModulation, RogueTiming, Scenario,
-    DEFAULT_BURST_JITTER, DEFAULT_FREQUENCY_DRIFT_PERIOD_S, DEFAULT_GAIN_DRIFT_PERIOD_S,
+    BurstSpec, BurstTrain, Emitter, EmitterKind, FrequencyDrift, GainDrift, Impairments, PttSpec,
+    Scenario, DEFAULT_BURST_JITTER, DEFAULT_FREQUENCY_DRIFT_PERIOD_S, DEFAULT_GAIN_DRIFT_PERIOD_S,
     DEFAULT_START_TIME,
 };
 use super::toml_fields::Fields;
 use super::validate::{Issue, Item};
-use crate::alert::AlertKind;
 use crate::iq::Datatype;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -525,59 +492,13 @@ fn impairments(
     })
 }
 
-/// An offset from the centre, written as `offset_key` or as an absolute `absolute_key`.
-fn offset(
-    fields: &mut Fields,
-    offset_key: &'static str,
-    absolute_key: &'static str,
-    center_hz: f64,
-) -> Result<Option<f64>> {
-    Ok(fields
-        .number_either(offset_key, absolute_key)?
-        .map(|(value, absolute)| if absolute { value - center_hz } else { value }))
-}
-
-fn required_offset(
-    fields: &mut Fields,
-    offset_key: &'static str,
-    absolute_key: &'static str,
-    center_hz: f64,
-) -> Result<f64> {
-    let value = offset(fields, offset_key, absolute_key, center_hz)?;
-    fields.required(
-        offset_key,
-        value,
-        &format!("an offset from the centre in Hz (or an absolute {absolute_key})"),
-    )
-}
-
-fn read_band(fields: &mut Fields, center_hz: f64) -> Result<Band> {
-    Ok(Band::new(
-        required_offset(fields, "low_offset_hz", "low_hz", center_hz)?,
-        required_offset(fields, "high_offset_hz", "high_hz", center_hz)?,
-    ))
-}
-
-fn required_number(fields: &mut Fields, key: &'static str, expected: &str) -> Result<f64> {
-    let value = fields.number(key)?;
-    fields.required(key, value, expected)
-}
-
-fn level(fields: &mut Fields) -> Result<f64> {
-    required_number(
-        fields,
-        "level_db",
-        "the level in dB above the noise density (a number)",
-    )
-}
-
 fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
     let name = fields.string("name")?;
     let name = fields.required("name", name, "a unique name (a string)")?;
     let kind_name = fields.string("type")?;
     let kind_name = fields.required("type", kind_name, "carrier, nbfm, burst or ptt")?;
-    let offset_hz = required_offset(fields, "offset_hz", "freq_hz", center_hz)?;
-    let level_db = level(fields)?;
+    let offset_hz = fields.required_offset("offset_hz", "freq_hz", center_hz)?;
+    let level_db = fields.level()?;
     let kind = match kind_name {
         "carrier" => EmitterKind::Carrier,
         "nbfm" => EmitterKind::Nbfm {
@@ -589,11 +510,8 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
             let modulation = fields.string("modulation")?;
             let keying = match fields.required("modulation", modulation, "fsk or ook")? {
                 "fsk" => Keying::Fsk {
-                    deviation_hz: required_number(
-                        fields,
-                        "deviation_hz",
-                        "the FSK deviation in Hz",
-                    )?,
+                    deviation_hz: fields
+                        .required_number("deviation_hz", "the FSK deviation in Hz")?,
                 },
                 "ook" => Keying::Ook,
                 other => {
@@ -604,14 +522,11 @@ fn read_emitter(fields: &mut Fields, center_hz: f64) -> Result<Emitter> {
             };
             EmitterKind::Burst(BurstSpec {
                 keying,
-                bitrate: required_number(fields, "bitrate", "the bit rate in bits/s")?,
+                bitrate: fields.required_number("bitrate", "the bit rate in bits/s")?,
                 bursts: BurstTrain {
-                    period_s: required_number(
-                        fields,
-                        "period_s",
-                        "the mean time between bursts in seconds",
-                    )?,
-                    burst_s: required_number(fields, "burst_s", "the burst length in seconds")?,
+                    period_s: fields
+                        .required_number("period_s", "the mean time between bursts in seconds")?,
+                    burst_s: fields.required_number("burst_s", "the burst length in seconds")?,
                     jitter: fields.number("jitter")?.unwrap_or(DEFAULT_BURST_JITTER),
                 },
             })
@@ -670,243 +585,12 @@ fn seconds_range(fields: &mut Fields, key: &'static str) -> Result<Option<[f64; 
     }
 }
 
-fn read_duty_cycle(fields: &mut Fields) -> Result<Option<DutyCycle>> {
-    match (fields.number("period_s")?, fields.number("duty")?) {
-        (Some(period_s), Some(duty)) => Ok(Some(DutyCycle { period_s, duty })),
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(fields.error(
-            "duty",
-            "missing; expected the on fraction in (0, 1] to go with period_s",
-        )),
-        (None, Some(_)) => Err(fields.error(
-            "period_s",
-            "missing; expected the burst period in seconds to go with duty",
-        )),
-    }
-}
-
-fn read_event(fields: &mut Fields, center_hz: f64) -> Result<Event> {
-    let kind_name = fields.string("kind")?;
-    // Every alert kind but monitoring gaps, which only a live source can have.
-    let names: Vec<&str> = AlertKind::ALL
-        .iter()
-        .filter(|k| **k != AlertKind::MonitoringGap)
-        .map(|k| k.name())
-        .collect();
-    let expected_kinds = format!("one of {}", names.join(", "));
-    let kind_name = fields.required("kind", kind_name, &expected_kinds)?;
-    let kind = kind_name.parse::<AlertKind>().map_err(|_| {
-        fields.error(
-            "kind",
-            format!("expected {expected_kinds}, got {kind_name:?}"),
-        )
-    })?;
-    let start_s = required_number(fields, "start_s", "the start time in seconds")?;
-    let duration_s = required_number(fields, "duration_s", "the duration in seconds")?;
-    let incident = match kind {
-        AlertKind::JammingBarrage => Incident::Barrage {
-            band: read_band(fields, center_hz)?,
-            level_db: level(fields)?,
-            creep_db_per_s: fields.number("creep_db_per_s")?,
-        },
-        AlertKind::JammingTone => Incident::Tone {
-            offsets_hz: read_tones(fields, center_hz)?,
-            level_db: level(fields)?,
-        },
-        AlertKind::JammingSwept => Incident::Swept {
-            band: read_band(fields, center_hz)?,
-            sweep_period_s: required_number(
-                fields,
-                "sweep_period_s",
-                "the sweep period in seconds",
-            )?,
-            level_db: level(fields)?,
-        },
-        AlertKind::JammingPulsed => {
-            let band = read_band(fields, center_hz)?;
-            let duty_cycle = read_duty_cycle(fields)?;
-            Incident::Pulsed {
-                band,
-                duty_cycle: fields.required(
-                    "period_s",
-                    duty_cycle,
-                    "the pulse period in seconds (with duty, the on fraction)",
-                )?,
-                level_db: level(fields)?,
-            }
-        }
-        AlertKind::EmitterUnknown => read_rogue(fields, center_hz)?,
-        AlertKind::EmitterAnomalous => {
-            let emitter = fields.string("emitter")?;
-            let shift_hz = fields.number("shift_hz")?;
-            // A moved emitter need not be louder too.
-            let extra_db = match (fields.number("extra_db")?, shift_hz) {
-                (Some(extra_db), _) => extra_db,
-                (None, Some(_)) => 0.0,
-                (None, None) => required_number(
-                    fields,
-                    "extra_db",
-                    "how many dB the emitter's level rises (or shift_hz, how far it moves)",
-                )?,
-            };
-            Incident::AnomalousEmitter {
-                emitter: fields
-                    .required("emitter", emitter, "the name of a known emitter")?
-                    .to_string(),
-                extra_db,
-                widen: fields.number("widen")?.unwrap_or(1.0),
-                shift_hz: shift_hz.unwrap_or(0.0),
-            }
-        }
-        AlertKind::ReceiverOverload => Incident::Overload {
-            offset_hz: required_offset(fields, "offset_hz", "freq_hz", center_hz)?,
-            power_dbfs: required_number(
-                fields,
-                "power_dbfs",
-                "the transmitter's total power in dBFS",
-            )?,
-        },
-        AlertKind::ReceiverSignalLoss => Incident::SignalLoss {
-            drop_db: required_number(fields, "drop_db", "how many dB everything drops")?,
-        },
-        AlertKind::MonitoringGap => {
-            return Err(fields.error(
-                "kind",
-                format!("expected {expected_kinds}, got {kind_name:?}"),
-            ))
-        }
-    };
-    fields.finish(&format!("a {kind_name} event"))?;
-    Ok(Event::new(start_s, duration_s, incident))
-}
-
-/// Tone frequencies: `offsets_hz = [...]`, `freqs_hz = [...]`, or one
-/// `offset_hz` / `freq_hz`.
-fn read_tones(fields: &mut Fields, center_hz: f64) -> Result<Vec<f64>> {
-    let list = match (fields.numbers("offsets_hz")?, fields.numbers("freqs_hz")?) {
-        (Some(_), Some(_)) => {
-            return Err(fields.error(
-                "freqs_hz",
-                "expected either offsets_hz or freqs_hz, not both",
-            ))
-        }
-        (Some(offsets), None) => Some(offsets),
-        (None, Some(freqs)) => Some(freqs.iter().map(|f| f - center_hz).collect()),
-        (None, None) => None,
-    };
-    let single = offset(fields, "offset_hz", "freq_hz", center_hz)?;
-    match (list, single) {
-        (Some(_), Some(_)) => Err(fields.error(
-            "offset_hz",
-            "expected either one tone (offset_hz / freq_hz) or a list (offsets_hz / freqs_hz), not both",
-        )),
-        (Some(list), None) => Ok(list),
-        (None, Some(one)) => Ok(vec![one]),
-        (None, None) => Err(fields.error(
-            "offsets_hz",
-            "missing; expected offsets_hz = [...] (or freqs_hz, or a single offset_hz / freq_hz)",
-        )),
-    }
-}
-
-fn read_rogue(fields: &mut Fields, center_hz: f64) -> Result<Incident> {
-    let modulation = fields.string("modulation")?;
-    let modulation = fields.required("modulation", modulation, "fsk, noise or carrier")?;
-    let offset_hz = required_offset(fields, "offset_hz", "freq_hz", center_hz)?;
-    let level_db = level(fields)?;
-    let timing = read_rogue_timing(fields)?;
-    let hopping = read_hopping(fields)?;
-    let bandwidth = |fields: &mut Fields| {
-        required_number(fields, "bandwidth_hz", "the occupied bandwidth in Hz")
-    };
-    let modulation = match modulation {
-        "fsk" => {
-            let bandwidth_hz = bandwidth(fields)?;
-            match fields.number("bitrate")? {
-                Some(bitrate) => RogueModulation::Fsk {
-                    bandwidth_hz,
-                    bitrate,
-                },
-                None => RogueModulation::fsk(bandwidth_hz),
-            }
-        }
-        "noise" => RogueModulation::Noise {
-            bandwidth_hz: bandwidth(fields)?,
-        },
-        "carrier" => RogueModulation::Carrier,
-        other => {
-            return Err(fields.error(
-                "modulation",
-                format!("expected fsk, noise or carrier, got {other:?}"),
-            ))
-        }
-    };
-    Ok(Incident::UnknownEmitter {
-        modulation,
-        offset_hz,
-        level_db,
-        timing,
-        hopping,
-    })
-}
-
-/// A rogue's timing: continuous, `period_s` with `duty`, or `period_s` with
-/// `burst_s` (and optionally `jitter`).
-fn read_rogue_timing(fields: &mut Fields) -> Result<RogueTiming> {
-    let burst_s = fields.number("burst_s")?;
-    let jitter = fields.number("jitter")?;
-    if burst_s.is_some() && fields.table().contains_key("duty") {
-        return Err(fields.error(
-            "burst_s",
-            "expected either duty or burst_s (bursts of a fixed length), not both",
-        ));
-    }
-    let Some(burst_s) = burst_s else {
-        if jitter.is_some() {
-            return Err(fields.error("jitter", "expected burst_s and period_s to go with it"));
-        }
-        return Ok(match read_duty_cycle(fields)? {
-            Some(duty_cycle) => RogueTiming::DutyCycle(duty_cycle),
-            None => RogueTiming::Continuous,
-        });
-    };
-    let period_s = fields.number("period_s")?;
-    let period_s = fields.required(
-        "period_s",
-        period_s,
-        "the time between burst starts in seconds, to go with burst_s",
-    )?;
-    Ok(RogueTiming::Bursts(BurstTrain {
-        burst_s,
-        period_s,
-        jitter: jitter.unwrap_or(0.0),
-    }))
-}
-
-/// A hopper's `hop_channels`, `hop_spacing_hz` and `dwell_s` (all or none).
-fn read_hopping(fields: &mut Fields) -> Result<Option<Hopping>> {
-    let channels = fields.unsigned("hop_channels")?;
-    let spacing_hz = fields.number("hop_spacing_hz")?;
-    let dwell_s = fields.number("dwell_s")?;
-    if channels.is_none() && spacing_hz.is_none() && dwell_s.is_none() {
-        return Ok(None);
-    }
-    let channels = fields.required("hop_channels", channels, "the number of hop channels")?;
-    Ok(Some(Hopping {
-        channels: u32::try_from(channels).unwrap_or(u32::MAX),
-        spacing_hz: fields.required(
-            "hop_spacing_hz",
-            spacing_hz,
-            "the spacing of hop channels in Hz",
-        )?,
-        dwell_s: fields.required("dwell_s", dwell_s, "the time on each channel in seconds")?,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::incidents::*;
     use crate::synth::scenario::IN_CODE_SOURCE;
+    use crate::synth::scenario::{DutyCycle, Hopping};
     use std::fs;
 
     const SITE: &str = r#"
@@ -1027,13 +711,13 @@ extra_db = 10
                 deviation_hz: DEFAULT_NBFM_DEVIATION_HZ
             }
         );
-        let Incident::Tone { offsets_hz, .. } = &s.events[0].incident else {
+        let Incident::Tone(Tone { offsets_hz, .. }) = &s.events[0].incident else {
             panic!("tone");
         };
         assert!((offsets_hz[0] - 20e3).abs() < 1e-6 && (offsets_hz[1] - 30e3).abs() < 1e-6);
         assert_eq!(
             s.events[1].incident,
-            Incident::UnknownEmitter {
+            Incident::UnknownEmitter(UnknownEmitter {
                 modulation: RogueModulation::fsk(12.5e3),
                 offset_hz: 95e3,
                 level_db: 18.0,
@@ -1042,20 +726,20 @@ extra_db = 10
                     period_s: 0.2,
                     duty: 0.5
                 }),
-            }
+            })
         );
-        let Incident::Pulsed { band, .. } = &s.events[2].incident else {
+        let Incident::Pulsed(Pulsed { band, .. }) = &s.events[2].incident else {
             panic!("pulsed");
         };
         assert!((band.low_offset_hz + 70e3).abs() < 1e-6 && band.high_offset_hz == 0.0);
         assert_eq!(
             s.events[3].incident,
-            Incident::AnomalousEmitter {
+            Incident::AnomalousEmitter(AnomalousEmitter {
                 emitter: "beacon".into(),
                 extra_db: 10.0,
                 widen: 1.0,
                 shift_hz: 0.0,
-            }
+            })
         );
         // The site alone is incomplete: it has no duration.
         let err = Scenario::from_toml_str(SITE, dir.path(), "site.toml").unwrap_err();
@@ -1291,9 +975,9 @@ creep_db_per_s = 2
                 idle_s: [1.0, 4.0],
             })
         );
-        let Incident::UnknownEmitter {
+        let Incident::UnknownEmitter(UnknownEmitter {
             timing, hopping, ..
-        } = s.events[1].incident
+        }) = s.events[1].incident
         else {
             panic!("rogue");
         };
@@ -1313,9 +997,9 @@ creep_db_per_s = 2
                 dwell_s: 0.03
             })
         );
-        let Incident::AnomalousEmitter {
+        let Incident::AnomalousEmitter(AnomalousEmitter {
             shift_hz, extra_db, ..
-        } = s.events[3].incident
+        }) = s.events[3].incident
         else {
             panic!("anomalous");
         };
@@ -1323,11 +1007,12 @@ creep_db_per_s = 2
         // Moved, not louder: extra_db may be left out.
         let moved = text.replacen("extra_db = 10\n", "", 1);
         let s = parse_in(dir.path(), &moved).unwrap();
-        let Incident::AnomalousEmitter { extra_db, .. } = s.events[3].incident else {
+        let Incident::AnomalousEmitter(AnomalousEmitter { extra_db, .. }) = s.events[3].incident
+        else {
             panic!("anomalous");
         };
         assert_eq!(extra_db, 0.0);
-        let Incident::Barrage { creep_db_per_s, .. } = s.events[4].incident else {
+        let Incident::Barrage(Barrage { creep_db_per_s, .. }) = s.events[4].incident else {
             panic!("barrage");
         };
         assert_eq!(creep_db_per_s, Some(2.0));

@@ -72,10 +72,10 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::incidents::*;
     use crate::synth::keyed::Keying;
     use crate::synth::scenario::{
-        Band, BurstSpec, BurstTrain, Emitter, Event, FrequencyDrift, GainDrift, Hopping, Incident,
-        PttSpec, RogueModulation, RogueTiming,
+        Band, BurstSpec, BurstTrain, Emitter, Event, FrequencyDrift, GainDrift, Hopping, PttSpec,
     };
 
     /// Every real-site feature at once.
@@ -114,7 +114,7 @@ mod tests {
                     idle_s: [0.01, 0.1],
                 },
             ));
-        let hopper = Incident::UnknownEmitter {
+        let hopper = Incident::UnknownEmitter(UnknownEmitter {
             modulation: RogueModulation::fsk(5e3),
             offset_hz: -10e3,
             level_db: 15.0,
@@ -128,18 +128,18 @@ mod tests {
                 spacing_hz: 6e3,
                 dwell_s: 0.003,
             }),
-        };
-        let creeping = Incident::Barrage {
+        });
+        let creeping = Incident::Barrage(Barrage {
             band: Band::new(-40e3, -20e3),
             level_db: 10.0,
             creep_db_per_s: Some(20.0),
-        };
-        let moved = Incident::AnomalousEmitter {
+        });
+        let moved = Incident::AnomalousEmitter(AnomalousEmitter {
             emitter: "radio".into(),
             extra_db: 3.0,
             widen: 1.0,
             shift_hz: 10e3,
-        };
+        });
         s.push_event(Event::new(0.2, 0.5, hopper))
             .push_event(Event::new(0.3, 0.6, creeping))
             .push_event(Event::new(0.5, 0.2, moved));

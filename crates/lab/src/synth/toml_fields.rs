@@ -169,6 +169,48 @@ impl<'a> Fields<'a> {
         value.ok_or_else(|| self.error(key, format!("missing; expected {expected}")))
     }
 
+    /// A number that must be present; `expected` says what it is.
+    pub fn required_number(&mut self, key: &'static str, expected: &str) -> Result<f64> {
+        let value = self.number(key)?;
+        self.required(key, value, expected)
+    }
+
+    /// The required `level_db`.
+    pub fn level(&mut self) -> Result<f64> {
+        self.required_number(
+            "level_db",
+            "the level in dB above the noise density (a number)",
+        )
+    }
+
+    /// An offset from the centre `center_hz`, written as `offset_key` or as
+    /// an absolute frequency `absolute_key`.
+    pub fn offset(
+        &mut self,
+        offset_key: &'static str,
+        absolute_key: &'static str,
+        center_hz: f64,
+    ) -> Result<Option<f64>> {
+        Ok(self
+            .number_either(offset_key, absolute_key)?
+            .map(|(value, absolute)| if absolute { value - center_hz } else { value }))
+    }
+
+    /// An [`Fields::offset`] that must be present.
+    pub fn required_offset(
+        &mut self,
+        offset_key: &'static str,
+        absolute_key: &'static str,
+        center_hz: f64,
+    ) -> Result<f64> {
+        let value = self.offset(offset_key, absolute_key, center_hz)?;
+        self.required(
+            offset_key,
+            value,
+            &format!("an offset from the centre in Hz (or an absolute {absolute_key})"),
+        )
+    }
+
     /// Fail on any key that was never looked up; `what` names the table
     /// (e.g. "a jamming.tone event").
     pub fn finish(&self, what: &str) -> Result<()> {

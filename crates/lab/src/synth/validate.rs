@@ -9,10 +9,7 @@
 //! scenario's source. The TOML loader maps the indices back to the file each
 //! item came from (bases included).
 
-use super::scenario::{
-    Band, BurstTrain, DutyCycle, Emitter, EmitterKind, Hopping, Impairments, Incident,
-    RogueModulation, RogueTiming, Scenario,
-};
+use super::scenario::{Band, BurstTrain, DutyCycle, Emitter, EmitterKind, Impairments, Scenario};
 use super::Keying;
 use crate::{Error, Result};
 use rfsentry_core::units;
@@ -32,9 +29,6 @@ pub const MIN_GAIN_DRIFT_PERIOD_SAMPLES: f64 = 64.0 * super::envelope::GRID as f
 
 /// Largest jitter of a burst train, as a fraction of its period.
 pub const MAX_JITTER: f64 = 0.5;
-
-/// Most channels of a frequency hopper.
-pub const MAX_HOP_CHANNELS: u32 = 4096;
 
 /// The part of a scenario an [`Issue`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +131,7 @@ impl Scenario {
                     format!("expected at least one sample, got {} s", event.duration_s),
                 ));
             }
-            check.incident(&event.incident)?;
+            event.incident.params().check(&check)?;
         }
         Ok(())
     }
@@ -149,16 +143,25 @@ impl Scenario {
     }
 }
 
-/// Checks values of one item of a scenario.
-struct Checker<'a> {
+/// Checks values of one item of a scenario: the range checks shared by
+/// emitters and incident kinds (each kind's own are in its module, see
+/// [`super::incidents::IncidentKind::check`]).
+pub struct Checker<'a> {
     scenario: &'a Scenario,
     item: Item,
 }
 
-type Checked = std::result::Result<(), Issue>;
+/// The result of a check: fine, or the first [`Issue`].
+pub type Checked = std::result::Result<(), Issue>;
 
-impl Checker<'_> {
-    fn fail(&self, field: &'static str, expected: String) -> Issue {
+impl<'a> Checker<'a> {
+    /// The scenario being checked.
+    pub fn scenario(&self) -> &'a Scenario {
+        self.scenario
+    }
+
+    /// An issue with `field` of this item.
+    pub fn fail(&self, field: &'static str, expected: String) -> Issue {
         Issue {
             item: self.item,
             field,
@@ -167,7 +170,7 @@ impl Checker<'_> {
     }
 
     /// A level in dB, within ±[`MAX_LEVEL_DB`].
-    fn level(&self, field: &'static str, value: f64) -> Checked {
+    pub fn level(&self, field: &'static str, value: f64) -> Checked {
         if value.is_finite() && value.abs() <= MAX_LEVEL_DB {
             Ok(())
         } else {
@@ -178,7 +181,7 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&self, field: &'static str, value: f64) -> Checked {
+    pub fn positive(&self, field: &'static str, value: f64) -> Checked {
         if value.is_finite() && value > 0.0 {
             Ok(())
         } else {
@@ -189,7 +192,7 @@ impl Checker<'_> {
         }
     }
 
-    fn at_least(&self, field: &'static str, value: f64, min: f64) -> Checked {
+    pub fn at_least(&self, field: &'static str, value: f64, min: f64) -> Checked {
         if value.is_finite() && value >= min {
             Ok(())
         } else {
@@ -201,7 +204,7 @@ impl Checker<'_> {
     }
 
     /// At least `samples` samples long at the scenario's rate.
-    fn samples(&self, field: &'static str, seconds: f64, samples: f64) -> Checked {
+    pub fn samples(&self, field: &'static str, seconds: f64, samples: f64) -> Checked {
         self.positive(field, seconds)?;
         if seconds * self.scenario.sample_rate >= samples {
             Ok(())
@@ -216,11 +219,11 @@ impl Checker<'_> {
         }
     }
 
-    fn nyquist(&self) -> f64 {
+    pub fn nyquist(&self) -> f64 {
         self.scenario.sample_rate / 2.0
     }
 
-    fn frequency(&self, field: &'static str, offset_hz: f64) -> Checked {
+    pub fn frequency(&self, field: &'static str, offset_hz: f64) -> Checked {
         let limit = self.nyquist();
         if offset_hz.is_finite() && offset_hz.abs() <= limit {
             return Ok(());
@@ -238,7 +241,7 @@ impl Checker<'_> {
         ))
     }
 
-    fn band(&self, band: Band) -> Checked {
+    pub fn band(&self, band: Band) -> Checked {
         self.frequency("low_offset_hz", band.low_offset_hz)?;
         self.frequency("high_offset_hz", band.high_offset_hz)?;
         if band.high_offset_hz > band.low_offset_hz {
@@ -257,7 +260,7 @@ impl Checker<'_> {
 
     /// The band a signal occupies lies within ±rate/2; `field` is the setting
     /// that makes it wide.
-    fn occupied(&self, field: &'static str, band: Band) -> Checked {
+    pub fn occupied(&self, field: &'static str, band: Band) -> Checked {
         let limit = self.nyquist() * (1.0 + 1e-12);
         if band.low_offset_hz >= -limit && band.high_offset_hz <= limit {
             return Ok(());
@@ -273,7 +276,7 @@ impl Checker<'_> {
         ))
     }
 
-    fn duty_cycle(&self, duty_cycle: DutyCycle) -> Checked {
+    pub fn duty_cycle(&self, duty_cycle: DutyCycle) -> Checked {
         self.samples("period_s", duty_cycle.period_s, 2.0)?;
         let duty = duty_cycle.duty;
         if !(duty.is_finite() && duty > 0.0 && duty <= 1.0) {
@@ -383,7 +386,7 @@ impl Checker<'_> {
     }
 
     /// A `[low, high]` range of seconds, each at least one sample.
-    fn interval(&self, field: &'static str, range: [f64; 2]) -> Checked {
+    pub fn interval(&self, field: &'static str, range: [f64; 2]) -> Checked {
         self.samples(field, range[0], 1.0)?;
         if range[1].is_finite() && range[1] >= range[0] {
             return Ok(());
@@ -399,7 +402,7 @@ impl Checker<'_> {
 
     /// Bursts of at least a sample, at least two samples apart, jittered by
     /// at most [`MAX_JITTER`], never overlapping.
-    fn burst_train(&self, train: BurstTrain) -> Checked {
+    pub fn burst_train(&self, train: BurstTrain) -> Checked {
         self.samples("period_s", train.period_s, 2.0)?;
         self.samples("burst_s", train.burst_s, 1.0)?;
         if !(train.jitter.is_finite() && (0.0..=MAX_JITTER).contains(&train.jitter)) {
@@ -426,188 +429,15 @@ impl Checker<'_> {
         }
         Ok(())
     }
-
-    fn hopping(&self, hopping: Hopping, centre_hz: f64, channel_bandwidth_hz: f64) -> Checked {
-        if !(2..=MAX_HOP_CHANNELS).contains(&hopping.channels) {
-            return Err(self.fail(
-                "hop_channels",
-                format!(
-                    "expected 2 to {MAX_HOP_CHANNELS} channels, got {}",
-                    hopping.channels
-                ),
-            ));
-        }
-        self.positive("hop_spacing_hz", hopping.spacing_hz)?;
-        self.samples("dwell_s", hopping.dwell_s, 2.0)?;
-        self.occupied(
-            "hop_spacing_hz",
-            hopping.band(centre_hz, channel_bandwidth_hz),
-        )
-    }
-
-    fn incident(&self, incident: &Incident) -> Checked {
-        match incident {
-            Incident::Barrage {
-                band,
-                level_db,
-                creep_db_per_s,
-            } => {
-                self.band(*band)?;
-                self.level("level_db", *level_db)?;
-                if let Some(creep) = creep_db_per_s {
-                    self.positive("creep_db_per_s", *creep)?;
-                    if *level_db <= 0.0 {
-                        return Err(self.fail(
-                            "level_db",
-                            format!("expected a creeping jammer to end above the floor (level_db > 0), got {level_db}"),
-                        ));
-                    }
-                }
-                Ok(())
-            }
-            Incident::Tone {
-                offsets_hz,
-                level_db,
-            } => {
-                if offsets_hz.is_empty() {
-                    return Err(self.fail(
-                        "offsets_hz",
-                        "expected at least one tone frequency".to_string(),
-                    ));
-                }
-                for &offset in offsets_hz {
-                    self.frequency("offsets_hz", offset)?;
-                }
-                self.level("level_db", *level_db)
-            }
-            Incident::Swept {
-                band,
-                sweep_period_s,
-                level_db,
-            } => {
-                self.band(*band)?;
-                self.samples("sweep_period_s", *sweep_period_s, 2.0)?;
-                self.level("level_db", *level_db)
-            }
-            Incident::Pulsed {
-                band,
-                duty_cycle,
-                level_db,
-            } => {
-                self.band(*band)?;
-                self.duty_cycle(*duty_cycle)?;
-                self.level("level_db", *level_db)
-            }
-            Incident::UnknownEmitter {
-                modulation,
-                offset_hz,
-                level_db,
-                timing,
-                hopping,
-            } => {
-                self.frequency("offset_hz", *offset_hz)?;
-                self.level("level_db", *level_db)?;
-                match *modulation {
-                    RogueModulation::Fsk {
-                        bandwidth_hz,
-                        bitrate,
-                    } => {
-                        self.positive("bandwidth_hz", bandwidth_hz)?;
-                        self.positive("bitrate", bitrate)?;
-                        if bitrate >= bandwidth_hz {
-                            return Err(self.fail(
-                                "bitrate",
-                                format!(
-                                    "expected a bitrate below bandwidth_hz ({bandwidth_hz}) so FSK has a deviation, got {bitrate}"
-                                ),
-                            ));
-                        }
-                    }
-                    RogueModulation::Noise { bandwidth_hz } => {
-                        self.positive("bandwidth_hz", bandwidth_hz)?
-                    }
-                    RogueModulation::Carrier => {}
-                }
-                match hopping {
-                    Some(hopping) => {
-                        self.hopping(*hopping, *offset_hz, modulation.bandwidth_hz())?
-                    }
-                    None => self.occupied(
-                        "bandwidth_hz",
-                        Band::around(*offset_hz, modulation.bandwidth_hz()),
-                    )?,
-                }
-                match timing {
-                    RogueTiming::Continuous => Ok(()),
-                    RogueTiming::DutyCycle(duty_cycle) => self.duty_cycle(*duty_cycle),
-                    RogueTiming::Bursts(train) => self.burst_train(*train),
-                }
-            }
-            Incident::AnomalousEmitter {
-                emitter,
-                extra_db,
-                widen,
-                shift_hz,
-            } => {
-                let Some(known) = self.scenario.emitter(emitter) else {
-                    let names: Vec<&str> = self
-                        .scenario
-                        .emitters
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect();
-                    return Err(self.fail(
-                        "emitter",
-                        format!(
-                            "expected the name of a known emitter ({}), got {emitter:?}",
-                            if names.is_empty() {
-                                "there are none".to_string()
-                            } else {
-                                names.join(", ")
-                            }
-                        ),
-                    ));
-                };
-                self.level("extra_db", *extra_db)?;
-                self.at_least("widen", *widen, 1.0)?;
-                if *widen != 1.0 && known.kind == EmitterKind::Carrier {
-                    return Err(self.fail(
-                        "widen",
-                        format!(
-                            "expected no widening: emitter {emitter:?} is a carrier, which has no bandwidth to widen"
-                        ),
-                    ));
-                }
-                self.occupied("widen", known.widened(*widen).band())?;
-                if !shift_hz.is_finite() {
-                    return Err(self.fail("shift_hz", format!("expected a number, got {shift_hz}")));
-                }
-                self.occupied("shift_hz", known.widened(*widen).shifted(*shift_hz).band())
-            }
-            Incident::Overload {
-                offset_hz,
-                power_dbfs,
-            } => {
-                self.frequency("offset_hz", *offset_hz)?;
-                self.level("power_dbfs", *power_dbfs)?;
-                match incident.signal_band(&[]) {
-                    Some(band) => self.occupied("offset_hz", band),
-                    None => Ok(()),
-                }
-            }
-            Incident::SignalLoss { drop_db } => {
-                self.positive("drop_db", *drop_db)?;
-                self.level("drop_db", *drop_db)
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::incidents::*;
+    use crate::synth::scenario::Hopping;
     use crate::synth::scenario::{
-        BurstSpec, BurstTrain, Event, FrequencyDrift, PttSpec, RogueTiming, DEFAULT_BURST_JITTER,
+        BurstSpec, BurstTrain, Event, FrequencyDrift, PttSpec, DEFAULT_BURST_JITTER,
     };
 
     fn scenario() -> Scenario {
@@ -634,14 +464,14 @@ mod tests {
         s.push_event(Event::new(
             1.0,
             1.0,
-            Incident::Pulsed {
+            Incident::Pulsed(Pulsed {
                 band: Band::new(-100e3, 100e3),
                 duty_cycle: DutyCycle {
                     period_s: 0.1,
                     duty: 1.0,
                 },
                 level_db: 10.0,
-            },
+            }),
         ));
         assert_eq!(s.check(), Ok(()));
         assert!(s.validate().is_ok());
@@ -698,13 +528,17 @@ mod tests {
     #[test]
     fn events_must_lie_inside_the_recording() {
         let mut s = scenario();
-        s.push_event(Event::new(3.5, 1.0, Incident::SignalLoss { drop_db: 20.0 }));
+        s.push_event(Event::new(
+            3.5,
+            1.0,
+            Incident::SignalLoss(SignalLoss { drop_db: 20.0 }),
+        ));
         assert!(issue(&s).starts_with("events[0].duration_s: expected the event to end within"));
         let mut s = scenario();
         s.push_event(Event::new(
             -0.5,
             1.0,
-            Incident::SignalLoss { drop_db: 20.0 },
+            Incident::SignalLoss(SignalLoss { drop_db: 20.0 }),
         ));
         assert!(issue(&s).starts_with("events[0].start_s: expected a number of at least 0"));
     }
@@ -720,41 +554,43 @@ mod tests {
     #[test]
     fn car_jammers_and_fast_pulses_are_accepted() {
         for sweep_period_s in [5e-6, 1e-5, 1e-4, 0.1, 2.0] {
-            let swept = Incident::Swept {
+            let swept = Incident::Swept(Swept {
                 band: Band::new(-400e3, 400e3),
                 sweep_period_s,
                 level_db: 20.0,
-            };
+            });
             assert_eq!(fast(swept).check(), Ok(()), "{sweep_period_s}");
         }
         for period_s in [0.001, 0.01, 2.0] {
             for duty in [0.05, 0.5, 0.95] {
-                let pulsed = Incident::Pulsed {
+                let pulsed = Incident::Pulsed(Pulsed {
                     band: Band::new(-100e3, 100e3),
                     duty_cycle: DutyCycle { period_s, duty },
                     level_db: 20.0,
-                };
+                });
                 assert_eq!(fast(pulsed).check(), Ok(()), "{period_s} {duty}");
             }
         }
         // A sweep needs two samples: 5 µs is too short at 250 kS/s.
-        let swept = Incident::Swept {
+        let swept = Incident::Swept(Swept {
             band: Band::new(-100e3, 100e3),
             sweep_period_s: 5e-6,
             level_db: 20.0,
-        };
+        });
         assert!(issue(&with_event(swept))
             .starts_with("events[0].sweep_period_s: expected at least 2 samples"));
     }
 
     #[test]
     fn real_site_values_are_checked() {
-        let rogue = |timing, hopping| Incident::UnknownEmitter {
-            modulation: RogueModulation::Noise { bandwidth_hz: 10e3 },
-            offset_hz: 0.0,
-            level_db: 20.0,
-            timing,
-            hopping,
+        let rogue = |timing, hopping| {
+            Incident::UnknownEmitter(UnknownEmitter {
+                modulation: RogueModulation::Noise { bandwidth_hz: 10e3 },
+                offset_hz: 0.0,
+                level_db: 20.0,
+                timing,
+                hopping,
+            })
         };
         let hop = |channels, spacing_hz, dwell_s| {
             Some(Hopping {
@@ -771,16 +607,20 @@ mod tests {
             })
         };
         let continuous = RogueTiming::Continuous;
-        let barrage = |level_db, creep| Incident::Barrage {
-            band: Band::new(-10e3, 10e3),
-            level_db,
-            creep_db_per_s: Some(creep),
+        let barrage = |level_db, creep| {
+            Incident::Barrage(Barrage {
+                band: Band::new(-10e3, 10e3),
+                level_db,
+                creep_db_per_s: Some(creep),
+            })
         };
-        let moved = |shift_hz| Incident::AnomalousEmitter {
-            emitter: "radio".into(),
-            extra_db: 0.0,
-            widen: 1.0,
-            shift_hz,
+        let moved = |shift_hz| {
+            Incident::AnomalousEmitter(AnomalousEmitter {
+                emitter: "radio".into(),
+                extra_db: 0.0,
+                widen: 1.0,
+                shift_hz,
+            })
         };
         let cases: Vec<(Incident, &str)> = vec![
             (rogue(continuous, hop(20, 25e3, 0.03)), ""),
@@ -842,7 +682,7 @@ mod tests {
             (Emitter::burst("sensor", 0.0, 20.0, sensor(0.9)), "emitters[1].jitter: expected a fraction of the period from 0 to 0.5"),
         ];
         for (emitter, expected) in cases {
-            let mut s = fast(Incident::SignalLoss { drop_db: 3.0 });
+            let mut s = fast(Incident::SignalLoss(SignalLoss { drop_db: 3.0 }));
             s.push_emitter(emitter);
             if expected.is_empty() {
                 assert_eq!(s.check(), Ok(()));
@@ -858,13 +698,15 @@ mod tests {
 
     #[test]
     fn incidents_are_checked() {
-        let pulsed = |duty| Incident::Pulsed {
-            band: Band::new(-10e3, 10e3),
-            duty_cycle: DutyCycle {
-                period_s: 0.1,
-                duty,
-            },
-            level_db: 10.0,
+        let pulsed = |duty| {
+            Incident::Pulsed(Pulsed {
+                band: Band::new(-10e3, 10e3),
+                duty_cycle: DutyCycle {
+                    period_s: 0.1,
+                    duty,
+                },
+                level_db: 10.0,
+            })
         };
         for duty in [0.0, 1.5, -0.1, f64::NAN] {
             assert!(
@@ -873,25 +715,27 @@ mod tests {
                 "{duty}"
             );
         }
-        let barrage = Incident::Barrage {
+        let barrage = Incident::Barrage(Barrage {
             band: Band::new(10e3, -10e3),
             level_db: 10.0,
             creep_db_per_s: None,
-        };
+        });
         assert!(issue(&with_event(barrage))
             .starts_with("events[0].high_offset_hz: expected the high edge"));
-        let tone = Incident::Tone {
+        let tone = Incident::Tone(Tone {
             offsets_hz: vec![1e3, -130e3],
             level_db: 10.0,
-        };
+        });
         assert!(
             issue(&with_event(tone)).starts_with("events[0].offsets_hz: expected an offset within")
         );
-        let anomalous = |emitter: &str, widen| Incident::AnomalousEmitter {
-            emitter: emitter.into(),
-            extra_db: 10.0,
-            widen,
-            shift_hz: 0.0,
+        let anomalous = |emitter: &str, widen| {
+            Incident::AnomalousEmitter(AnomalousEmitter {
+                emitter: emitter.into(),
+                extra_db: 10.0,
+                widen,
+                shift_hz: 0.0,
+            })
         };
         let message = issue(&with_event(anomalous("nobody", 1.0)));
         assert!(
@@ -905,7 +749,7 @@ mod tests {
         assert!(issue(&with_event(anomalous("radio", 0.5)))
             .starts_with("events[0].widen: expected a number of at least 1"));
         assert!(with_event(anomalous("radio", 2.0)).check().is_ok());
-        let rogue = Incident::UnknownEmitter {
+        let rogue = Incident::UnknownEmitter(UnknownEmitter {
             modulation: RogueModulation::Fsk {
                 bandwidth_hz: 10e3,
                 bitrate: 20e3,
@@ -914,20 +758,22 @@ mod tests {
             level_db: 10.0,
             timing: RogueTiming::Continuous,
             hopping: None,
-        };
+        });
         assert!(
             issue(&with_event(rogue)).starts_with("events[0].bitrate: expected a bitrate below")
         );
-        let rogue = Incident::UnknownEmitter {
+        let rogue = Incident::UnknownEmitter(UnknownEmitter {
             modulation: RogueModulation::Noise { bandwidth_hz: 60e3 },
             offset_hz: 100e3,
             level_db: 10.0,
             timing: RogueTiming::Continuous,
             hopping: None,
-        };
+        });
         assert!(issue(&with_event(rogue))
             .starts_with("events[0].bandwidth_hz: expected the occupied band"));
-        assert!(issue(&with_event(Incident::SignalLoss { drop_db: -3.0 }))
-            .starts_with("events[0].drop_db: "));
+        assert!(issue(&with_event(Incident::SignalLoss(SignalLoss {
+            drop_db: -3.0
+        })))
+        .starts_with("events[0].drop_db: "));
     }
 }
