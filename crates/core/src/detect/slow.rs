@@ -333,7 +333,7 @@ impl Findings<'_, '_> {
             // signal on its power, over the raised bins.
             let centroid_hz = (!wide)
                 .then(|| {
-                    Centroid::of_bins(&long, lo, hi, |b| {
+                    Centroid::of_bins(long, lo, hi, |b| {
                         if raised[b] {
                             base.floor_dbfs[b] + gain
                         } else {
@@ -363,7 +363,7 @@ impl Findings<'_, '_> {
                     probe.add(p, &keep, hi + 1 - lo, &mut moments);
                 }
                 let share = share_of_band(
-                    &long,
+                    long,
                     |b| base.floor_dbfs[b] + gain,
                     (0..bins).filter(|&b| keep[b]),
                 );
@@ -386,7 +386,7 @@ impl Findings<'_, '_> {
             } else {
                 if peak < SEED_DB + need(peak_bin)
                     || peak < neighbourhood(&rise, lo, hi) + SEED_DB
-                    || view.is_image(&long, lo, hi, peak_bin)
+                    || view.is_image(long, lo, hi, peak_bin)
                 {
                     continue;
                 }
