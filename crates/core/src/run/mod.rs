@@ -139,3 +139,6 @@ pub fn sensor_key(
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests;
