@@ -182,10 +182,11 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
         pct(&mut weak, 0.95),
     );
 
-    // The targets. One alert per incident is held to within a few
-    // extra alerts in the whole matrix: 3 in 690 here (hoppers first seen
-    // on two channels at once), and which borderline case tips varies
-    // between builds of the same source (a plain `cargo build` gives none).
+    // The targets. Every incident is one alert here (690 alerts for
+    // 690 incidents); one extra alert in the whole matrix is tolerated so
+    // that a machine whose FFT kernels round differently (rustfft and the
+    // PSD pick AVX or SSE at run time) tipping one borderline hopper does
+    // not fail the build — two would.
     assert!(false_alerts.is_empty(), "false alerts: {false_alerts:#?}");
     assert!(
         strays.len() <= seeds.len() / 10 + 1,
@@ -194,15 +195,15 @@ fn every_threat_on_a_real_site_is_found_named_and_one_alert() {
     );
     for ((kind, strength), [n, d, _, _]) in &table {
         let pd = *d as f64 / *n as f64;
-        let target = if *strength == "weak" { 0.9 } else { 0.98 };
+        let target = if *strength == "weak" { 0.9 } else { 1.0 };
         assert!(pd >= target, "{kind} ({strength}): Pd {pd:.2} < {target}");
     }
     let accuracy = classified as f64 / detected as f64;
     assert!(accuracy >= 0.95, "classification {accuracy:.3} < 0.95");
-    let per_incident = alerts as f64 / detected as f64;
     assert!(
-        per_incident <= 1.01,
-        "alerts per incident {per_incident:.3}"
+        alerts <= detected + 1,
+        "{} alerts for {detected} incidents: one incident, one alert",
+        alerts
     );
     assert!(
         pct(&mut weak, 0.95) <= 2.0,
