@@ -99,25 +99,34 @@ fn recording(path: &Path, seconds: usize, carrier: bool, seed: u64) -> PathBuf {
     w.finish().unwrap()
 }
 
-fn learn_site(dir: &Path, host: &dyn Host) -> PathBuf {
-    let quiet = recording(&dir.join("quiet"), 4, false, 1);
-    let opts = LearnOptions {
+/// Learning `input` into `profile_path` as the site `test-site`, with every
+/// other option at `learn`'s defaults.
+fn learn_options(profile_path: PathBuf, input: LearnInput) -> LearnOptions {
+    LearnOptions {
         site: "test-site".into(),
-        profile_path: dir.join("profiles/test-site.toml"),
+        profile_path,
         psd: PsdConfig::default(),
-        input: LearnInput::Recordings {
-            paths: vec![quiet],
-            open: OpenOptions::default(),
-            skip_s: 0.0,
-            duration: None,
-        },
+        input,
         replace: false,
         description: None,
         location: None,
         add_tuning: false,
         dwell_s: 1.0,
         key: None,
-    };
+    }
+}
+
+fn learn_site(dir: &Path, host: &dyn Host) -> PathBuf {
+    let quiet = recording(&dir.join("quiet"), 4, false, 1);
+    let opts = learn_options(
+        dir.join("profiles/test-site.toml"),
+        LearnInput::Recordings {
+            paths: vec![quiet],
+            open: OpenOptions::default(),
+            skip_s: 0.0,
+            duration: None,
+        },
+    );
     let learned = learn(&opts, host).unwrap();
     assert_eq!(learned.profile.site.name, "test-site");
     assert!(learned.path.exists());
@@ -196,24 +205,16 @@ fn a_stop_requested_before_the_run_interrupts_it_and_says_where() {
 #[test]
 fn without_a_receiver_the_default_host_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = LearnOptions {
-        site: "test-site".into(),
-        profile_path: dir.path().join("test-site.toml"),
-        psd: PsdConfig::default(),
-        input: LearnInput::Device {
+    let opts = learn_options(
+        dir.path().join("test-site.toml"),
+        LearnInput::Device {
             sample_rate: Some(RATE),
             duration: Some(Duration::from_secs(1)),
             tune: Vec::new(),
             freq: Some(CENTER_HZ),
             gain_db: None,
         },
-        replace: false,
-        description: None,
-        location: None,
-        add_tuning: false,
-        dwell_s: 1.0,
-        key: None,
-    };
+    );
     let err = learn(&opts, &TestHost::default()).unwrap_err();
     assert!(matches!(err, Error::NoSoapy { .. }), "{err}");
     assert!(err.to_string().contains("--device"), "{err}");
